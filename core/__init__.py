@@ -1,0 +1,1 @@
+"""Pickwise engine: everything that runs without Streamlit (engines, benchmark, grading, selection)."""
