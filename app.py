@@ -1,0 +1,19 @@
+"""Pickwise: navigation and the frame every page shares (store status, running jobs)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.sidebar import render_sidebar
+
+st.set_page_config(page_title="Pickwise", page_icon=":material/balance:", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/home.py", title="Start", icon=":material/home:", default=True),
+    st.Page("app_pages/models.py", title="Models", icon=":material/memory:", url_path="models"),
+    st.Page("app_pages/benchmark.py", title="Benchmark", icon=":material/speed:", url_path="benchmark"),
+]
+
+navigation = st.navigation(PAGES)
+render_sidebar()
+navigation.run()

@@ -1,0 +1,63 @@
+"""Benchmark: run a prompt set across models in the background, watch it live, read the results."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.benchmark_form import import_panel, settings_form
+from components.job_progress import job_panel
+from components.model_table import models_frame
+from core.run_summary import run_summary_frame, runs_frame
+from components.state import get_sources, get_store
+from core.benchmark import RUNS, SAMPLES, get_run, start_benchmark
+from core.default_model import DEFAULT_MODEL_ID
+from core.jobs import list_jobs
+from core.refs import FOUNDRY_SOURCE
+
+store = get_store()
+sources = get_sources()
+
+st.title("Benchmark")
+st.caption(
+    "Each model is loaded (timed), warmed up, then asked every prompt for each round at temperature 0. "
+    "Time to first token, latency and tokens/s come from the streamed answer; warm-up requests are stored "
+    "but not counted. Leaving or reloading the page does not stop a run."
+)
+
+
+def _live_table(run_id: str) -> None:
+    run = get_run(store, run_id)
+    if run:
+        st.dataframe(run_summary_frame(run, store.find(SAMPLES, run_id=run_id)), hide_index=True)
+
+
+active = list_jobs(store, kind="benchmark", active_only=True)
+if active:
+    job = active[0]
+    st.subheader(f"Running: {job.get('label', '')}")
+    job_panel(store, job["job_id"], key="bench", live=lambda: _live_table(job["run_id"]))
+else:
+    refs = list(models_frame(sources.listings())["ref"])
+    import_panel(store, refs)
+    settings = settings_form(store, refs, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"])
+    if settings is not None:
+        run_id, _ = start_benchmark(sources, store, settings)
+        st.session_state["bench-selected-run"] = run_id
+        st.rerun()
+
+st.subheader("Runs")
+runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark"]
+if not runs:
+    st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
+else:
+    table = runs_frame(runs)
+    ids = list(table["run"])
+    chosen = st.session_state.get("bench-selected-run")
+    run_id = st.selectbox("Run", ids, index=ids.index(chosen) if chosen in ids else 0, key="bench-run-pick")
+    run = get_run(store, run_id)
+    if run is not None:
+        st.caption(f"Status **{run['status']}** · prompt set {run['prompt_set']['name']} · "
+                   f"started {run.get('started_at') or '-'} · finished {run.get('finished_at') or '-'}")
+        st.dataframe(run_summary_frame(run, store.find(SAMPLES, run_id=run_id)), hide_index=True)
+    with st.expander("All runs"):
+        st.dataframe(table, hide_index=True)

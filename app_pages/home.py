@@ -1,0 +1,34 @@
+"""Start page: the five steps, what the store holds, and the one thing to do next."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.state import get_store
+from core.journey import STEPS, next_step
+
+store = get_store()
+counts = store.counts()
+
+st.title("Pickwise")
+st.write(
+    "Choose the right local language model with evidence: measure candidates on your own prompts, "
+    "compare them, grade their answers, and record a decision you can share."
+)
+
+suggestion = next_step(store)
+st.info(f"**Next:** {suggestion.text}", icon=":material/arrow_forward:")
+if suggestion.page:
+    st.page_link(suggestion.page, label=suggestion.link_label, icon=":material/open_in_new:")
+
+st.subheader("The five steps")
+for number, step in enumerate(STEPS, start=1):
+    st.markdown(f"**{number}. {step.title}** — {step.summary}")
+
+st.subheader("In the store")
+cols = st.columns(5)
+for col, (label, table) in zip(
+    cols, [("Endpoints", "endpoints"), ("Runs", "runs"), ("Samples", "samples"),
+           ("Grades", "grades"), ("Decisions", "decisions")], strict=True,
+):
+    col.metric(label, counts.get(table, 0))

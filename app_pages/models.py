@@ -1,0 +1,130 @@
+"""Models: every model from every source, the default model, endpoints, load/unload, and a probe."""
+
+from __future__ import annotations
+
+import streamlit as st
+from core.default_model import DEFAULT_MODEL_ID, prepare_default_model
+
+from components.job_progress import job_panel
+from components.model_table import models_frame
+from components.probe_panel import probe_panel
+from components.state import foundry_engine, foundry_error, get_sources, get_store
+from core.engines.base import EngineError
+from core.jobs import JobContext, list_jobs, start_job
+from core.refs import FOUNDRY_SOURCE
+from core.sources import add_endpoint, list_endpoints, remove_endpoint
+
+store = get_store()
+sources = get_sources()
+foundry = foundry_engine()
+
+st.title("Models")
+st.caption(
+    "Models are named `SOURCE:MODEL_ID`: `foundry-local` for models run in-process by Foundry Local, "
+    "or the name you give an OpenAI-compatible endpoint."
+)
+
+listings = sources.listings()
+frame = models_frame(listings)
+foundry_ids = {m.model_id: m for listing in listings if listing.source == FOUNDRY_SOURCE for m in listing.models}
+
+# --- Default model -------------------------------------------------------------------------------
+st.subheader("Default model")
+running_prep = list_jobs(store, kind="prepare-default", active_only=True)
+if DEFAULT_MODEL_ID in foundry_ids:
+    st.success(f"`{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}` (SmolLM2-135M-Instruct, Apache-2.0) is ready.")
+elif foundry is None:
+    st.error(f"Foundry Local could not start, so the default model cannot be prepared: {foundry_error()}")
+elif running_prep:
+    job_panel(store, running_prep[0]["job_id"], key="prep")
+else:
+    st.write(
+        "SmolLM2-135M-Instruct is converted to an ONNX int4 model and registered with Foundry Local "
+        "(a few minutes the first time; nothing is downloaded from a model hub)."
+    )
+    if st.button("Prepare the default model", type="primary"):
+
+        def _prepare(ctx: JobContext) -> str:
+            model_id = prepare_default_model(lambda step, pct: ctx.progress(pct or 0, 100, step, force=True))
+            return f"Default model ready: {FOUNDRY_SOURCE}:{model_id}"
+
+        start_job(store, "prepare-default", _prepare, label="Preparing the default model")
+        st.rerun()
+
+# --- All models ----------------------------------------------------------------------------------
+st.subheader("All models")
+for listing in listings:
+    if listing.error:
+        st.warning(f"**{listing.source}**: {listing.error}")
+if foundry is not None and hasattr(foundry, "catalog_status"):
+    st.caption(f"Foundry Local public catalog: {foundry.catalog_status()}")
+if frame.empty:
+    st.info("No models yet: prepare the default model above, or add an endpoint below.")
+else:
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+# --- Load / unload / download (Foundry Local) --------------------------------------------------
+if foundry is not None and foundry_ids:
+    st.subheader("Load, unload, download (Foundry Local)")
+    chosen = st.selectbox("Foundry Local model", sorted(foundry_ids), key="fl-model")
+    entry = foundry_ids[chosen]
+    st.caption(f"State: **{entry.state}** · device {entry.device or '?'} · {entry.execution_provider or ''}")
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Load", disabled=entry.state == "available"):
+        try:
+            loaded = foundry.load(chosen)
+        except EngineError as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"Loaded in {loaded.seconds:.2f} s on {loaded.device or '?'}")
+            st.rerun()
+    if c2.button("Unload", disabled=entry.state != "loaded"):
+        try:
+            foundry.unload(chosen)
+        except EngineError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    downloads = [j for j in list_jobs(store, kind="download", active_only=True) if j.get("label") == chosen]
+    if downloads:
+        job_panel(store, downloads[0]["job_id"], key="download")
+    elif c3.button("Download", disabled=entry.state != "available"):
+
+        def _download(ctx: JobContext, model_id: str = chosen) -> str:
+            foundry.prepare(model_id, lambda pct: ctx.progress(pct, 100, f"downloading {model_id}"),
+                            ctx.cancel_event)
+            ctx.check_cancel()
+            return f"Downloaded {model_id}"
+
+        start_job(store, "download", _download, label=chosen)
+        st.rerun()
+
+# --- Endpoints -----------------------------------------------------------------------------------
+st.subheader("OpenAI-compatible endpoints")
+st.caption(
+    "Foundry Local's web service, Ollama, vLLM, llama.cpp server, Azure OpenAI… API keys are read from the "
+    "environment variable you name (or Streamlit secrets) and are never stored."
+)
+for endpoint in list_endpoints(store):
+    c1, c2 = st.columns([5, 1])
+    key_note = f" · key from `${endpoint['api_key_env']}`" if endpoint.get("api_key_env") else ""
+    c1.markdown(f"**{endpoint['name']}** · `{endpoint['base_url']}`{key_note}")
+    if c2.button("Remove", key=f"rm-{endpoint['name']}"):
+        remove_endpoint(store, endpoint["name"])
+        st.rerun()
+with st.form("add-endpoint", clear_on_submit=False):
+    name = st.text_input("Name", placeholder="my-ollama")
+    base_url = st.text_input("Base URL", placeholder="http://127.0.0.1:11434/v1")
+    key_env = st.text_input("API key environment variable (optional)", placeholder="AZURE_OPENAI_API_KEY")
+    if st.form_submit_button("Add endpoint"):
+        try:
+            add_endpoint(store, name.strip(), base_url.strip(), key_env.strip() or None)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Added {name}.")
+            st.rerun()
+
+# --- Probe ---------------------------------------------------------------------------------------
+st.subheader("Probe")
+probe_panel(store, sources, list(frame["ref"]), preferred=f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}")

@@ -1,0 +1,315 @@
+"""Pickwise without the browser: the same store and engines, for scripts and CI.
+
+Every command takes ``--db`` (else ``PICKWISE_DB``, else ``data/pickwise.json``). Errors print one
+clear line to stderr and exit non-zero; ``--json`` output on stdout is the only thing there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable
+
+from core.engines.base import ChatParams, EngineError
+from core.paths import store_path
+from store import Store, StoreVersionError
+
+
+class CliError(Exception):
+    """A failure to report as one line, exit code 1."""
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    store = Store(store_path(args.db))
+    if store.recovered is not None:
+        print(f"warning: {store.recovered}", file=sys.stderr)
+    return store
+
+
+def _sources(store: Store):
+    from core.engines.foundry_local import get_foundry_engine
+
+    from core.sources import Sources
+
+    try:
+        foundry = get_foundry_engine()
+    except EngineError as exc:
+        print(f"warning: Foundry Local unavailable: {exc}", file=sys.stderr)
+        foundry = None
+    return Sources(store, foundry)
+
+
+def _stderr_progress(step: str, percent: float | None) -> None:
+    tail = f" {percent:5.1f}%" if percent is not None else ""
+    print(f"[prepare-default] {step}{tail}", file=sys.stderr, flush=True)
+
+
+def cmd_prepare_default(args: argparse.Namespace) -> int:
+    from core.default_model import prepare_default_model
+
+    model_id = prepare_default_model(_stderr_progress)
+    print(f"Default model ready: foundry-local:{model_id}")
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    listings = _sources(_open_store(args)).listings()
+    if args.json:
+        rows = [
+            {"ref": m.ref, "source": m.source, "model_id": m.model_id, "state": m.state, "device": m.device,
+             "execution_provider": m.execution_provider, "size_mb": m.size_mb, "license": m.license}
+            for listing in listings for m in listing.models
+        ]
+        errors = {listing.source: listing.error for listing in listings if listing.error}
+        print(json.dumps({"models": rows, "errors": errors}, indent=2))
+        return 0
+    for listing in listings:
+        print(f"== {listing.source}" + (f"  (error: {listing.error})" if listing.error else ""))
+        for m in listing.models:
+            size = f"{m.size_mb:.0f} MB" if m.size_mb else "-"
+            print(f"  {m.ref:60s} {m.state:9s} {m.device or '-':4s} {m.execution_provider or '-':24s} {size}")
+    return 0
+
+
+def cmd_endpoints_add(args: argparse.Namespace) -> int:
+    from core.sources import add_endpoint
+
+    try:
+        add_endpoint(_open_store(args), args.name, args.base_url, args.api_key_env)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Endpoint {args.name!r} added. Its models are referenced as {args.name}:MODEL_ID.")
+    return 0
+
+
+def cmd_endpoints_list(args: argparse.Namespace) -> int:
+    from core.sources import list_endpoints
+
+    endpoints = list_endpoints(_open_store(args))
+    if args.json:
+        print(json.dumps([{k: v for k, v in e.items() if k != "_id"} for e in endpoints], indent=2))
+        return 0
+    if not endpoints:
+        print("No endpoints yet. Add one: python cli.py endpoints add NAME --base-url URL [--api-key-env VAR]")
+    for e in endpoints:
+        key = f" key from ${e['api_key_env']}" if e.get("api_key_env") else ""
+        print(f"{e['name']:20s} {e['base_url']}{key}")
+    return 0
+
+
+def cmd_endpoints_remove(args: argparse.Namespace) -> int:
+    from core.sources import remove_endpoint
+
+    if not remove_endpoint(_open_store(args), args.name):
+        raise CliError(f"No endpoint named {args.name!r}.")
+    print(f"Endpoint {args.name!r} removed.")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from core.probe import run_probe
+
+    store = _open_store(args)
+    try:
+        params = ChatParams(max_output_tokens=args.max_tokens, timeout_s=args.timeout)
+        result = run_probe(_sources(store), store, args.model, args.prompt, params)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    t = result.timing
+    if args.json:
+        print(json.dumps({
+            "run_id": result.run_id, "model": result.model_ref, "ok": result.ok, "error": result.error,
+            "load_s": result.load_s, "device": result.device, "execution_provider": result.execution_provider,
+            "ttft_s": t.ttft_s if t else None, "e2e_s": t.e2e_s if t else None,
+            "decode_tps": t.decode_tps if t else None, "completion_tokens": t.completion_tokens if t else None,
+            "token_source": t.token_source if t else None, "text": t.text if t else None,
+        }, indent=2))
+    elif t is not None:
+        print(t.text)
+        tps = f"{t.decode_tps:.1f} tok/s" if t.decode_tps else "n/a tok/s"
+        print(f"\n-- {result.model_ref}: TTFT {t.ttft_s * 1000:.0f} ms, latency {t.e2e_s:.2f} s, {tps}, "
+              f"{t.completion_tokens} tokens ({t.token_source}); run {result.run_id}", file=sys.stderr)
+    if not result.ok:
+        if not args.json:
+            print(f"error: {result.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class _TerminalProgress:
+    """The CLI's ``Control``: a one-line progress bar on stderr when it is a terminal, Ctrl-C cancels."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self.cancel_requested = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_requested
+
+    def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None:
+        if not self._tty or not total:
+            return
+        width = 30
+        filled = int(width * min(1.0, done / total))
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done:.0f}/{total:.0f} {message}"
+        print(f"\r{line[:150]:150s}", end="", file=sys.stderr, flush=True)
+
+    def on_interrupt(self, signum: int, frame: object) -> None:
+        """First Ctrl-C: finish the current request, keep every sample, end as cancelled. Second: abort."""
+        if self.cancel_requested:
+            raise KeyboardInterrupt
+        self.cancel_requested = True
+        print("\ncancelling after the current request (Ctrl-C again to abort)", file=sys.stderr)
+
+    def finish(self) -> None:
+        if self._tty:
+            print(file=sys.stderr)
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise CliError(f"Cannot read the {what} file {path!r}: {exc.strerror}.") from exc
+
+
+def _bench_settings(args: argparse.Namespace, store: Store):
+    from core.benchmark import BenchmarkSettings
+    from core.config import ConfigError, load_models_config, load_prompts_config
+    from core.library import prompt_set_choices, save_model_specs
+
+    try:
+        specs = load_models_config(_read_file(args.models, "models"), args.models)
+        if args.prompts:
+            prompts = [p.model_dump(exclude_none=True)
+                       for p in load_prompts_config(_read_file(args.prompts, "prompts"), args.prompts)]
+            set_name = args.prompts
+        else:
+            choices = prompt_set_choices(store)
+            if args.prompt_set not in choices:
+                raise CliError(f"No prompt set {args.prompt_set!r}. Known: {', '.join(choices)}.")
+            prompts, set_name = choices[args.prompt_set], args.prompt_set
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
+    save_model_specs(store, specs)
+    settings = BenchmarkSettings(
+        models=[s.ref for s in specs], prompts=prompts, prompt_set_name=set_name, warmup=args.warmup,
+        rounds=args.rounds, max_output_tokens=args.max_tokens, timeout_s=args.timeout,
+        concurrency=args.concurrency, seed=args.seed,
+    )
+    try:
+        settings.validate()
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    return settings
+
+
+def _print_summary(run: dict, samples: list[dict]) -> None:
+    from core.run_summary import run_summary_frame
+
+    frame = run_summary_frame(run, samples)
+    columns = ["model", "status", "n", "errors", "TTFT p50 (ms)", "TTFT p95 (ms)", "latency mean (s)",
+               "latency p95 (s)", "tokens/s mean", "tokens/s 95% CI", "load (s)", "device", "notes"]
+    print(frame[columns].to_string(index=False), file=sys.stderr)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from core.benchmark import SAMPLES, create_run, execute_run
+
+    store = _open_store(args)
+    settings = _bench_settings(args, store)
+    run_id = create_run(store, settings)
+    control = _TerminalProgress()
+    print(f"Run {run_id}: {len(settings.models)} models × {len(settings.prompts)} prompts × "
+          f"{settings.rounds} rounds (+{settings.warmup} warm-up)", file=sys.stderr)
+    previous = signal.signal(signal.SIGINT, control.on_interrupt)
+    try:
+        run = execute_run(_sources(store), store, run_id, control)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        control.finish()
+    samples = store.find(SAMPLES, run_id=run_id)
+    _print_summary(run, samples)
+    ok = [ref for ref, m in run["models"].items() if m.get("status") in ("completed", "partial")]
+    if args.json:
+        record = {k: run[k] for k in ("run_id", "status", "settings", "environment")}
+        record["models"] = run["models"]
+        print(json.dumps(record, indent=2, default=str))
+    else:
+        print(f"run_id: {run_id}")
+    if not ok:
+        print("error: no model produced a result", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cli.py", description="Pickwise: choose a local LLM with evidence.")
+    parser.add_argument("--db", help="store file (default: $PICKWISE_DB or data/pickwise.json)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="list models, prepare the default model").add_subparsers(
+        dest="action", required=True)
+    models.add_parser("prepare-default", help="convert and register SmolLM2-135M-Instruct").set_defaults(
+        func=cmd_prepare_default)
+    listing = models.add_parser("list", help="every model from every source")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_models_list)
+
+    endpoints = sub.add_parser("endpoints", help="OpenAI-compatible endpoints").add_subparsers(
+        dest="action", required=True)
+    add = endpoints.add_parser("add", help="add an endpoint (Ollama, vLLM, llama.cpp, Azure OpenAI...)")
+    add.add_argument("name")
+    add.add_argument("--base-url", required=True)
+    add.add_argument("--api-key-env", help="NAME of the environment variable holding the API key")
+    add.set_defaults(func=cmd_endpoints_add)
+    lst = endpoints.add_parser("list")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_endpoints_list)
+    rm = endpoints.add_parser("remove")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_endpoints_remove)
+
+    probe = sub.add_parser("probe", help="ask one model one prompt and time it")
+    probe.add_argument("model", help="SOURCE:MODEL_ID, e.g. foundry-local:pickwise-smollm2-135m:1")
+    probe.add_argument("--prompt", required=True)
+    probe.add_argument("--max-tokens", type=int, default=128)
+    probe.add_argument("--timeout", type=float, default=120.0)
+    probe.add_argument("--json", action="store_true")
+    probe.set_defaults(func=cmd_probe)
+
+    bench = sub.add_parser("bench", help="benchmark models on a prompt set (same maths as the app)")
+    bench.add_argument("--models", required=True, help="models.json: {alias: {source, model, ...}}")
+    prompts = bench.add_mutually_exclusive_group(required=True)
+    prompts.add_argument("--prompts", help="prompts.json: a list of strings or {id, prompt, ...} objects")
+    prompts.add_argument("--prompt-set", help="a built-in or imported prompt set by name")
+    bench.add_argument("--rounds", type=int, default=3)
+    bench.add_argument("--warmup", type=int, default=1)
+    bench.add_argument("--max-tokens", type=int, default=256)
+    bench.add_argument("--concurrency", type=int, nargs="+", default=[1], help="one or more levels, e.g. 1 2 4")
+    bench.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
+    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--json", action="store_true", help="print only the run record as JSON on stdout")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except (CliError, EngineError, StoreVersionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

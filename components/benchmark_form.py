@@ -1,0 +1,116 @@
+"""The benchmark settings form, and import/export of ``models.json`` and ``prompts.json``.
+
+Imports are validated by ``core.config``; every problem is listed with its place in the file and
+nothing the user already set up is lost when a file is rejected.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.benchmark import BenchmarkSettings
+from core.config import (
+    ConfigError,
+    ModelSpec,
+    PromptItem,
+    dump_models_config,
+    dump_prompts_config,
+    load_models_config,
+    load_prompts_config,
+)
+from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
+from core.refs import parse_ref
+from store import Store
+
+CONCURRENCY_LEVELS = [1, 2, 4, 8]
+
+
+def _show_config_error(exc: ConfigError) -> None:
+    st.error(f"{exc.filename} was not imported: {len(exc.problems)} problem(s). Nothing was changed.\n\n"
+             + "\n".join(f"- `{p}`" for p in exc.problems))
+
+
+def import_panel(store: Store, available_refs: list[str]) -> None:
+    """Upload a prompts.json or models.json; valid files are saved, invalid ones explained."""
+    with st.expander("Import or export models.json / prompts.json"):
+        prompts_file = st.file_uploader("prompts.json", type=["json"], key="import-prompts")
+        set_name = st.text_input("Name for the imported prompt set", key="import-prompts-name")
+        if prompts_file is not None and st.button("Import prompts"):
+            try:
+                items = load_prompts_config(prompts_file.getvalue(), prompts_file.name)
+                save_prompt_set(store, set_name or prompts_file.name.removesuffix(".json"), items)
+            except ConfigError as exc:
+                _show_config_error(exc)
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Imported {len(items)} prompts.")
+        models_file = st.file_uploader("models.json", type=["json"], key="import-models")
+        if models_file is not None and st.button("Import models"):
+            try:
+                specs = load_models_config(models_file.getvalue(), models_file.name)
+            except ConfigError as exc:
+                _show_config_error(exc)
+            else:
+                save_model_specs(store, specs)
+                missing = [s.ref for s in specs if s.ref not in available_refs]
+                st.success(f"Imported metadata for {len(specs)} models.")
+                if missing:
+                    st.warning("Not available from any source right now: " + ", ".join(missing))
+                st.session_state["bench-models"] = [s.ref for s in specs if s.ref in available_refs]
+
+
+def export_buttons(store: Store, refs: list[str], set_name: str, prompts: list[dict]) -> None:
+    specs = model_specs(store)
+    models = [
+        ModelSpec(alias=specs.get(ref, {}).get("alias") or parse_ref(ref).model_id, source=parse_ref(ref).source,
+                  model=parse_ref(ref).model_id, capabilities=specs.get(ref, {}).get("capabilities") or [],
+                  size_mb=specs.get(ref, {}).get("size_mb"), license=specs.get(ref, {}).get("license"),
+                  notes=specs.get(ref, {}).get("notes") or "")
+        for ref in refs
+    ]
+    c1, c2 = st.columns(2)
+    c1.download_button("Export models.json", dump_models_config(models), "models.json", "application/json",
+                       disabled=not refs)
+    c2.download_button("Export prompts.json", dump_prompts_config([PromptItem(**p) for p in prompts]),
+                       f"{set_name}.json", "application/json")
+
+
+def settings_form(store: Store, available_refs: list[str], preferred: list[str]) -> BenchmarkSettings | None:
+    """Draw the form; return settings when the user starts a valid run."""
+    choices = prompt_set_choices(store)
+    default_models = [r for r in preferred if r in available_refs]
+    if "bench-models" not in st.session_state:
+        st.session_state["bench-models"] = default_models
+    refs = st.multiselect("Models", available_refs, key="bench-models")
+    set_name = st.selectbox("Prompt set", list(choices), key="bench-set")
+    prompts = choices[set_name]
+    with st.expander(f"{len(prompts)} prompts in this set"):
+        for item in prompts:
+            st.text(f"{item['id']}: {item['prompt'][:200]}")
+    c1, c2, c3, c4 = st.columns(4)
+    warmup = c1.number_input("Warm-up rounds (not counted)", 0, 10, 1)
+    rounds = c2.number_input("Rounds", 1, 100, 3)
+    max_tokens = c3.number_input("Max output tokens", 1, 8192, 128)
+    timeout = c4.number_input("Request timeout (s)", 1, 3600, 120)
+    c1, c2, c3, c4 = st.columns(4)
+    temperature = c1.number_input("Temperature", 0.0, 2.0, 0.0, 0.1, help="0 makes runs repeatable.")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 42)
+    concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1],
+                                 help="More than one level measures throughput under load.")
+    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1)
+    export_buttons(store, refs, set_name, prompts)
+    if not st.button("Start benchmark", type="primary", disabled=not refs):
+        return None
+    settings = BenchmarkSettings(
+        models=refs, prompts=prompts, prompt_set_name=set_name, warmup=int(warmup), rounds=int(rounds),
+        max_output_tokens=int(max_tokens), temperature=float(temperature), seed=int(seed),
+        timeout_s=float(timeout), concurrency=sorted(concurrency) or [1],
+        slo={"ttft_s": float(ttft_target)} if ttft_target > 0 else {},
+    )
+    try:
+        settings.validate()
+    except ValueError as exc:
+        st.error(str(exc))
+        return None
+    return settings

@@ -1,0 +1,10 @@
+"""Model output is untrusted text: it is shown verbatim, never interpreted as HTML or markdown."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def show_model_text(text: str | None, *, empty: str = "(no text)") -> None:
+    """Render model output as plain preformatted text (``st.code`` escapes everything)."""
+    st.code(text if text else empty, language=None, wrap_lines=True)

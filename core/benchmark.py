@@ -1,0 +1,357 @@
+"""The benchmark runner: models × prompts × rounds, measured, stored as it goes.
+
+The run record (``runs`` table) and its samples (``samples`` table) are the contract with the pages:
+the runner only writes them, the pages only read them (see ``store/SCHEMA.md``). A model that fails
+to load, times out or errors is marked with its reason and the run moves on; cancel is checked
+between requests; samples are flushed in small batches so a killed run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from core.engines.base import ChatParams, Engine, EngineError, EngineTimeout, EngineUnreachable
+from core.environment import machine_environment
+from core.jobs import JobContext, start_job, utc_now
+from core.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_samples
+from core.refs import parse_ref
+from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
+from core.sources import Sources
+from store import Store
+
+RUNS = "runs"
+SAMPLES = "samples"
+MAX_CONSECUTIVE_FAILURES = 2  # an endpoint that is down or hangs should not cost rounds × prompts timeouts
+_FLUSH_EVERY = 10
+_FLUSH_SECONDS = 2.0
+
+
+class Control(Protocol):
+    """How a runner reports progress and learns it should stop (a ``JobContext`` or the CLI's bar)."""
+
+    @property
+    def cancelled(self) -> bool: ...
+
+    def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None: ...
+
+
+@dataclass
+class BenchmarkSettings:
+    """Everything needed to repeat a run. ``prompts`` items are ``{id, prompt, reference?, aspects?}``."""
+
+    models: list[str]
+    prompts: list[dict[str, Any]]
+    prompt_set_name: str = "custom"
+    warmup: int = 1
+    rounds: int = 3
+    max_output_tokens: int = 256
+    temperature: float = 0.0
+    seed: int | None = 42
+    timeout_s: float = 120.0
+    concurrency: list[int] = field(default_factory=lambda: [1])
+    slo: dict[str, float] = field(default_factory=dict)  # e.g. {"ttft_s": 1.0}: lower is better
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first setting a user must fix."""
+        if not self.models:
+            raise ValueError("Choose at least one model.")
+        for ref in self.models:
+            parse_ref(ref)
+        if not self.prompts:
+            raise ValueError("The prompt set is empty: choose a set or import a prompts file.")
+        if self.rounds < 1 or self.warmup < 0:
+            raise ValueError("Rounds must be at least 1 and warm-up rounds at least 0.")
+        if self.max_output_tokens < 1 or self.timeout_s <= 0:
+            raise ValueError("Max output tokens and the request timeout must be positive.")
+        if not self.concurrency or any(c < 1 for c in self.concurrency):
+            raise ValueError("Concurrency levels must be whole numbers of at least 1.")
+
+    def chat_params(self) -> ChatParams:
+        return ChatParams(max_output_tokens=self.max_output_tokens, temperature=self.temperature,
+                          seed=self.seed, timeout_s=self.timeout_s)
+
+    def total_requests(self) -> int:
+        per_level = len(self.prompts) * self.rounds
+        return len(self.models) * (len(self.prompts) * self.warmup + per_level * len(self.concurrency))
+
+
+def create_run(store: Store, settings: BenchmarkSettings) -> str:
+    """Record a queued run and return its id (the job that executes it is started separately)."""
+    settings.validate()
+    run_id = uuid.uuid4().hex[:12]
+    store.insert(RUNS, {
+        "run_id": run_id,
+        "kind": "benchmark",
+        "status": "queued",
+        "created_at": utc_now(),
+        "started_at": None,
+        "finished_at": None,
+        "settings": asdict(settings),
+        "environment": machine_environment(),
+        "prompt_set": {"name": settings.prompt_set_name, "prompts": settings.prompts},
+        "models": {ref: {"status": "queued"} for ref in settings.models},
+    })
+    return run_id
+
+
+def get_run(store: Store, run_id: str) -> dict | None:
+    found = store.find(RUNS, run_id=run_id)
+    return found[0] if found else None
+
+
+class _SampleWriter:
+    """Buffers samples and writes them in batches: one file rewrite per batch, not per request."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._buffer: list[dict] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, sample: dict) -> None:
+        self._buffer.append(sample)
+        if len(self._buffer) >= _FLUSH_EVERY or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._store.insert_many(SAMPLES, self._buffer)
+            self._buffer = []
+        self._last_flush = time.monotonic()
+
+
+@dataclass
+class _Cursor:
+    """Where the run is, for progress messages and the ETA."""
+
+    total: int
+    done: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def advance(self, control: Control, message: str) -> None:
+        self.done += 1
+        control.progress(self.done, self.total, message)
+
+
+def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -> dict:
+    """Run every model of a stored run; return the final run record. Never raises for a model's failure."""
+    run = get_run(store, run_id)
+    if run is None:
+        raise ValueError(f"No run {run_id!r} in the store.")
+    settings = BenchmarkSettings(**run["settings"])
+    store.update(RUNS, run["_id"], {"status": "running", "started_at": utc_now()})
+    cursor = _Cursor(total=settings.total_requests())
+    writer = _SampleWriter(store)
+    models: dict[str, dict] = dict(run["models"])
+    for ref in settings.models:
+        if control.cancelled:
+            models[ref] = {"status": "cancelled"}
+            continue
+        models[ref] = {"status": "running"}
+        store.update(RUNS, run["_id"], {"models": models})
+        models[ref] = _bench_model(sources, settings, run_id, ref, writer, cursor, control)
+        writer.flush()
+        store.update(RUNS, run["_id"], {"models": models})
+    status = "cancelled" if control.cancelled else "completed"
+    store.update(RUNS, run["_id"], {"status": status, "finished_at": utc_now(), "models": models})
+    control.progress(cursor.done, cursor.total, f"run {status}", force=True)
+    return get_run(store, run_id) or {}
+
+
+def _bench_model(
+    sources: Sources, settings: BenchmarkSettings, run_id: str, ref: str,
+    writer: _SampleWriter, cursor: _Cursor, control: Control,
+) -> dict:
+    """Load, warm up, measure and unload one model; its record says what happened and why."""
+    record: dict[str, Any] = {"status": "running", "error": None}
+    cursor_at_start = cursor.done
+    try:
+        engine, model_id = sources.resolve(ref)
+    except EngineError as exc:
+        return _skip(record, str(exc), settings, cursor, control, ref)
+    in_process = bool(getattr(engine, "runs_in_process", False))
+    rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
+    control.progress(cursor.done, cursor.total, f"{ref}: loading")
+    try:
+        engine.prepare(model_id)
+        loaded = engine.load(model_id)
+    except EngineError as exc:
+        return _skip(record, f"failed to load: {exc}", settings, cursor, control, ref)
+    gpu_after = gpu_memory_used_mb()
+    record.update({
+        "load_s": None if loaded.already_loaded else loaded.seconds,
+        "already_loaded": loaded.already_loaded,
+        "device": loaded.device,
+        "execution_provider": loaded.execution_provider,
+        "rss_load_mb": rss_mb() - rss_before if in_process and not loaded.already_loaded else None,
+        "gpu_load_mb": None if gpu_before is None or gpu_after is None else gpu_after - gpu_before,
+        "disk_mb": _disk_mb(engine, model_id),
+    })
+    record["gpu_fallback_suspected"] = loaded.device == "GPU" and not (record["gpu_load_mb"] or 0) > 0
+    runner = _ModelRunner(engine, model_id, ref, run_id, settings, writer, cursor, control)
+    energy = EnergyMeter()
+    energy.start()
+    with PeakRssSampler() as peak:
+        failure = runner.run_all()
+    joules = energy.stop()
+    if failure and not control.cancelled:  # requests not sent still count as handled for progress/ETA
+        cursor.done = cursor_at_start + _requests_per_model(settings)
+    if not loaded.already_loaded:
+        try:
+            engine.unload(model_id)
+        except EngineError as exc:
+            record["unload_error"] = str(exc)
+    samples = runner.samples
+    record.update(_model_figures(samples, settings, in_process, peak.peak_mb - rss_before, joules))
+    record["throughput_by_concurrency"] = runner.throughput
+    record["error"] = failure
+    counted = record["summary"]["n_counted"]
+    record["status"] = "cancelled" if control.cancelled else ("completed" if counted else "failed")
+    if failure and counted:
+        record["status"] = "partial"
+    return record
+
+
+def _skip(record: dict, reason: str, settings: BenchmarkSettings, cursor: _Cursor, control: Control,
+          ref: str) -> dict:
+    """A model that cannot run: record why and move the progress past its requests."""
+    cursor.done += _requests_per_model(settings)
+    control.progress(cursor.done, cursor.total, f"{ref}: skipped ({reason})", force=True)
+    record.update({"status": "failed", "error": reason})
+    return record
+
+
+def _requests_per_model(settings: BenchmarkSettings) -> int:
+    return settings.total_requests() // len(settings.models)
+
+
+def _disk_mb(engine: Engine, model_id: str) -> float | None:
+    disk = getattr(engine, "disk_mb", None)
+    if disk is None:
+        return None
+    try:
+        return disk(model_id)
+    except EngineError:
+        return None
+
+
+def _model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: bool,
+                   peak_added_mb: float, joules: float | None) -> dict:
+    """Summary over the concurrency-1 samples (or the lowest level run), first-request time, SLOs, energy."""
+    level = min(settings.concurrency)
+    primary = [s for s in samples if s.get("concurrency", 1) == level]
+    summary = summarize_samples(primary, seed=settings.seed or 0)
+    counted = [s for s in primary if not s.get("warmup") and not s.get("error")]
+    out_tokens = sum(s.get("completion_tokens") or 0 for s in samples if not s.get("error"))
+    first = samples[0] if samples else None
+    return {
+        "summary": summary,
+        "first_request_s": first.get("e2e_s") if first and not first.get("error") else None,
+        "rss_peak_mb": peak_added_mb if in_process else None,
+        "slo_pass_rate": {metric: slo_pass_rate([s.get(metric) for s in counted], limit)
+                          for metric, limit in settings.slo.items()},
+        "energy_j": joules,
+        "energy_j_per_token": joules / out_tokens if joules is not None and out_tokens else None,
+    }
+
+
+class _ModelRunner:
+    """The request loop for one loaded model: warm-up, then rounds at each concurrency level."""
+
+    def __init__(self, engine: Engine, model_id: str, ref: str, run_id: str, settings: BenchmarkSettings,
+                 writer: _SampleWriter, cursor: _Cursor, control: Control) -> None:
+        self.engine, self.model_id, self.ref, self.run_id = engine, model_id, ref, run_id
+        self.settings, self.writer, self.cursor, self.control = settings, writer, cursor, control
+        self.params = settings.chat_params()
+        self.samples: list[dict] = []
+        self.throughput: dict[str, float | None] = {}
+        self._consecutive_failures = 0
+
+    def run_all(self) -> str | None:
+        """Returns the reason the model stopped early, or None."""
+        prompts = self.settings.prompts
+        plan: list[tuple[int, dict, bool]] = [(-w - 1, p, True) for w in range(self.settings.warmup)
+                                               for p in prompts]
+        if (stop := self._run_batch(plan, 1)) is not None:
+            return stop
+        for level in self.settings.concurrency:
+            plan = [(r, p, False) for r in range(self.settings.rounds) for p in prompts]
+            started = time.perf_counter()
+            before = len(self.samples)
+            if (stop := self._run_batch(plan, level)) is not None:
+                return stop
+            produced = sum(s.get("completion_tokens") or 0 for s in self.samples[before:] if not s.get("error"))
+            wall = time.perf_counter() - started
+            self.throughput[str(level)] = produced / wall if wall > 0 else None
+        return None
+
+    def _run_batch(self, plan: list[tuple[int, dict, bool]], level: int) -> str | None:
+        if level == 1:
+            for item in plan:
+                if self.control.cancelled:
+                    return "cancelled"
+                if (stop := self._record(self._request(*item, level))) is not None:
+                    return stop
+            return None
+        with ThreadPoolExecutor(max_workers=level, thread_name_prefix="pickwise-req") as pool:
+            for start in range(0, len(plan), level):
+                if self.control.cancelled:
+                    return "cancelled"
+                wave = [pool.submit(self._request, *item, level) for item in plan[start:start + level]]
+                for future in wave:
+                    if (stop := self._record(future.result())) is not None:
+                        return stop
+        return None
+
+    def _request(self, round_no: int, prompt: dict, warmup: bool, level: int) -> tuple[dict, Exception | None]:
+        messages = [{"role": "user", "content": prompt["prompt"]}]
+        error: Exception | None = None
+        t_send = time.perf_counter()
+        meter = SampleMeter(t_send)
+        try:
+            for event in self.engine.stream_chat(self.model_id, messages, self.params):
+                meter.add(event)
+        except EngineError as exc:
+            error = exc
+        timing: SampleTiming = meter.result()
+        sample = {
+            "run_id": self.run_id, "model_ref": self.ref, "prompt_id": prompt["id"], "round": round_no,
+            "warmup": warmup, "concurrency": level, "error": str(error) if error else None,
+            "created_at": utc_now(), **timing.as_dict(),
+        }
+        return sample, error
+
+    def _record(self, result: tuple[dict, Exception | None]) -> str | None:
+        sample, error = result
+        self.samples.append(sample)
+        self.writer.add(sample)
+        phase = "warm-up" if sample["warmup"] else f"round {sample['round'] + 1}"
+        self.cursor.advance(self.control, f"{self.ref} · {sample['prompt_id']} · {phase}")
+        if isinstance(error, EngineTimeout | EngineUnreachable):
+            self._consecutive_failures += 1
+            if self._consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
+                return f"stopped after {MAX_CONSECUTIVE_FAILURES} consecutive failures: {error}"
+        else:
+            self._consecutive_failures = 0
+        return None
+
+
+
+def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings) -> tuple[str, str]:
+    """Record the run and execute it in a background job; returns ``(run_id, job_id)`` at once."""
+    run_id = create_run(store, settings)
+
+    def work(ctx: JobContext) -> str:
+        try:
+            final = execute_run(sources, store, run_id, ctx)
+        except Exception:
+            store.update_where(RUNS, {"status": "failed", "finished_at": utc_now()}, run_id=run_id)
+            raise
+        ok = sum(1 for m in final.get("models", {}).values() if m.get("status") in ("completed", "partial"))
+        return f"Run {run_id} {final.get('status')}: {ok} of {len(settings.models)} models produced results."
+
+    job_id = start_job(store, "benchmark", work, run_id=run_id, label=f"Benchmark {run_id}")
+    return run_id, job_id

@@ -1,0 +1,49 @@
+"""The newcomer's path through Pickwise, and which step comes next given what the store holds.
+
+Kept out of the page so the rule ("prepare a model, probe it, benchmark, ...") is testable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store import Store
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    summary: str
+
+
+STEPS = (
+    Step("Models", "find, download, load and probe Foundry Local models and OpenAI-compatible endpoints."),
+    Step("Benchmark", "run fixed prompt sets across models: time to first token, latency, tokens/s, memory."),
+    Step("Compare", "see the runs side by side, with uncertainty, including GPU against CPU."),
+    Step("Grade", "score the answers with a judge model and by hand, blind."),
+    Step("Decide", "weigh speed, quality, memory, footprint and license; export a decision record."),
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    page: str | None = None
+    link_label: str = ""
+
+
+def next_step(store: Store) -> Suggestion:
+    """The first step the store shows as not yet done."""
+    runs = store.all("runs")
+    if not any(r.get("kind") == "probe" and r.get("status") == "completed" for r in runs):
+        return Suggestion(
+            "Open Models, prepare the default model if it is not there yet, and send it a probe prompt.",
+            "app_pages/models.py",
+            "Go to Models",
+        )
+    return Suggestion(
+        "A model answers. Add the other candidates (Foundry Local models or OpenAI-compatible endpoints) "
+        "and probe each one.",
+        "app_pages/models.py",
+        "Go to Models",
+    )

@@ -1,0 +1,53 @@
+"""The user's saved inputs: imported prompt sets and model metadata (license, capabilities, size).
+
+Built-in prompt sets come from ``core.prompt_sets`` and cannot be overwritten; imported ones live in
+the store's ``prompt_sets`` table. Model metadata from ``models.json`` lands in the ``models`` table,
+keyed by ``SOURCE:MODEL_ID``, where the decision step will read licenses and sizes.
+"""
+
+from __future__ import annotations
+
+from core.config import ModelSpec, PromptItem
+from core.jobs import utc_now
+from core.prompt_sets import builtin_prompt_sets
+from store import Store
+
+PROMPT_SETS = "prompt_sets"
+MODELS = "models"
+
+
+def prompt_set_choices(store: Store) -> dict[str, list[dict]]:
+    """Built-in sets first, then imported ones, as plain dicts ready for a run's settings."""
+    choices = {name: [item.model_dump(exclude_none=True) for item in items]
+               for name, items in builtin_prompt_sets().items()}
+    for saved in sorted(store.all(PROMPT_SETS), key=lambda s: s["name"]):
+        choices.setdefault(saved["name"], saved["prompts"])
+    return choices
+
+
+def save_prompt_set(store: Store, name: str, items: list[PromptItem]) -> None:
+    """Store (or replace) an imported set. Raises ``ValueError`` for an empty or built-in name."""
+    name = name.strip()
+    if not name:
+        raise ValueError("Give the prompt set a name.")
+    if name in builtin_prompt_sets():
+        raise ValueError(f"{name!r} is a built-in prompt set; import yours under another name.")
+    prompts = [item.model_dump(exclude_none=True) for item in items]
+    with store.transaction():
+        store.remove_where(PROMPT_SETS, name=name)
+        store.insert(PROMPT_SETS, {"name": name, "prompts": prompts, "builtin": False, "created_at": utc_now()})
+
+
+def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:
+    """Upsert each model's metadata by reference."""
+    with store.transaction():
+        for spec in specs:
+            store.remove_where(MODELS, ref=spec.ref)
+            store.insert(MODELS, {"ref": spec.ref, "alias": spec.alias, "license": spec.license,
+                                  "capabilities": list(spec.capabilities), "size_mb": spec.size_mb,
+                                  "notes": spec.notes})
+
+
+def model_specs(store: Store) -> dict[str, dict]:
+    """Stored model metadata by reference."""
+    return {m["ref"]: m for m in store.all(MODELS)}

@@ -1,0 +1,99 @@
+"""Tables of benchmark runs: one row per model, figures from ``core.metrics`` with counts and caveats.
+
+Pure functions (data in, DataFrame out) shared by the pages and the CLI, so both show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from core.metrics import summarize_samples
+
+
+def _fmt_ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 1)
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _ci(metric: dict[str, Any], digits: int = 1) -> str:
+    low, high = metric.get("ci95_low"), metric.get("ci95_high")
+    return "" if low is None or high is None else f"{low:.{digits}f} – {high:.{digits}f}"
+
+
+def samples_by_model(samples: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for sample in samples:
+        grouped[sample["model_ref"]].append(sample)
+    return grouped
+
+
+def _lowest_level(samples: list[dict]) -> list[dict]:
+    """Summaries describe one concurrency level (the lowest run) so load does not blur latency."""
+    if not samples:
+        return samples
+    level = min(s.get("concurrency", 1) for s in samples)
+    return [s for s in samples if s.get("concurrency", 1) == level]
+
+
+def run_summary_frame(run: dict, samples: list[dict]) -> pd.DataFrame:
+    """One row per model of the run, in the run's order, including models with no samples yet."""
+    grouped = samples_by_model(samples)
+    rows = []
+    for ref in run.get("settings", {}).get("models", list(grouped)):
+        info = run.get("models", {}).get(ref, {})
+        summary = summarize_samples(_lowest_level(grouped.get(ref, [])))
+        m = summary["metrics"]
+        ttft, e2e, tps = m["ttft_s"], m["e2e_s"], m["decode_tps"]
+        notes = [w for w in {ttft.get("warning")} if w]
+        if summary["tokens_estimated"]:
+            notes.append("token counts estimated")
+        if info.get("gpu_fallback_suspected"):
+            notes.append("asked for GPU but no GPU memory was used: CPU fallback?")
+        if info.get("error"):
+            notes.append(info["error"])
+        rows.append({
+            "model": ref,
+            "status": info.get("status", ""),
+            "device": info.get("device") or "",
+            "provider": info.get("execution_provider") or "",
+            "n": summary["n_counted"],
+            "errors": summary["n_errors"],
+            "TTFT p50 (ms)": _fmt_ms(ttft["p50"]),
+            "TTFT p95 (ms)": _fmt_ms(ttft["p95"]),
+            "latency mean (s)": _round(e2e["mean"]),
+            "latency p50 (s)": _round(e2e["p50"]),
+            "latency p95 (s)": _round(e2e["p95"]),
+            "latency p99 (s)": _round(e2e["p99"]),
+            "tokens/s mean": _round(tps["mean"], 1),
+            "tokens/s 95% CI": _ci(tps),
+            "load (s)": _round(info.get("load_s")),
+            "first request (s)": _round(info.get("first_request_s")),
+            "memory added (MB)": _round(info.get("rss_load_mb"), 0),
+            "peak added (MB)": _round(info.get("rss_peak_mb"), 0),
+            "disk (MB)": _round(info.get("disk_mb"), 1),
+            "energy/token (J)": _round(info.get("energy_j_per_token"), 4),
+            "notes": "; ".join(notes),
+        })
+    return pd.DataFrame(rows)
+
+
+def runs_frame(runs: list[dict]) -> pd.DataFrame:
+    """Stored benchmark runs, newest first, for picking one."""
+    rows = [
+        {
+            "run": r["run_id"],
+            "created": r.get("created_at", ""),
+            "status": r.get("status", ""),
+            "prompt set": r.get("prompt_set", {}).get("name", ""),
+            "models": len(r.get("models", {})),
+            "rounds": r.get("settings", {}).get("rounds"),
+        }
+        for r in sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
+    ]
+    return pd.DataFrame(rows, columns=["run", "created", "status", "prompt set", "models", "rounds"])

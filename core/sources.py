@@ -1,0 +1,106 @@
+"""Where models come from: Foundry Local in-process plus every OpenAI-compatible endpoint in the store.
+
+Endpoints are stored by name (the ``SOURCE`` half of a model reference) with the *name* of the
+environment variable holding their key, never the key. ``Sources`` resolves a ``SOURCE:MODEL_ID``
+reference to the engine that serves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.engines.base import Engine, EngineError, ModelEntry
+from core.engines.openai_compatible import (
+    OpenAICompatibleEngine,
+    validate_base_url,
+    validate_endpoint_name,
+)
+from core.jobs import utc_now
+from core.refs import FOUNDRY_SOURCE, ModelRef, parse_ref
+from store import Store
+
+ENDPOINTS = "endpoints"
+KeyResolver = Callable[[str], "str | None"]
+
+
+def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None = None) -> dict:
+    """Validate and store an endpoint. Raises ``ValueError`` with a message fit for the user."""
+    validate_endpoint_name(name)
+    validate_base_url(base_url)
+    if api_key_env is not None and api_key_env.strip() == "":
+        api_key_env = None
+    if api_key_env is not None and not api_key_env.replace("_", "").isalnum():
+        raise ValueError(
+            f"{api_key_env!r} is not an environment variable name: give the NAME of the variable "
+            "that holds the key (e.g. AZURE_OPENAI_API_KEY), never the key itself."
+        )
+    with store.transaction():
+        if store.find(ENDPOINTS, name=name):
+            raise ValueError(f"An endpoint named {name!r} already exists: remove it first or pick another name.")
+        doc = {"name": name, "base_url": base_url.strip(), "api_key_env": api_key_env, "created_at": utc_now()}
+        store.insert(ENDPOINTS, doc)
+    return doc
+
+
+def remove_endpoint(store: Store, name: str) -> bool:
+    return store.remove_where(ENDPOINTS, name=name) > 0
+
+
+def list_endpoints(store: Store) -> list[dict]:
+    return sorted(store.all(ENDPOINTS), key=lambda e: e["name"])
+
+
+@dataclass
+class SourceListing:
+    """One source's models, or the reason it could not list them (shown, never raised)."""
+
+    source: str
+    models: list[ModelEntry]
+    error: str | None = None
+
+
+class Sources:
+    """The engines available to this process: one Foundry Local engine and the stored endpoints."""
+
+    def __init__(self, store: Store, foundry: Engine | None, key_resolver: KeyResolver | None = None) -> None:
+        self._store = store
+        self._foundry = foundry
+        self._key_resolver = key_resolver
+
+    def endpoint_engine(self, endpoint: dict) -> OpenAICompatibleEngine:
+        kwargs = {"key_resolver": self._key_resolver} if self._key_resolver else {}
+        return OpenAICompatibleEngine(
+            name=endpoint["name"], base_url=endpoint["base_url"], api_key_env=endpoint.get("api_key_env"), **kwargs
+        )
+
+    def engine_for(self, source: str) -> Engine:
+        if source == FOUNDRY_SOURCE:
+            if self._foundry is None:
+                raise EngineError("Foundry Local is not available in this process (the SDK failed to start).")
+            return self._foundry
+        found = self._store.find(ENDPOINTS, name=source)
+        if not found:
+            known = ", ".join([FOUNDRY_SOURCE] + [e["name"] for e in list_endpoints(self._store)])
+            raise EngineError(f"Unknown model source {source!r}. Known sources: {known}.")
+        return self.endpoint_engine(found[0])
+
+    def resolve(self, ref: str | ModelRef) -> tuple[Engine, str]:
+        """Engine and model id for a ``SOURCE:MODEL_ID`` reference."""
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        return self.engine_for(parsed.source), parsed.model_id
+
+    def listings(self) -> list[SourceListing]:
+        """Every source's models; a source that fails reports its error instead of hiding the others."""
+        out: list[SourceListing] = []
+        engines: list[tuple[str, Engine | None]] = [(FOUNDRY_SOURCE, self._foundry)]
+        engines += [(e["name"], self.endpoint_engine(e)) for e in list_endpoints(self._store)]
+        for name, engine in engines:
+            if engine is None:
+                out.append(SourceListing(name, [], "Foundry Local SDK is not available in this process."))
+                continue
+            try:
+                out.append(SourceListing(name, engine.list_models()))
+            except EngineError as exc:
+                out.append(SourceListing(name, [], str(exc)))
+        return out
