@@ -30,7 +30,6 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 def _sources(store: Store):
     from core.engines.foundry_local import get_foundry_engine
-
     from core.sources import Sources
 
     try:

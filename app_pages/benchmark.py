@@ -7,12 +7,13 @@ import streamlit as st
 from components.benchmark_form import import_panel, settings_form
 from components.job_progress import job_panel
 from components.model_table import models_frame
-from core.run_summary import run_summary_frame, runs_frame
 from components.state import get_sources, get_store
 from core.benchmark import RUNS, SAMPLES, get_run, start_benchmark
 from core.default_model import DEFAULT_MODEL_ID
 from core.jobs import list_jobs
+from core.library import model_specs
 from core.refs import FOUNDRY_SOURCE
+from core.run_summary import run_summary_frame, runs_frame
 
 store = get_store()
 sources = get_sources()
@@ -37,9 +38,11 @@ if active:
     st.subheader(f"Running: {job.get('label', '')}")
     job_panel(store, job["job_id"], key="bench", live=lambda: _live_table(job["run_id"]))
 else:
-    refs = list(models_frame(sources.listings())["ref"])
-    import_panel(store, refs)
-    settings = settings_form(store, refs, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"])
+    listed = list(models_frame(sources.listings())["ref"])
+    import_panel(store, listed)
+    # models imported from models.json stay choosable while their source is down: the run records why they failed
+    choices = listed + sorted(set(model_specs(store)) - set(listed))
+    settings = settings_form(store, choices, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"])
     if settings is not None:
         run_id, _ = start_benchmark(sources, store, settings)
         st.session_state["bench-selected-run"] = run_id

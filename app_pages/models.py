@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from core.default_model import DEFAULT_MODEL_ID, prepare_default_model
 
 from components.job_progress import job_panel
 from components.model_table import models_frame
 from components.probe_panel import probe_panel
 from components.state import foundry_engine, foundry_error, get_sources, get_store
+from core.default_model import DEFAULT_MODEL_ID, prepare_default_model
 from core.engines.base import EngineError
 from core.jobs import JobContext, list_jobs, start_job
 from core.refs import FOUNDRY_SOURCE
@@ -113,9 +113,10 @@ for endpoint in list_endpoints(store):
         remove_endpoint(store, endpoint["name"])
         st.rerun()
 with st.form("add-endpoint", clear_on_submit=False):
-    name = st.text_input("Name", placeholder="my-ollama")
-    base_url = st.text_input("Base URL", placeholder="http://127.0.0.1:11434/v1")
-    key_env = st.text_input("API key environment variable (optional)", placeholder="AZURE_OPENAI_API_KEY")
+    name = st.text_input("Name", placeholder="my-ollama", key="ep-name")
+    base_url = st.text_input("Base URL", placeholder="http://127.0.0.1:11434/v1", key="ep-url")
+    key_env = st.text_input("API key environment variable (optional)", placeholder="AZURE_OPENAI_API_KEY",
+                            key="ep-key-env")
     if st.form_submit_button("Add endpoint"):
         try:
             add_endpoint(store, name.strip(), base_url.strip(), key_env.strip() or None)

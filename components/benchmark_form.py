@@ -54,10 +54,11 @@ def import_panel(store: Store, available_refs: list[str]) -> None:
             else:
                 save_model_specs(store, specs)
                 missing = [s.ref for s in specs if s.ref not in available_refs]
-                st.success(f"Imported metadata for {len(specs)} models.")
+                st.success(f"Imported {len(specs)} models; they are selected below.")
                 if missing:
-                    st.warning("Not available from any source right now: " + ", ".join(missing))
-                st.session_state["bench-models"] = [s.ref for s in specs if s.ref in available_refs]
+                    st.warning("Not listed by any source right now: " + ", ".join(missing) + ". They stay selected: "
+                               "a model that cannot be reached is marked failed and the run goes on.")
+                st.session_state["bench-models"] = [s.ref for s in specs]
 
 
 def export_buttons(store: Store, refs: list[str], set_name: str, prompts: list[dict]) -> None:
@@ -89,18 +90,19 @@ def settings_form(store: Store, available_refs: list[str], preferred: list[str])
         for item in prompts:
             st.text(f"{item['id']}: {item['prompt'][:200]}")
     c1, c2, c3, c4 = st.columns(4)
-    warmup = c1.number_input("Warm-up rounds (not counted)", 0, 10, 1)
-    rounds = c2.number_input("Rounds", 1, 100, 3)
-    max_tokens = c3.number_input("Max output tokens", 1, 8192, 128)
-    timeout = c4.number_input("Request timeout (s)", 1, 3600, 120)
+    warmup = c1.number_input("Warm-up rounds (not counted)", 0, 10, 1, key="bench-warmup")
+    rounds = c2.number_input("Rounds", 1, 100, 3, key="bench-rounds")
+    max_tokens = c3.number_input("Max output tokens", 1, 8192, 128, key="bench-max-tokens")
+    timeout = c4.number_input("Request timeout (s)", 1, 3600, 120, key="bench-timeout")
     c1, c2, c3, c4 = st.columns(4)
-    temperature = c1.number_input("Temperature", 0.0, 2.0, 0.0, 0.1, help="0 makes runs repeatable.")
-    seed = c2.number_input("Seed", 0, 2**31 - 1, 42)
-    concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1],
+    temperature = c1.number_input("Temperature", 0.0, 2.0, 0.0, 0.1, help="0 makes runs repeatable.",
+                                  key="bench-temperature")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 42, key="bench-seed")
+    concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1], key="bench-concurrency",
                                  help="More than one level measures throughput under load.")
-    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1)
+    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1, key="bench-ttft-target")
     export_buttons(store, refs, set_name, prompts)
-    if not st.button("Start benchmark", type="primary", disabled=not refs):
+    if not st.button("Start benchmark", type="primary", disabled=not refs, key="bench-start"):
         return None
     settings = BenchmarkSettings(
         models=refs, prompts=prompts, prompt_set_name=set_name, warmup=int(warmup), rounds=int(rounds),

@@ -1,0 +1,134 @@
+"""The benchmark runner against real local HTTP servers with known behaviour.
+
+The fake servers are fixtures with a ground truth (injected delays, token counts, failures); the
+runner, engines, metrics and store are the product's own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run, get_run, start_benchmark
+from core.jobs import cancel_job, get_job, mark_orphans_interrupted
+from core.sources import Sources, add_endpoint
+from store import Store
+from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
+
+PROMPTS = [{"id": "a", "prompt": "Say hello."}, {"id": "b", "prompt": "Say goodbye."}]
+
+
+class _Control:
+    """A minimal ``Control``: counts progress calls, cancels on request."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.updates: list[tuple[float, float | None, str]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self.event.is_set()
+
+    def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None:
+        self.updates.append((done, total, message))
+
+
+def _settings(models: list[str], **overrides) -> BenchmarkSettings:
+    base = {"models": models, "prompts": PROMPTS, "warmup": 1, "rounds": 2, "max_output_tokens": 16,
+            "timeout_s": 5.0}
+    return BenchmarkSettings(**{**base, **overrides})
+
+
+def test_one_model_down_never_stops_the_run(store: Store) -> None:
+    with FakeOpenAIServer(Scenario(n_tokens=6)) as good:
+        add_endpoint(store, "good", good.base_url)
+        add_endpoint(store, "down", down_base_url())
+        run_id = create_run(store, _settings(["down:fake-model", "good:fake-model"]))
+        control = _Control()
+        run = execute_run(Sources(store, None), store, run_id, control)
+
+    assert run["status"] == "completed"
+    assert run["models"]["down:fake-model"]["status"] == "failed"
+    assert "reach" in run["models"]["down:fake-model"]["error"].lower()
+    good_record = run["models"]["good:fake-model"]
+    assert good_record["status"] == "completed"
+    summary = good_record["summary"]
+    assert (summary["n_counted"], summary["n_warmup"], summary["n_errors"]) == (4, 2, 0)
+    samples = store.find(SAMPLES, run_id=run_id, model_ref="good:fake-model")
+    assert len(samples) == 6
+    assert all(s["completion_tokens"] == 6 and s["token_source"] == "engine" for s in samples)
+    # the requests really went out with the run's settings
+    bodies = [r.body for r in good.requests if r.path.endswith("/chat/completions")]
+    assert all(b["temperature"] == 0 and b["seed"] == 42 for b in bodies)
+    assert control.updates[-1][0] == control.updates[-1][1] == 12
+
+
+def test_hanging_endpoint_is_abandoned_after_consecutive_timeouts(store: Store) -> None:
+    with FakeOpenAIServer(Scenario(hang=True)) as hung, FakeOpenAIServer(Scenario()) as fine:
+        add_endpoint(store, "hung", hung.base_url)
+        add_endpoint(store, "fine", fine.base_url)
+        run_id = create_run(store, _settings(["hung:fake-model", "fine:fake-model"], timeout_s=0.5))
+        started = time.monotonic()
+        run = execute_run(Sources(store, None), store, run_id, _Control())
+        elapsed = time.monotonic() - started
+
+    hung_record = run["models"]["hung:fake-model"]
+    assert hung_record["status"] == "failed"
+    assert "consecutive" in hung_record["error"]
+    assert len(store.find(SAMPLES, run_id=run_id, model_ref="hung:fake-model")) == 2
+    assert run["models"]["fine:fake-model"]["status"] == "completed"
+    assert elapsed < 6 * 0.5 + 5, "the hung model should cost two timeouts, not one per request"
+
+
+def test_cancel_keeps_finished_samples(store: Store) -> None:
+    with FakeOpenAIServer(Scenario(n_tokens=5, ttft_s=0.05)) as slow:
+        add_endpoint(store, "slow", slow.base_url)
+        run_id, job_id = start_benchmark(Sources(store, None), store, _settings(["slow:fake-model"], rounds=50))
+        deadline = time.monotonic() + 20
+        while not store.find(SAMPLES, run_id=run_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cancel_job(job_id)
+        while get_job(store, job_id)["state"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert get_job(store, job_id)["state"] == "cancelled"
+    run = get_run(store, run_id)
+    assert run["status"] == "cancelled"
+    kept = store.find(SAMPLES, run_id=run_id)
+    assert 0 < len(kept) < 2 + 2 * 50
+    assert run["models"]["slow:fake-model"]["summary"]["n_counted"] == len([s for s in kept if not s["warmup"]])
+
+
+def test_a_run_whose_process_died_shows_as_interrupted(store: Store) -> None:
+    run_id = create_run(store, _settings(["x:y"]))
+    store.update_where("runs", {"status": "running"}, run_id=run_id)
+    store.insert("jobs", {"job_id": "dead", "kind": "benchmark", "state": "running", "run_id": run_id,
+                          "pid": 2**22 + 12345, "created_at": "2026-01-01T00:00:00+00:00"})
+    assert mark_orphans_interrupted(store) == 1
+    assert get_run(store, run_id)["status"] == "interrupted"
+    assert get_job(store, "dead")["state"] == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("tokens_per_s", "n_tokens", "ttft_s"),
+    [(20, 21, 0.30), (2000, 401, 0.05)],
+    ids=["slow-20tps", "fast-2000tps"],
+)
+def test_timing_accuracy_against_injected_truth(store: Store, tokens_per_s: int, n_tokens: int,
+                                                 ttft_s: float) -> None:
+    """After warm-up, TTFT within 5 ms and decode tokens/s within 1% of what the server injected."""
+    scenario = Scenario(n_tokens=n_tokens, ttft_s=ttft_s, token_interval_s=1 / tokens_per_s)
+    with FakeOpenAIServer(scenario) as server:
+        add_endpoint(store, "timed", server.base_url)
+        settings = _settings(["timed:fake-model"], prompts=PROMPTS[:1], rounds=3, max_output_tokens=n_tokens)
+        run_id = create_run(store, settings)
+        execute_run(Sources(store, None), store, run_id, _Control())
+
+    counted = [s for s in store.find(SAMPLES, run_id=run_id) if not s["warmup"]]
+    assert len(counted) == 3
+    for sample in counted:
+        assert sample["error"] is None
+        assert abs(sample["ttft_s"] - ttft_s) < 0.005, f"TTFT {sample['ttft_s']:.4f}s vs injected {ttft_s}s"
+        assert sample["decode_tps"] == pytest.approx(tokens_per_s, rel=0.01)

@@ -1,0 +1,81 @@
+"""The CLI end to end, in-process, against real local HTTP servers and a real store file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli import main
+from store import Store
+from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
+
+
+def _run(capsys: pytest.CaptureFixture[str], db: Path, *argv: str) -> tuple[int, str, str]:
+    code = main(["--db", str(db), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_endpoints_add_list_remove(capsys, store_file: Path) -> None:
+    code, out, _ = _run(capsys, store_file, "endpoints", "add", "local", "--base-url", "http://127.0.0.1:9/v1",
+                        "--api-key-env", "LOCAL_KEY")
+    assert code == 0 and "local:MODEL_ID" in out
+    code, out, _ = _run(capsys, store_file, "endpoints", "list", "--json")
+    listed = json.loads(out)
+    assert listed == [{"name": "local", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "LOCAL_KEY",
+                       "created_at": listed[0]["created_at"]}]
+    assert _run(capsys, store_file, "endpoints", "remove", "local")[0] == 0
+    code, _, err = _run(capsys, store_file, "endpoints", "remove", "local")
+    assert code == 1 and "No endpoint named 'local'" in err
+
+
+def test_endpoint_with_a_key_instead_of_a_variable_name_is_refused(capsys, store_file: Path) -> None:
+    code, _, err = _run(capsys, store_file, "endpoints", "add", "az", "--base-url", "https://x.example/v1",
+                        "--api-key-env", "sk-live-1234-abcd")
+    assert code == 1 and "environment variable" in err
+    assert "sk-live" not in json.dumps(Store(store_file).all("endpoints"))
+
+
+def test_probe_json(capsys, store_file: Path) -> None:
+    with FakeOpenAIServer(Scenario(tokens=["Hello", " there"])) as server:
+        _run(capsys, store_file, "endpoints", "add", "fake", "--base-url", server.base_url)
+        code, out, _ = _run(capsys, store_file, "probe", "fake:fake-model", "--prompt", "Hi", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["ok"] and result["text"] == "Hello there"
+    assert result["completion_tokens"] == 2 and result["token_source"] == "engine"
+
+
+def test_bench_json_and_exit_codes(capsys, store_file: Path, tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps(["Say hi.", {"id": "bye", "prompt": "Say bye."}]))
+    with FakeOpenAIServer(Scenario(n_tokens=3)) as server:
+        _run(capsys, store_file, "endpoints", "add", "fake", "--base-url", server.base_url)
+        _run(capsys, store_file, "endpoints", "add", "gone", "--base-url", down_base_url())
+        models = tmp_path / "models.json"
+        models.write_text(json.dumps({
+            "fake": {"source": "fake", "model": "fake-model", "license": "MIT"},
+            "gone": {"source": "gone", "model": "fake-model"},
+        }))
+        code, out, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompts", str(prompts),
+                              "--rounds", "2", "--warmup", "1", "--json")
+        assert code == 0, err
+        record = json.loads(out)  # stdout carries only the run record
+        assert record["models"]["fake:fake-model"]["status"] == "completed"
+        assert record["models"]["fake:fake-model"]["summary"]["n_counted"] == 4
+        assert record["models"]["gone:fake-model"]["status"] == "failed"
+        assert record["settings"]["rounds"] == 2 and record["environment"]["cores_logical"] >= 1
+
+        models.write_text(json.dumps({"gone": {"source": "gone", "model": "fake-model"}}))
+        code, _, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompts", str(prompts))
+        assert code == 1 and "no model produced a result" in err
+
+
+def test_bench_reports_every_config_problem(capsys, store_file: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models.json"
+    models.write_text('{"a": {"source": "x", "model": ""}, "b": {"model": "m", "size_mb": "big"}}')
+    code, out, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompt-set",
+                          "RAG and local inference")
+    assert code == 1 and out == ""
+    assert '"a"' in err and '"b"' in err and "size_mb" in err and "source" in err
