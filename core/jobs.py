@@ -24,7 +24,7 @@ from store import Store
 
 JOBS = "jobs"
 ACTIVE_STATES = ("running",)
-_PROGRESS_WRITE_INTERVAL_S = 0.5
+_PROGRESS_WRITE_INTERVAL_S = 2.0  # each write rewrites the whole store file
 
 
 def utc_now() -> str:

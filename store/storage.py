@@ -23,9 +23,10 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,7 +184,8 @@ def atomic_write(
     mode of the replaced file is kept. On any failure the temp file is removed and ``path`` is
     untouched. Returns the ``FileState`` of the new version.
     """
-    tmp = path.with_name(f"{path.name}{TEMP_INFIX}{os.getpid()}-{os.urandom(4).hex()}")
+    tmp = temp_sibling(path)
+    old_link: Path | None = None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o666)
     try:
@@ -193,10 +195,8 @@ def atomic_write(
             for piece in pieces:
                 written += fh.write(piece)
             fh.flush()
-        try:
+        with suppress(FileNotFoundError):
             os.fchmod(fd, os.stat(path).st_mode & 0o7777)
-        except FileNotFoundError:
-            pass
         stamp = time.time_ns()
         if after is not None and stamp <= after.mtime_ns:
             stamp = after.mtime_ns + 1_000  # 1 us: survives filesystems with us timestamps
@@ -207,8 +207,11 @@ def atomic_write(
         state = FileState.of(os.fstat(fd))
         os.close(fd)
         fd = -1
+        old_link = link_old_version(path)
         os.replace(tmp, path)
         fsync_dir(path.parent)
+        if old_link is not None:
+            unlink_in_background(old_link)
         timings.write_s = synced - started
         timings.fsync_s = replaced - synced
         timings.replace_s = time.perf_counter() - replaced
@@ -217,11 +220,42 @@ def atomic_write(
     except BaseException:
         if fd >= 0:
             os.close(fd)
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for leftover in (tmp, old_link):
+            if leftover is not None:
+                with suppress(FileNotFoundError):
+                    os.unlink(leftover)
         raise
+
+
+def temp_sibling(path: Path) -> Path:
+    """A fresh ``<name>.tmp-<pid>-<hex>`` path beside ``path`` (the only pattern clean-up removes)."""
+    return path.with_name(f"{path.name}{TEMP_INFIX}{os.getpid()}-{os.urandom(4).hex()}")
+
+
+def link_old_version(path: Path) -> Path | None:
+    """Give the version about to be replaced a second (temp-pattern) name.
+
+    Then ``os.replace`` does not free its blocks: dropping the last link to a 150 MB file costs
+    ~0.1 s on ext4 (more with ``discard``), which this moves off the writer's critical path into
+    ``unlink_in_background``. If the process dies first, the link is a stray temp file that the
+    next open removes. ``None`` when there is no old version or no hard-link support.
+    """
+    link = temp_sibling(path)
+    try:
+        os.link(path, link)
+    except OSError:
+        return None
+    return link
+
+
+def unlink_in_background(path: Path) -> None:
+    """Remove ``path`` from a (non-daemon, so it finishes before exit) thread."""
+
+    def unlink() -> None:
+        with suppress(OSError):
+            os.unlink(path)
+
+    threading.Thread(target=unlink, name="pickwise-store-unlink").start()
 
 
 def fsync_dir(directory: Path) -> None:
