@@ -45,7 +45,13 @@ else:
     if st.button("Prepare the default model", type="primary"):
 
         def _prepare(ctx: JobContext) -> str:
-            model_id = prepare_default_model(lambda step, pct: ctx.progress(pct or 0, 100, step, force=True))
+            last = {"pct": 0.0}  # converter output lines carry no percent: keep the bar where it was
+
+            def report(step: str, pct: float | None) -> None:
+                last["pct"] = pct if pct is not None else last["pct"]
+                ctx.progress(last["pct"], 100, step)
+
+            model_id = prepare_default_model(report)
             return f"Default model ready: {FOUNDRY_SOURCE}:{model_id}"
 
         start_job(store, "prepare-default", _prepare, label="Preparing the default model")

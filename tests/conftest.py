@@ -1,4 +1,10 @@
-"""Shared fixtures: a fresh store file per test, and (for browser tests) a real Streamlit server."""
+"""Shared fixtures: a fresh store file per test, the process's Foundry Local engine with a tiny model,
+and (for browser tests) a real Streamlit server.
+
+Foundry Local's manager is a process singleton bound to the data folder it was created with, so the
+test process gets a throwaway ``PICKWISE_DATA`` before anything creates it. The browser tests' app
+server is a separate process and uses the real data folder, where ``make model`` put the default model.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +21,37 @@ import pytest
 
 from core.paths import REPO_ROOT
 from store import Store
+from tests.tiny_model import TINY_MODEL_ID, build_tiny_model, ensure_test_data_dir
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+APP_DATA_DIR = os.environ.get("PICKWISE_DATA") or str(REPO_ROOT / "data")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    ensure_test_data_dir()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    """The tiny random-weight model's folder, built once and cached under ~/.cache/pickwise-tests/."""
+    return build_tiny_model()
+
+
+@pytest.fixture(scope="session")
+def foundry_engine():
+    """The one FoundryLocalEngine of this test process (bound to the throwaway PICKWISE_DATA)."""
+    from core.engines.foundry_local import get_foundry_engine
+
+    return get_foundry_engine()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(foundry_engine, tiny_model_dir) -> Iterator[str]:
+    """The tiny model registered in Foundry Local's local catalog; yields its id."""
+    foundry_engine.register_folder(tiny_model_dir, TINY_MODEL_ID, "Tiny test model", "apache-2.0")
+    yield TINY_MODEL_ID
+    foundry_engine.unregister(TINY_MODEL_ID)
 
 
 @pytest.fixture
@@ -41,7 +75,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free port with its own store file; yields the base URL."""
     db = tmp_path_factory.mktemp("app") / "pickwise.json"
     port = free_port()
-    env = {**os.environ, "PICKWISE_DB": str(db)}
+    env = {**os.environ, "PICKWISE_DB": str(db), "PICKWISE_DATA": APP_DATA_DIR}
     log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

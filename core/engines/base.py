@@ -102,6 +102,8 @@ class Engine(Protocol):
     """A source of models: Foundry Local in-process, or an OpenAI-compatible endpoint."""
 
     source: str
+    # Optional attribute ``runs_in_process: bool`` (default False): True when the model runs inside
+    # this process, so its resident memory can be attributed to the model (see ``core.benchmark``).
 
     def list_models(self) -> list[ModelEntry]:
         """Models this source can serve now (never blocks on the network for long)."""
