@@ -1,0 +1,274 @@
+"""Manual grading: people score answers blind, in the app or in a spreadsheet.
+
+Blind: a grader sees an opaque item id, the prompt, the reference and the response, never the
+model, and items come in a shuffled order (seeded, so the queue is the same after a reload), so
+neither brand nor position can sway a score. Resumable: the queue leaves out what this grader has
+already scored under this rubric version.
+
+Spreadsheets: the CSV export puts one empty column per criterion; the import stores every good
+row and lists every bad one by row, column and reason, so nothing a grader typed is lost
+silently. A grade is keyed by (run, item, grader, rubric version): importing the same file twice
+replaces, never duplicates. Exported cells that a spreadsheet would run as a formula (starting
+with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostrophe: responses are
+model output, i.e. untrusted, and ``=HYPERLINK(...)`` in a response must stay text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.grading.items import GradingItem, grading_items
+from core.grading.rubric import LEVELS, Rubric
+from core.jobs import utc_now
+from store import Store
+
+GRADES = "grades"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
+COMMENT_COLUMN = "comment"
+
+
+@dataclass(frozen=True)
+class BlindItem:
+    """What a blind grader may see: no model, no sample id."""
+
+    item_id: str
+    prompt: str
+    reference: str | None
+    response: str
+
+
+@dataclass(frozen=True)
+class GradingQueue:
+    """The items this grader still has to score, in their blind order, and how far they are."""
+
+    remaining: list[BlindItem]
+    done: int
+    total: int
+
+
+def _blind_order(items: list[GradingItem], run_id: str, seed: int) -> list[GradingItem]:
+    ordered = sorted(items, key=lambda i: i.item_id)
+    random.Random(f"{run_id}:{seed}").shuffle(ordered)
+    return ordered
+
+
+def _require_saved(rubric: Rubric) -> None:
+    if rubric.version is None:
+        raise ValueError(f"Save the rubric {rubric.name!r} before grading with it: grades record its version.")
+
+
+def _graded_ids(store: Store, run_id: str, grader: str, rubric: Rubric) -> set[str]:
+    return {g["item_id"] for g in store.find(GRADES, run_id=run_id, grader=grader, rubric_name=rubric.name,
+                                             rubric_version=rubric.version)}
+
+
+def blind_queue(store: Store, run_id: str, grader: str, rubric: Rubric, *, seed: int = 0) -> GradingQueue:
+    """The run's items this grader has not scored yet under ``rubric``, in a seeded random order."""
+    _require_saved(rubric)
+    items = _blind_order(grading_items(store, run_id), run_id, seed)
+    graded = _graded_ids(store, run_id, _grader(grader), rubric)
+    remaining = [BlindItem(i.item_id, i.prompt, i.reference, i.response) for i in items if i.item_id not in graded]
+    return GradingQueue(remaining, done=len(items) - len(remaining), total=len(items))
+
+
+def _grader(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Enter your name or initials: grades are kept per grader so you can resume later.")
+    return name
+
+
+def _score(value: Any) -> tuple[int | None, str | None]:
+    """A whole number 1-5 from a form or a spreadsheet cell ("4", 4, "4.0"), or what is wrong with it."""
+    text = str(value).strip()
+    if text == "" or value is None:
+        return None, "no score given"
+    try:
+        number = float(text)
+    except ValueError:
+        return None, f"{text!r} is not a number; use a whole number from 1 to 5"
+    if number != int(number) or int(number) not in LEVELS:
+        return None, f"{text} is not a whole number from 1 to 5"
+    return int(number), None
+
+
+def _grade_doc(item: GradingItem, grader: str, rubric: Rubric, scores: dict[str, int], comment: str,
+               source: str) -> dict[str, Any]:
+    return {
+        "run_id": item.run_id, "item_id": item.item_id, "sample_id": item.sample_id, "model_ref": item.model_ref,
+        "prompt_id": item.prompt_id, "response_chars": item.response_chars, "grader": grader,
+        "rubric_name": rubric.name, "rubric_version": rubric.version, "scores": scores,
+        "comment": comment.strip(), "source": source, "created_at": utc_now(),
+    }
+
+
+def _upsert(store: Store, docs: list[dict[str, Any]]) -> tuple[int, int]:
+    """Insert grades, replacing any by the same grader for the same item and rubric version.
+
+    Returns ``(added, replaced)``.
+    """
+    replaced = 0
+    with store.transaction():
+        for doc in docs:
+            replaced += store.remove_where(GRADES, run_id=doc["run_id"], item_id=doc["item_id"], grader=doc["grader"],
+                                           rubric_name=doc["rubric_name"], rubric_version=doc["rubric_version"])
+        store.insert_many(GRADES, docs)
+    return len(docs) - replaced, replaced
+
+
+def record_grade(store: Store, run_id: str, item_id: str, grader: str, rubric: Rubric,
+                 scores: Mapping[str, Any], comment: str = "") -> dict[str, Any]:
+    """Store one grader's scores (1-5 per criterion) for one item; grading it again replaces the old grade.
+
+    Raises ``ValueError`` naming every criterion that is missing or out of range.
+    """
+    _require_saved(rubric)
+    grader = _grader(grader)
+    item = next((i for i in grading_items(store, run_id) if i.item_id == item_id), None)
+    if item is None:
+        raise ValueError(f"No item {item_id!r} in run {run_id!r}.")
+    clean: dict[str, int] = {}
+    problems = []
+    for key in rubric.keys:
+        score, problem = _score(scores.get(key, ""))
+        if problem:
+            problems.append(f"{key}: {problem}")
+        else:
+            clean[key] = score  # type: ignore[assignment]
+    if problems:
+        raise ValueError("; ".join(problems))
+    doc = _grade_doc(item, grader, rubric, clean, comment, "app")
+    _upsert(store, [doc])
+    return doc
+
+
+# --- CSV ----------------------------------------------------------------------------------------------
+
+
+def neutralise_cell(text: str | None) -> str:
+    """A cell value a spreadsheet shows as text, never evaluates (OWASP CSV-injection advice)."""
+    text = text or ""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def export_annotation_csv(store: Store, run_id: str, rubric: Rubric, *, seed: int = 0) -> str:
+    """Every item of the run, blind and in the blind order, with one empty column per criterion."""
+    _require_saved(rubric)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN])
+    for item in _blind_order(grading_items(store, run_id), run_id, seed):
+        cells = [item.item_id, item.prompt, item.response, item.reference]
+        writer.writerow([neutralise_cell(c) for c in cells] + [""] * len(rubric.keys) + [""])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong in an imported file, located as a spreadsheet shows it (header = row 1)."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: good rows stored (new or replacing), blank rows left, bad rows listed."""
+
+    added: int = 0
+    replaced: int = 0
+    blank_rows: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def stored(self) -> int:
+        return self.added + self.replaced
+
+    @property
+    def bad_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems})
+
+
+def _read_csv(data: str | bytes) -> list[list[str]]:
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)  # Excel in many locales saves with ";"
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def import_annotation_csv(store: Store, run_id: str, grader: str, rubric: Rubric, data: str | bytes) -> ImportReport:
+    """Read a filled-in annotation CSV back; store each complete, valid row as ``grader``'s grade.
+
+    Rows with no score and no comment are counted as blank (not graded yet), not as problems. A row
+    with any problem is not stored and every one of its problems is listed; all other rows are.
+    Raises ``ValueError`` for an unreadable file (not UTF-8).
+    """
+    _require_saved(rubric)
+    grader = _grader(grader)
+    try:
+        rows = _read_csv(data)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8."
+        ) from None
+    report = ImportReport()
+    if not rows:
+        report.problems.append(RowProblem(1, "-", "the file is empty"))
+        return report
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in ("item_id", *rubric.keys) if c not in header]
+    if missing:
+        report.problems.append(RowProblem(1, ", ".join(missing), "column missing from the header row; "
+                                          f"expected {', '.join([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN])}"))
+        return report
+    items = {i.item_id: i for i in grading_items(store, run_id)}
+    seen: dict[str, int] = {}
+    docs: list[dict[str, Any]] = []
+    for number, cells in enumerate(rows[1:], start=2):
+        row = dict(zip(header, cells, strict=False))
+        doc, problems, blank = _import_row(row, number, items, seen, grader, rubric)
+        report.problems.extend(problems)
+        report.blank_rows += blank
+        if doc is not None:
+            docs.append(doc)
+    report.added, report.replaced = _upsert(store, docs) if docs else (0, 0)
+    return report
+
+
+def _import_row(row: dict[str, str], number: int, items: dict[str, GradingItem], seen: dict[str, int], grader: str,
+                rubric: Rubric) -> tuple[dict[str, Any] | None, list[RowProblem], int]:
+    """One data row: its grade doc (or ``None``), its problems, and 1 if it is blank."""
+    item_id = (row.get("item_id") or "").strip()
+    comment = row.get(COMMENT_COLUMN) or ""
+    filled = [k for k in rubric.keys if (row.get(k) or "").strip()]
+    if not filled and not comment.strip():
+        return None, [], 1
+    problems: list[RowProblem] = []
+    if not item_id:
+        problems.append(RowProblem(number, "item_id", "missing: keep the item_id column as exported"))
+    elif item_id not in items:
+        problems.append(RowProblem(number, "item_id", f"{item_id!r} is not an item of this run (from another run?)"))
+    elif item_id in seen:
+        problems.append(RowProblem(number, "item_id", f"{item_id} was already graded on row {seen[item_id]}"))
+    else:
+        seen[item_id] = number
+    scores: dict[str, int] = {}
+    for key in rubric.keys:
+        score, problem = _score(row.get(key) or "")
+        if problem:
+            problems.append(RowProblem(number, key, problem))
+        else:
+            scores[key] = score  # type: ignore[assignment]
+    if problems:
+        return None, problems, 0
+    return _grade_doc(items[item_id], grader, rubric, scores, comment, "csv"), [], 0

@@ -1,0 +1,93 @@
+"""Judge-vs-human agreement: the statistics against hand computations, and the verdict in words."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from core.grading.agreement import judge_human_agreement, quadratic_weighted_kappa, spearman
+from core.grading.judge import JUDGMENTS
+from core.grading.manual import GRADES
+from core.grading.presets import HELPFULNESS
+from core.grading.rubric import save_rubric
+from store import Store
+
+JUDGE = "judge:m"
+
+
+def test_weighted_kappa_matches_the_hand_computation() -> None:
+    # judge a = [1, 2, 3, 4], people b = [1, 3, 3, 5]; quadratic weight (i-j)^2 / (5-1)^2.
+    # Observed: squared gaps 0, 1, 0, 1 -> mean 2/4 = 0.5.
+    # Expected by chance: a is uniform over {1,2,3,4}; b is 1: 1/4, 3: 1/2, 5: 1/4.
+    #   E[(i-j)^2 | i=1] = 1/4*0 + 1/2*4 + 1/4*16 = 6
+    #   i=2: 1/4*1 + 1/2*1 + 1/4*9 = 3;  i=3: 1/4*4 + 0 + 1/4*4 = 2;  i=4: 1/4*9 + 1/2*1 + 1/4*1 = 3
+    #   mean over i: (6 + 3 + 2 + 3) / 4 = 3.5
+    # kappa = 1 - 0.5 / 3.5 = 6/7 (the 1/16 weight scale cancels).
+    assert quadratic_weighted_kappa([1, 2, 3, 4], [1, 3, 3, 5]) == pytest.approx(6 / 7)
+    assert quadratic_weighted_kappa([1, 2, 5, 4], [1, 2, 5, 4]) == pytest.approx(1.0)
+    # Full reversal [1, 5] vs [5, 1]: observed mean gap^2 16; chance: both 1 or 5 with p 1/2 -> 2 * 1/4 * 16 = 8;
+    # kappa = 1 - 16/8 = -1.
+    assert quadratic_weighted_kappa([1, 5], [5, 1]) == pytest.approx(-1.0)
+    # A judge that says 3 to everything, people [1..5] twice: observed mean gap^2 (4+1+0+1+4)/5 = 2, and
+    # chance is the same 2 because the judge's column is fixed -> kappa 0: no information beyond chance.
+    assert quadratic_weighted_kappa([3] * 10, [1, 2, 3, 4, 5] * 2) == pytest.approx(0.0)
+    assert quadratic_weighted_kappa([4, 4], [4, 4]) is None  # no chance disagreement: undefined, not 1
+    assert quadratic_weighted_kappa([], []) is None
+
+
+def test_spearman_matches_the_hand_computation() -> None:
+    # a = [1, 2, 3, 4] ranks [1, 2, 3, 4]; b = [1, 3, 3, 5] ranks [1, 2.5, 2.5, 4] (ties share 2 and 3).
+    # Deviations from 2.5: a [-1.5, -0.5, 0.5, 1.5], b [-1.5, 0, 0, 1.5].
+    # rho = 4.5 / sqrt(5 * 4.5) = sqrt(0.9).
+    assert spearman([1, 2, 3, 4], [1, 3, 3, 5]) == pytest.approx(math.sqrt(0.9))
+    assert spearman([10, 20, 30], [3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 1, 1], [1, 2, 3]) is None
+    assert spearman([1], [2]) is None
+
+
+def _grades(store: Store, rubric, judge: list[int | None], human: list[int], grader: str = "ana") -> None:
+    """Judgments and grades on items i0, i1, ...; ``None`` in ``judge`` is an unscored judgment."""
+    base = {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version}
+    store.insert_many(JUDGMENTS, [
+        {**base, "item_id": f"i{n}", "judge_ref": JUDGE, "status": "unscored" if s is None else "scored",
+         "scores": None if s is None else {"helpfulness": s}} for n, s in enumerate(judge)])
+    store.insert_many(GRADES, [{**base, "item_id": f"i{n}", "grader": grader, "scores": {"helpfulness": s}}
+                               for n, s in enumerate(human)])
+
+
+def test_verdict_good_when_the_judge_tracks_people(store: Store) -> None:
+    rubric = save_rubric(store, HELPFULNESS)
+    people = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 3]
+    _grades(store, rubric, [*people[:10], None], people)  # the unscored 11th item is not comparable
+    result = judge_human_agreement(store, "r", JUDGE, rubric)
+    assert (result.n_items, result.n_pairs, result.level) == (10, 10, "good")
+    assert result.kappa == pytest.approx(1.0) and result.spearman == pytest.approx(1.0)
+    assert result.verdict == ("The judge agrees well with people on this rubric (κ=1.00, n=10): its scores can "
+                              "stand in for manual grading.")
+    assert result.per_criterion["helpfulness"] == pytest.approx((1.0, 1.0))
+
+
+def test_verdict_poor_for_a_judge_that_always_says_three(store: Store) -> None:
+    rubric = save_rubric(store, HELPFULNESS)
+    _grades(store, rubric, [3] * 10, [1, 2, 3, 4, 5] * 2)
+    result = judge_human_agreement(store, "r", JUDGE, rubric)
+    assert result.level == "poor" and result.spearman is None
+    assert result.verdict == ("The judge agrees poorly with people on this rubric (κ=0.00, n=10): treat judge "
+                              "scores as a rough signal.")
+
+
+def test_insufficient_overlap_and_other_graders(store: Store) -> None:
+    rubric = save_rubric(store, HELPFULNESS)
+    _grades(store, rubric, [1, 2, 3, 4], [1, 3, 3, 5])
+    store.insert(GRADES, {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version,
+                          "item_id": "i0", "grader": "ben", "scores": {"helpfulness": 2}})
+    everyone = judge_human_agreement(store, "r", JUDGE, rubric)
+    assert (everyone.n_items, everyone.n_pairs, everyone.level) == (4, 5, "insufficient")
+    assert everyone.verdict.startswith("Insufficient overlap: only 4 answers were graded by both")
+    ana = judge_human_agreement(store, "r", JUDGE, rubric, grader="ana", min_overlap=4)
+    assert ana.kappa == pytest.approx(6 / 7) and ana.level == "good"
+    # another rubric version shares nothing with these grades
+    version_2 = save_rubric(store, replace(HELPFULNESS, description="changed"))
+    assert judge_human_agreement(store, "r", JUDGE, version_2).n_items == 0

@@ -1,0 +1,89 @@
+"""Quality per model with CIs and counts, length bias, and judge parse-failure rates."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.grading.items import grading_items
+from core.grading.judge import JUDGMENTS
+from core.grading.manual import record_grade
+from core.grading.presets import SUMMARY_FAITHFULNESS
+from core.grading.results import length_bias, parse_failure_rates, quality_by_model
+from core.grading.rubric import save_rubric
+from core.metrics import summarize
+from store import Store
+from tests.test_grading_items import make_run
+
+JUDGE = "judge:m"
+
+
+def _judgments(store: Store, rubric, run_id: str, rows: list[tuple[str, dict | None, int]],
+               judge: str = JUDGE) -> None:
+    """Judgment docs as the judge job writes them: (model_ref, scores or None if unscored, response_chars)."""
+    store.insert_many(JUDGMENTS, [
+        {"run_id": run_id, "item_id": f"i{n}", "model_ref": model, "judge_ref": judge, "rubric_name": rubric.name,
+         "rubric_version": rubric.version, "status": "unscored" if scores is None else "scored", "scores": scores,
+         "response_chars": chars, "retried": scores is None or n == 0}
+        for n, (model, scores, chars) in enumerate(rows)])
+
+
+def test_quality_per_model_and_criterion_with_cis_and_unscored_counted(store: Store) -> None:
+    rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
+    run_id = make_run(store, [("a:m", "capital", "x"), ("a:m", "haiku", "y"), ("a:m", "haiku", "z"),
+                              ("b:m", "capital", "w")])
+    _judgments(store, rubric, run_id, [
+        ("a:m", {"faithfulness": 5, "coverage": 3}, 10),
+        ("a:m", {"faithfulness": 4, "coverage": 4}, 20),
+        ("a:m", None, 30),
+        ("b:m", {"faithfulness": 2, "coverage": 1}, 40),
+    ])
+    a, b = quality_by_model(store, run_id, rubric, judge_ref=JUDGE)
+    assert (a.model_ref, a.n_items, a.n_scored, a.n_unscored) == ("a:m", 3, 2, 1)
+    assert a.per_criterion["faithfulness"] == summarize([5, 4])  # mean 4.5 with its bootstrap CI
+    assert a.per_criterion["coverage"].mean == 3.5
+    assert a.overall == summarize([4.0, 4.0])  # per answer: mean of its criteria
+    assert a.overall.ci95_low == a.overall.ci95_high == 4.0
+    assert (b.n_items, b.n_scored, b.n_unscored, b.overall.mean, b.overall.ci95_low) == (1, 1, 0, 1.5, None)
+    # another judge has no judgments: every model listed, nothing scored
+    assert [q.n_scored for q in quality_by_model(store, run_id, rubric, judge_ref="other:m")] == [0, 0]
+
+
+def test_quality_from_people(store: Store) -> None:
+    rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
+    run_id = make_run(store, [("a:m", "capital", "x"), ("b:m", "capital", "w")])
+    items = {i.model_ref: i.item_id for i in grading_items(store, run_id)}
+    record_grade(store, run_id, items["a:m"], "ana", rubric, {"faithfulness": 5, "coverage": 5})
+    record_grade(store, run_id, items["a:m"], "ben", rubric, {"faithfulness": 3, "coverage": 5})
+    record_grade(store, run_id, items["b:m"], "ana", rubric, {"faithfulness": 1, "coverage": 2})
+    a, b = quality_by_model(store, run_id, rubric)
+    assert (a.n_scored, a.per_criterion["faithfulness"].mean, a.overall.mean) == (2, 4.0, 4.5)
+    assert (b.n_scored, b.overall.mean) == (1, 1.5)
+    only_ben = quality_by_model(store, run_id, rubric, grader="ben")
+    assert [q.n_scored for q in only_ben] == [1, 0]
+
+
+def test_length_bias_flags_a_grader_that_rewards_long_answers(store: Store) -> None:
+    rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
+    run_id = "r"
+    verbose = [("v:m", {"faithfulness": s, "coverage": s}, 100 * s + n) for n, s in enumerate([1, 2, 2, 3, 3, 4, 5, 5])]
+    steady = [("s:m", {"faithfulness": s, "coverage": 4}, c) for s, c in [(4, 300), (5, 100), (3, 200), (4, 150),
+                                                                          (5, 400), (3, 90), (4, 250), (5, 120)]]
+    _judgments(store, rubric, run_id, verbose + steady + [("few:m", {"faithfulness": 3, "coverage": 3}, 10)])
+    bias = length_bias(store, run_id, rubric, judge_ref=JUDGE)
+    assert bias["v:m"].rho == pytest.approx(0.982, abs=1e-3)  # < 1 only because tied scores share ranks
+    assert bias["v:m"].note == ("longer answers get clearly higher scores (ρ=0.98): the grader may be rewarding "
+                                "verbosity")
+    assert bias["s:m"].n == 8 and abs(bias["s:m"].rho) < 0.5
+    assert bias["s:m"].note.startswith("no strong link")
+    assert bias["few:m"].note == "too few answers (1, need 8) to tell"
+
+
+def test_parse_failure_rate_per_judge(store: Store) -> None:
+    rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
+    ok = {"faithfulness": 3, "coverage": 3}
+    _judgments(store, rubric, "r1", [("a:m", ok, 1), ("a:m", None, 1), ("a:m", ok, 1), ("a:m", ok, 1)])
+    _judgments(store, rubric, "r2", [("a:m", None, 1)], judge="small:m")
+    rates = parse_failure_rates(store)
+    assert (rates[JUDGE].n, rates[JUDGE].unscored, rates[JUDGE].retried) == (4, 1, 2)  # item 0 retried and scored
+    assert rates[JUDGE].failure_rate == 0.25 and rates["small:m"].failure_rate == 1.0
+    assert list(parse_failure_rates(store, "r2")) == ["small:m"]
