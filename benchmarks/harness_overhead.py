@@ -103,7 +103,8 @@ def main() -> None:
     print(f"Model: foundry-local:{DEFAULT_MODEL_ID}; {args.reps} interleaved requests each, "
           f"max {args.max_tokens} tokens, temperature 0")
     for name, rows in (("Pickwise", pickwise), ("Bare SDK", bare)):
-        print(f"{name:10s} tokens/s median {median(rows, 'tps'):8.1f}   TTFT median {median(rows, 'ttft_s') * 1000:7.1f} ms")
+        print(f"{name:10s} tokens/s median {median(rows, 'tps'):8.1f}   "
+              f"TTFT median {median(rows, 'ttft_s') * 1000:7.1f} ms")
     print(f"Pickwise / bare SDK tokens/s: median ratio {statistics.median(ratios):.3f} "
           f"(min {min(ratios):.3f}, max {max(ratios):.3f}; target >= 0.98)")
     print(f"TTFT added by Pickwise: median {statistics.median(ttft_overhead_ms):+.2f} ms (target <= 1 ms)")
