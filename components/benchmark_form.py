@@ -80,10 +80,12 @@ def export_buttons(store: Store, refs: list[str], set_name: str, prompts: list[d
 def settings_form(store: Store, available_refs: list[str], preferred: list[str]) -> BenchmarkSettings | None:
     """Draw the form; return settings when the user starts a valid run."""
     choices = prompt_set_choices(store)
-    default_models = [r for r in preferred if r in available_refs]
     if "bench-models" not in st.session_state:
-        st.session_state["bench-models"] = default_models
+        # Streamlit forgets a widget's value while it is not drawn (during a run): restore the last choice
+        remembered = st.session_state.get("bench-models-chosen", preferred)
+        st.session_state["bench-models"] = [r for r in remembered if r in available_refs]
     refs = st.multiselect("Models", available_refs, key="bench-models")
+    st.session_state["bench-models-chosen"] = refs
     set_name = st.selectbox("Prompt set", list(choices), key="bench-set")
     prompts = choices[set_name]
     with st.expander(f"{len(prompts)} prompts in this set"):

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class AppServer:
+    url: str
+    db: Path
+
+
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with its own store file; yields the base URL."""
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """``streamlit run app.py`` on a free port with its own store file."""
     db = tmp_path_factory.mktemp("app") / "pickwise.json"
     port = free_port()
     env = {**os.environ, "PICKWISE_DB": str(db), "PICKWISE_DATA": APP_DATA_DIR}
@@ -94,7 +101,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         proc.kill()
         raise RuntimeError(f"Streamlit did not start; see {log.name}")
-    yield url
+    yield AppServer(url, db)
     proc.terminate()
     try:
         proc.wait(timeout=15)

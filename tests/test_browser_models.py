@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, AppServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_probe_default_model_in_chromium(app_server: str, page) -> None:
-    page.goto(f"{app_server}/models")
+def test_probe_default_model_in_chromium(app_server: AppServer, page) -> None:
+    page.goto(f"{app_server.url}/models")
     page.get_by_text("Default model").first.wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"is ready\.")).wait_for(timeout=60_000)
 
