@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -150,9 +151,12 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
         if control.cancelled:
             models[ref] = {"status": "cancelled"}
             continue
-        models[ref] = {"status": "running"}
-        store.update(RUNS, run["_id"], {"models": models})
-        models[ref] = _bench_model(sources, settings, run_id, ref, writer, cursor, control)
+        def publish(record: dict, ref: str = ref) -> None:
+            models[ref] = dict(record)
+            store.update(RUNS, run["_id"], {"models": models})
+
+        publish({"status": "running"})
+        models[ref] = _bench_model(sources, settings, run_id, ref, writer, cursor, control, publish)
         writer.flush()
         store.update(RUNS, run["_id"], {"models": models})
     status = "cancelled" if control.cancelled else "completed"
@@ -163,9 +167,11 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
 
 def _bench_model(
     sources: Sources, settings: BenchmarkSettings, run_id: str, ref: str,
-    writer: _SampleWriter, cursor: _Cursor, control: Control,
+    writer: _SampleWriter, cursor: _Cursor, control: Control, publish: Callable[[dict], None],
 ) -> dict:
-    """Load, warm up, measure and unload one model; its record says what happened and why."""
+    """Load, warm up, measure and unload one model; its record says what happened and why.
+
+    ``publish`` shows the record once the model is loaded, so the page knows the device mid-run."""
     record: dict[str, Any] = {"status": "running", "error": None}
     cursor_at_start = cursor.done
     try:
@@ -191,6 +197,8 @@ def _bench_model(
         "disk_mb": _disk_mb(engine, model_id),
     })
     record["gpu_fallback_suspected"] = loaded.device == "GPU" and not (record["gpu_load_mb"] or 0) > 0
+    record["engine"] = _engine_description(engine)
+    publish(record)
     runner = _ModelRunner(engine, model_id, ref, run_id, settings, writer, cursor, control)
     energy = EnergyMeter()
     energy.start()
@@ -222,6 +230,12 @@ def _skip(record: dict, reason: str, settings: BenchmarkSettings, cursor: _Curso
     control.progress(cursor.done, cursor.total, f"{ref}: skipped ({reason})", force=True)
     record.update({"status": "failed", "error": reason})
     return record
+
+
+def _engine_description(engine: Engine) -> str:
+    """Which engine served the model, e.g. ``foundry-local (in-process)`` or ``my-ollama at http://…/v1``."""
+    base_url = getattr(engine, "base_url", None)
+    return f"{engine.source} at {base_url}" if base_url else f"{engine.source} (in-process)"
 
 
 def _requests_per_model(settings: BenchmarkSettings) -> int:

@@ -6,6 +6,7 @@ runner, engines, metrics and store are the product's own.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 
@@ -122,13 +123,14 @@ def test_timing_accuracy_against_injected_truth(store: Store, tokens_per_s: int,
     scenario = Scenario(n_tokens=n_tokens, ttft_s=ttft_s, token_interval_s=1 / tokens_per_s)
     with FakeOpenAIServer(scenario) as server:
         add_endpoint(store, "timed", server.base_url)
-        settings = _settings(["timed:fake-model"], prompts=PROMPTS[:1], rounds=3, max_output_tokens=n_tokens)
+        settings = _settings(["timed:fake-model"], prompts=PROMPTS[:1], rounds=5, max_output_tokens=n_tokens)
         run_id = create_run(store, settings)
         execute_run(Sources(store, None), store, run_id, _Control())
 
     counted = [s for s in store.find(SAMPLES, run_id=run_id) if not s["warmup"]]
-    assert len(counted) == 3
-    for sample in counted:
-        assert sample["error"] is None
-        assert abs(sample["ttft_s"] - ttft_s) < 0.005, f"TTFT {sample['ttft_s']:.4f}s vs injected {ttft_s}s"
-        assert sample["decode_tps"] == pytest.approx(tokens_per_s, rel=0.01)
+    assert len(counted) == 5 and all(s["error"] is None for s in counted)
+    # medians: one request delayed by an unrelated process on a 2-core machine should not decide the verdict
+    ttft = statistics.median(s["ttft_s"] for s in counted)
+    tps = statistics.median(s["decode_tps"] for s in counted)
+    assert abs(ttft - ttft_s) < 0.005, f"TTFT {ttft:.4f}s vs injected {ttft_s}s"
+    assert tps == pytest.approx(tokens_per_s, rel=0.01)
