@@ -41,9 +41,15 @@ def next_step(store: Store) -> Suggestion:
             "app_pages/models.py",
             "Go to Models",
         )
+    if not any(r.get("kind") == "benchmark" and r.get("status") == "completed" for r in runs):
+        return Suggestion(
+            "A model answers. Add the other candidates on Models (Foundry Local models or OpenAI-compatible "
+            "endpoints), then benchmark them on a prompt set.",
+            "app_pages/benchmark.py",
+            "Go to Benchmark",
+        )
     return Suggestion(
-        "A model answers. Add the other candidates (Foundry Local models or OpenAI-compatible endpoints) "
-        "and probe each one.",
-        "app_pages/models.py",
-        "Go to Models",
+        "You have benchmark results: read them on Benchmark, or run another set (a second device, more rounds).",
+        "app_pages/benchmark.py",
+        "Go to Benchmark",
     )

@@ -1,0 +1,17 @@
+"""The start page's "next thing to do" follows what the store holds."""
+
+from __future__ import annotations
+
+from core.journey import next_step
+from store import Store
+
+
+def test_next_step_moves_from_probe_to_benchmark(store: Store) -> None:
+    assert next_step(store).page == "app_pages/models.py"
+    store.insert("runs", {"run_id": "p", "kind": "probe", "status": "failed"})
+    assert next_step(store).page == "app_pages/models.py", "a failed probe is not a model that answers"
+    store.insert("runs", {"run_id": "q", "kind": "probe", "status": "completed"})
+    assert next_step(store).page == "app_pages/benchmark.py"
+    assert "benchmark them" in next_step(store).text
+    store.insert("runs", {"run_id": "b", "kind": "benchmark", "status": "completed"})
+    assert "You have benchmark results" in next_step(store).text
