@@ -13,7 +13,7 @@ from core.default_model import DEFAULT_MODEL_ID
 from core.jobs import list_jobs
 from core.library import model_specs
 from core.refs import FOUNDRY_SOURCE
-from core.run_summary import run_summary_frame, runs_frame
+from core.run_summary import metric_details_frame, run_summary_frame, runs_frame
 
 store = get_store()
 sources = get_sources()
@@ -61,6 +61,11 @@ else:
     if run is not None:
         st.caption(f"Status **{run['status']}** · prompt set {run['prompt_set']['name']} · "
                    f"started {run.get('started_at') or '-'} · finished {run.get('finished_at') or '-'}")
-        st.dataframe(run_summary_frame(run, store.find(SAMPLES, run_id=run_id)), hide_index=True)
+        run_samples = store.find(SAMPLES, run_id=run_id)
+        st.dataframe(run_summary_frame(run, run_samples), hide_index=True)
+        with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
+            st.dataframe(metric_details_frame(run, run_samples), hide_index=True)
+        with st.expander("Environment and settings of this run"):
+            st.json({"settings": run["settings"], "environment": run["environment"]}, expanded=False)
     with st.expander("All runs"):
         st.dataframe(table, hide_index=True)

@@ -97,3 +97,25 @@ def runs_frame(runs: list[dict]) -> pd.DataFrame:
         for r in sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
     ]
     return pd.DataFrame(rows, columns=["run", "created", "status", "prompt set", "models", "rounds"])
+
+
+_DETAIL_METRICS = {"ttft_s": "TTFT (s)", "ttfa_s": "first answer token (s)", "e2e_s": "latency (s)",
+                   "decode_tps": "tokens/s", "itl_mean_s": "inter-token gap (s)"}
+
+
+def metric_details_frame(run: dict, samples: list[dict]) -> pd.DataFrame:
+    """Every summary statistic per model and metric, plus SLO pass rates: the full evidence behind the table."""
+    grouped = samples_by_model(samples)
+    rows = []
+    for ref in run.get("settings", {}).get("models", list(grouped)):
+        summary = summarize_samples(_lowest_level(grouped.get(ref, [])))
+        for metric, label in _DETAIL_METRICS.items():
+            m = summary["metrics"][metric]
+            rows.append({"model": ref, "metric": label, "n": m["n"],
+                         **{k: _round(m[k], 4) for k in ("mean", "p50", "p90", "p95", "p99", "std", "min", "max")},
+                         "CV %": _round(m["cv_pct"], 1), "95% CI of mean": _ci(m, 4), "warning": m["warning"] or ""})
+        for metric, rate in (run.get("models", {}).get(ref, {}).get("slo_pass_rate") or {}).items():
+            limit = run.get("settings", {}).get("slo", {}).get(metric)
+            rows.append({"model": ref, "metric": f"share with {_DETAIL_METRICS.get(metric, metric)} <= {limit}",
+                         "mean": None if rate is None else round(rate, 3)})
+    return pd.DataFrame(rows)

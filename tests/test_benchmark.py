@@ -134,3 +134,19 @@ def test_timing_accuracy_against_injected_truth(store: Store, tokens_per_s: int,
     tps = statistics.median(s["decode_tps"] for s in counted)
     assert abs(ttft - ttft_s) < 0.005, f"TTFT {ttft:.4f}s vs injected {ttft_s}s"
     assert tps == pytest.approx(tokens_per_s, rel=0.01)
+
+
+def test_details_table_matches_the_metrics_module(store: Store) -> None:
+    from core.metrics import summarize
+    from core.run_summary import metric_details_frame
+
+    with FakeOpenAIServer(Scenario(n_tokens=5, token_interval_s=0.002)) as server:
+        add_endpoint(store, "fake", server.base_url)
+        run_id = create_run(store, _settings(["fake:fake-model"], slo={"ttft_s": 10.0}))
+        run = execute_run(Sources(store, None), store, run_id, _Control())
+    samples = store.find(SAMPLES, run_id=run_id)
+    details = metric_details_frame(run, samples).set_index("metric")
+    counted = [s["e2e_s"] for s in samples if not s["warmup"]]
+    assert details.loc["latency (s)", "n"] == 4
+    assert details.loc["latency (s)", "p95"] == pytest.approx(summarize(counted).p95, abs=1e-4)
+    assert details.loc["share with TTFT (s) <= 10.0", "mean"] == 1.0
