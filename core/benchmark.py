@@ -213,7 +213,7 @@ def _bench_model(
         except EngineError as exc:
             record["unload_error"] = str(exc)
     samples = runner.samples
-    record.update(_model_figures(samples, settings, in_process, peak.peak_mb - rss_before, joules))
+    record.update(model_figures(samples, settings, in_process, peak.peak_mb - rss_before, joules))
     record["throughput_by_concurrency"] = runner.throughput
     record["error"] = failure
     counted = record["summary"]["n_counted"]
@@ -252,7 +252,7 @@ def _disk_mb(engine: Engine, model_id: str) -> float | None:
         return None
 
 
-def _model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: bool,
+def model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: bool,
                    peak_added_mb: float, joules: float | None) -> dict:
     """Summary over the concurrency-1 samples (or the lowest level run), first-request time, SLOs, energy."""
     level = min(settings.concurrency)

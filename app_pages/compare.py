@@ -1,0 +1,290 @@
+"""Compare: stored benchmark runs side by side (speed, distributions, footprint, devices, baseline, answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components.chart_export import chart_with_downloads
+from components.figures import (
+    baseline_change_figure,
+    colour_map,
+    distribution_figure,
+    footprint_figure,
+    latency_tps_figure,
+    percentile_figure,
+    speedup_figure,
+    tps_figure,
+)
+from components.safe_text import show_model_text
+from components.state import get_store
+from core.benchmark import RUNS, SAMPLES, get_run
+from core.compare import (
+    LOWER_IS_BETTER,
+    Group,
+    RunFilter,
+    baseline_change_frame,
+    benchmark_runs,
+    build_groups,
+    device_gap_message,
+    device_speedup_frame,
+    distribution_frame,
+    model_refs,
+    prompt_set_name,
+    prompt_texts,
+    responses,
+    run_devices,
+    run_label,
+    summary_frame,
+)
+
+DEFAULT_RUNS = 3
+MAX_RESPONSE_COLUMNS = 4
+PROMPTS_PER_PAGE = 10
+TAB_KEY = "cmp-tab"
+
+store = get_store()
+st.title("Compare")
+st.caption(
+    "Pick stored benchmark runs and models. Every figure counts only measured requests (warm-up and failed "
+    "requests are left out) at each run's lowest concurrency level; **n** on each chart is how many it rests on. "
+    "Each model keeps one colour on every chart; every chart downloads as PNG and its numbers as CSV."
+)
+
+
+def _date_bounds(span: Sequence[date]) -> tuple[date | None, date | None]:
+    """``st.date_input`` gives ``()`` (no filter), ``(start,)`` while picking, or ``(start, end)``."""
+    return (span[0] if span else None), (span[1] if len(span) > 1 else None)
+
+
+def _filters(runs: list[dict]) -> RunFilter:
+    with st.expander("Filter runs", icon=":material/filter_list:"):
+        sets_col, devices_col, dates_col = st.columns(3)
+        sets = sets_col.multiselect("Prompt set", sorted({prompt_set_name(r) for r in runs}), key="cmp-sets")
+        devices = devices_col.multiselect("Device", sorted(set().union(*map(run_devices, runs))), key="cmp-devices")
+        span = dates_col.date_input("Created between", value=(), key="cmp-dates")
+    return RunFilter(frozenset(sets), frozenset(devices), *_date_bounds(span))
+
+
+def _pick_runs(runs: list[dict]) -> list[dict]:
+    run_filter = _filters(runs)
+    by_id = {r["run_id"]: r for r in runs if run_filter.matches(r)}
+    if not by_id:
+        st.info("No run matches these filters: widen them above.")
+        return []
+    ids = st.multiselect("Runs", list(by_id), default=list(by_id)[:DEFAULT_RUNS],
+                         format_func=lambda run_id: run_label(by_id[run_id]), key="cmp-runs",
+                         help="Newest first. The newest three are picked to start with.")
+    return [by_id[run_id] for run_id in ids]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the charts depend on: the store file's state (mtime, size) and the chosen runs and models.
+
+    Hashable, so the expensive steps (plotly figure validation, bootstrap intervals) run once per
+    selection and store state instead of on every rerun.
+    """
+
+    path: str
+    version: tuple[int, int]
+    run_ids: tuple[str, ...]
+    models: tuple[str, ...]
+    colours: tuple[tuple[str, str], ...]
+
+
+Chart = tuple[go.Figure, pd.DataFrame, str]  # figure, the data behind it, file name for downloads
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _groups(selection: Selection) -> list[Group]:
+    """Groups of the selection; cached as a resource (shared, never modified) to skip copying samples."""
+    store_now = get_store()
+    runs = [get_run(store_now, run_id) for run_id in selection.run_ids]
+    samples = {run_id: store_now.find(SAMPLES, run_id=run_id) for run_id in selection.run_ids}
+    return build_groups([r for r in runs if r], samples, selection.models)
+
+
+def _measured(selection: Selection) -> list[Group]:
+    return [g for g in _groups(selection) if g.n > 0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _charts(selection: Selection, view: str, option: str = "") -> list[Chart]:
+    """The charts of one view; figures are read-only once built, so sessions can share them."""
+    measured, colours = _measured(selection), dict(selection.colours)
+    return VIEWS[view](measured, colours, option)
+
+
+def _speed_charts(measured: list[Group], colours: dict[str, str], _: str) -> list[Chart]:
+    summary = summary_frame(measured)
+    return [(percentile_figure(summary, "ttft_s", colours), summary, "ttft-percentiles"),
+            (percentile_figure(summary, "e2e_s", colours), summary, "latency-percentiles"),
+            (tps_figure(summary, colours), summary, "tokens-per-second"),
+            (latency_tps_figure(summary, colours), summary, "latency-vs-tps")]
+
+
+def _distribution_charts(measured: list[Group], colours: dict[str, str], kind: str) -> list[Chart]:
+    charts = []
+    for metric, name in (("ttft_s", "ttft-distribution"), ("e2e_s", "latency-distribution")):
+        data = distribution_frame(measured, metric)
+        charts.append((distribution_figure(data, metric, colours, kind=kind), data, name))
+    return charts
+
+
+def _footprint_charts(measured: list[Group], colours: dict[str, str], _: str) -> list[Chart]:
+    columns = ["rss_load_mb", "rss_peak_mb", "disk_mb"]
+    data = summary_frame(measured)[["group", "model", "device", "provider", "run", "n", *columns]]
+    return [] if data[columns].isna().all().all() else [(footprint_figure(data, colours), data, "memory-and-disk")]
+
+
+def _device_charts(measured: list[Group], colours: dict[str, str], _: str) -> list[Chart]:
+    speedups = device_speedup_frame(measured)
+    return [(speedup_figure(speedups, colours), speedups, "device-speedup")]
+
+
+def _baseline_charts(measured: list[Group], colours: dict[str, str], base_id: str) -> list[Chart]:
+    changes = baseline_change_frame([g for g in measured if g.run_id == base_id],
+                                    [g for g in measured if g.run_id != base_id])
+    return [] if changes.empty else [(baseline_change_figure(changes, colours), changes, "baseline-changes")]
+
+
+VIEWS = {"speed": _speed_charts, "distributions": _distribution_charts, "footprint": _footprint_charts,
+         "devices": _device_charts, "baseline": _baseline_charts}
+
+
+def _show(charts: list[Chart]) -> None:
+    for fig, data, name in charts:
+        chart_with_downloads(fig, data, name, key=f"cmp-{name}")
+
+
+def _speed(selection: Selection) -> None:
+    charts = _charts(selection, "speed")
+    _show(charts)
+    for warning in sorted({w for w in charts[0][1]["warning"] if w}):
+        st.caption(f":material/info: {warning}")
+
+
+def _distributions(selection: Selection) -> None:
+    kind = st.segmented_control("Show as", ["box", "violin"], default="box", key="cmp-dist-kind") or "box"
+    _show(_charts(selection, "distributions", kind))
+
+
+def _footprint(selection: Selection) -> None:
+    charts = _charts(selection, "footprint")
+    if not charts:
+        st.info("No memory or disk figures were recorded for these models. Memory is measured for models that run "
+                "inside Pickwise (Foundry Local); an endpoint's server runs in another process.")
+    _show(charts)
+
+
+def _devices(selection: Selection) -> None:
+    gap = device_gap_message(_measured(selection))
+    if gap:
+        st.info(gap, icon=":material/memory:")
+        return
+    st.caption("Speed-up = how many times faster than the baseline device (CPU when there is one), from the means "
+               "of every measured request on each device; the 95% interval is a bootstrap. Above 1 is faster.")
+    charts = _charts(selection, "devices")
+    _show(charts)
+    st.dataframe(charts[0][1], hide_index=True)
+
+
+def _baseline(chosen: list[dict], selection: Selection) -> None:
+    if len(chosen) < 2:
+        st.info("Select at least two runs above (a baseline and a later run of the same models) to see what changed.")
+        return
+    by_id = {r["run_id"]: r for r in chosen}
+    ids = list(by_id)
+    base_id = st.selectbox("Baseline run", ids, index=len(ids) - 1, format_func=lambda i: run_label(by_id[i]),
+                           key="cmp-baseline")
+    charts = _charts(selection, "baseline", base_id)
+    if not charts:
+        st.info("No model of the baseline run was measured on the same device in the other selected runs.")
+        return
+    _change_verdict(charts[0][1])
+    _show(charts)
+    st.dataframe(charts[0][1], hide_index=True)
+
+
+def _change_verdict(changes: pd.DataFrame) -> None:
+    """Say in one line what got worse beyond noise, since that is what the user came to check."""
+    worse = changes[changes["verdict"] == "worse"]
+    if worse.empty:
+        st.success("Nothing got worse beyond noise against the baseline (paired over the same prompts).")
+        return
+    lines = [f"{r.model} ({r.device}, run {r.run}): {r.metric} {r.change_pct:+.1f}% "
+             f"({'higher' if LOWER_IS_BETTER[r.metric] else 'lower'} is worse)" for r in worse.itertuples()]
+    st.warning("Worse beyond noise:\n\n" + "\n\n".join(f"- {line}" for line in lines), icon=":material/trending_down:")
+
+
+def _responses(chosen: list[dict], groups: list[Group]) -> None:
+    by_key = {g.key: g for g in groups}
+    keys = st.multiselect("Answers from", list(by_key), default=list(by_key)[:3], key="cmp-answer-groups",
+                          max_selections=MAX_RESPONSE_COLUMNS)
+    only_diff = st.toggle("Differences only", key="cmp-diff-only",
+                          help="Hide prompts where every selected model gave the same text (whitespace ignored)")
+    shown = [by_key[k] for k in keys]
+    rows = responses(shown, prompt_texts(chosen), differences_only=only_diff) if shown else []
+    if not rows:
+        st.info("Pick models above to read their answers." if not shown else "Every selected model gave the same "
+                "answer to every prompt." if only_diff else "These runs stored no answers.")
+        return
+    pages = (len(rows) - 1) // PROMPTS_PER_PAGE + 1
+    page = st.number_input("Page", 1, pages, 1, key="cmp-answer-page") if pages > 1 else 1
+    st.caption(f"{len(rows)} prompts; answers are shown as plain text, exactly as the models wrote them.")
+    for row in rows[(page - 1) * PROMPTS_PER_PAGE: page * PROMPTS_PER_PAGE]:
+        st.text(f"{row.prompt_id}: {row.prompt}")
+        for col, key in zip(st.columns(len(shown)), keys, strict=True):
+            with col:
+                st.text(key)
+                show_model_text(row.answers[key], empty="(not asked in this run)")
+        st.divider()
+
+
+def main() -> None:
+    runs = benchmark_runs(store.all(RUNS))
+    if not runs:
+        st.info("No benchmark runs yet. Run a benchmark first (Benchmark page), then come back to compare models.",
+                icon=":material/speed:")
+        return
+    colours = colour_map(model_refs(runs))  # every stored model, so a colour never moves with the selection
+    chosen = _pick_runs(runs)
+    refs = model_refs(chosen)
+    models = st.multiselect("Models", refs, default=refs, key="cmp-models") if chosen else []
+    if not chosen or not models:
+        st.info("Select at least one run and one model to compare.")
+        return
+    stat = store.path.stat()
+    selection = Selection(str(store.path), (stat.st_mtime_ns, stat.st_size), tuple(r["run_id"] for r in chosen),
+                          tuple(models), tuple(colours.items()))
+    groups = _groups(selection)
+    failed = [g.key for g in groups if g.n == 0]
+    if failed:
+        st.warning("No measured request (all failed or none run) for: " + "; ".join(failed), icon=":material/error:")
+    if len(failed) == len(groups):
+        st.info("None of the selected models has a measured request: pick other runs, or run a benchmark again.")
+        return
+    views: dict[str, Callable[[], None]] = {
+        "Speed": lambda: _speed(selection),
+        "Distributions": lambda: _distributions(selection),
+        "Memory and disk": lambda: _footprint(selection),
+        "With and without GPU": lambda: _devices(selection),
+        "Against a baseline": lambda: _baseline(chosen, selection),
+        "Responses": lambda: _responses(chosen, groups),
+    }
+    # on_change="rerun": only the open tab's view runs, so a first look pays for one view, not six
+    for tab, view in zip(st.tabs(list(views), key=TAB_KEY, on_change="rerun"), views.values(), strict=True):
+        if tab.open:
+            with tab:
+                view()
+    # Quality against latency (Pareto frontier) joins here once grading stores grades: it reuses
+    # summary_frame and a scatter like latency_tps_figure with a quality axis.
+
+
+main()

@@ -1,0 +1,58 @@
+"""Every chart with its two downloads: the picture as PNG and the numbers behind it as CSV.
+
+PNGs are drawn by kaleido 1.x in the system's chromium (Debian's ``/usr/bin/chromium``, or the
+browser ``BROWSER_PATH`` names, the variable kaleido's own browser lookup honours). The path is passed
+explicitly, so kaleido never looks for, or downloads, a browser of its own; MathJax is switched off
+because its default is a CDN script and the charts use no TeX. The figure already carries the app's
+theme (``components.figures.THEME``), so the image matches what the user sees.
+
+Both files are made only when their button is clicked (deferred downloads): starting chromium costs a
+few seconds and a sample table can be large, which every rerun would otherwise pay for every chart.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+
+import kaleido
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+CHROMIUM = "/usr/bin/chromium"
+EXPORT_WIDTH = 1200
+EXPORT_SCALE = 2
+DEFAULT_HEIGHT = 500
+
+
+def chromium_path() -> str | None:
+    """The browser kaleido should drive, or ``None`` when it is not installed."""
+    path = os.environ.get("BROWSER_PATH") or CHROMIUM
+    return path if Path(path).is_file() else None
+
+
+def figure_png(fig: go.Figure, *, width: int = EXPORT_WIDTH, scale: int = EXPORT_SCALE) -> bytes:
+    """The figure as PNG bytes, at the height it has in the app (raises if chromium is missing)."""
+    browser = chromium_path()
+    if browser is None:
+        raise RuntimeError(f"PNG export needs chromium at {CHROMIUM} (apt-get install chromium) or BROWSER_PATH.")
+    opts = {"format": "png", "width": width, "height": fig.layout.height or DEFAULT_HEIGHT, "scale": scale}
+    return kaleido.calc_fig_sync(fig, opts=opts, kopts={"path": browser, "mathjax": False})
+
+
+def chart_with_downloads(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str) -> None:
+    """Show ``fig`` in the shared theme, with "PNG" and "CSV" download buttons under it."""
+    st.plotly_chart(fig, theme=None, key=f"{key}-chart", config={"displaylogo": False})
+    png, csv, _ = st.columns([1, 1, 6])
+    no_browser = chromium_path() is None
+    png.download_button(
+        "PNG", data=partial(figure_png, fig), file_name=f"{name}.png", mime="image/png", key=f"{key}-png",
+        icon=":material/image:", on_click="ignore", disabled=no_browser,
+        help="Install chromium to export images" if no_browser else "Download this chart as an image",
+    )
+    csv.download_button(
+        "CSV", data=partial(data.to_csv, index=False), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
+        icon=":material/table:", on_click="ignore", help="Download the numbers behind this chart",
+    )

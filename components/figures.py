@@ -1,0 +1,257 @@
+"""Plotly figure builders for comparing models: data frames in, figures out, no Streamlit.
+
+Every builder takes a frame from ``core.compare`` (the same frame the page offers as CSV, so a chart
+never shows a number its download lacks) and a ``colours`` map from ``colour_map``, so a model keeps
+one colour on every chart and every exported image. All figures carry ``THEME`` inside them, which is
+why the app (``st.plotly_chart(theme=None)``) and the PNG export look the same.
+
+Categories are groups (model × device × run); their axis labels always carry the sample count ``n``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.compare import METRIC_LABELS
+
+PALETTE: tuple[str, ...] = (  # Okabe-Ito first (colour-blind safe), then distinct extras
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+    "#8C6D31", "#6B6ECF", "#7F7F7F", "#B5CF6B",
+)
+DEVICE_SYMBOLS: dict[str, str] = {"CPU": "circle", "GPU": "diamond", "NPU": "square"}
+FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
+PANEL_TITLES: dict[str, str] = {"ttft_s": "Time to first token", "e2e_s": "Latency", "decode_tps": "Tokens/s"}
+
+THEME = go.layout.Template(layout=go.Layout(
+    font={"family": FONT, "size": 13, "color": "#262730"},
+    title={"font": {"size": 17}, "x": 0.01, "xanchor": "left"},
+    paper_bgcolor="white",
+    plot_bgcolor="white",
+    colorway=list(PALETTE),
+    margin={"l": 10, "r": 20, "t": 60, "b": 50},
+    xaxis={"gridcolor": "#E6E6EA", "zerolinecolor": "#B0B0B8", "automargin": True},
+    yaxis={"gridcolor": "#E6E6EA", "zerolinecolor": "#B0B0B8", "automargin": True},
+    legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02, "title": {"text": ""}},
+    hoverlabel={"font": {"family": FONT}},
+))
+
+
+def colour_map(refs: Iterable[str]) -> dict[str, str]:
+    """One colour per model ref, by order of first appearance (pass every ref the store knows,
+    so selecting fewer models does not repaint the others)."""
+    return {ref: PALETTE[i % len(PALETTE)] for i, ref in enumerate(dict.fromkeys(refs))}
+
+
+def group_label(row: Mapping) -> str:
+    """Axis label of one group: model, device, run and how many samples its figures rest on."""
+    return f"{row['model']}<br>{row['device']} · run {str(row['run'])[:6]} · n={row['n']}"
+
+
+def _height(n_categories: int, per: int = 56, base: int = 150) -> int:
+    return max(320, base + per * n_categories)
+
+
+def _layout(fig: go.Figure, title: str, n_categories: int, **axes: str) -> go.Figure:
+    """Theme, title, height and a top-down category order, shared by every builder."""
+    fig.update_layout(template=THEME, title={"text": title}, height=_height(n_categories), legend_traceorder="normal",
+                      **{axis: {"title": {"text": text}} for axis, text in axes.items()})
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig
+
+
+def _x_range(values: Iterable[float]) -> list[float]:
+    """An x range from 0 with a third of the span spare beyond the bars, so labels outside them fit."""
+    finite = [float(v) for v in values if pd.notna(v)] + [0.0]
+    low, high = min(finite), max(finite)
+    spare = (high - low or 1.0) * 0.3
+    return [low - spare if low < 0 else 0.0, high + spare]
+
+
+def _by_model(frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
+    """Rows per model, models in the frame's order (``groupby`` would sort them)."""
+    for model in dict.fromkeys(frame["model"]):
+        yield model, frame[frame["model"] == model]
+
+
+def distribution_figure(
+    samples: pd.DataFrame, metric: str, colours: Mapping[str, str], *, kind: str = "box"
+) -> go.Figure:
+    """Box (or violin) per group with every counted sample drawn as a point.
+
+    ``samples`` is ``core.compare.distribution_frame``; warm-up and failed requests are not in it.
+    """
+    fig = go.Figure()
+    labels = list(dict.fromkeys(group_label(row) for row in samples.to_dict("records")))
+    shown: set[str] = set()
+    for key, rows in samples.groupby("group", sort=False):
+        first = rows.iloc[0]
+        model, label = first["model"], group_label(first)
+        common = {"x": rows["value"], "y": [label] * len(rows), "orientation": "h", "name": model,
+                  "legendgroup": model, "showlegend": model not in shown, "line": {"color": colours[model]},
+                  "marker": {"color": colours[model], "size": 4, "opacity": 0.55},
+                  "hovertemplate": f"{key}<br>%{{x:.3f}}<extra></extra>"}
+        shown.add(model)
+        if kind == "violin":
+            fig.add_trace(go.Violin(**common, points="all", pointpos=0, jitter=0.5,
+                                    box_visible=True, meanline_visible=True, spanmode="hard"))
+        else:
+            fig.add_trace(go.Box(**common, boxpoints="all", pointpos=0, jitter=0.5, boxmean=True))
+    fig.update_layout(boxmode="overlay", violinmode="overlay")
+    return _layout(fig, f"{METRIC_LABELS[metric]}: every measured request", len(labels),
+                   xaxis=METRIC_LABELS[metric], yaxis="")
+
+
+def percentile_figure(summary: pd.DataFrame, metric: str, colours: Mapping[str, str]) -> go.Figure:
+    """p50 (solid) and p95 (hatched) bars per group for ``ttft_s`` or ``e2e_s``."""
+    prefix = metric.removesuffix("_s")
+    fig = go.Figure()
+    for model, rows in _by_model(summary):
+        labels = [group_label(r) for r in rows.to_dict("records")]
+        for pct, pattern in (("p50", ""), ("p95", "/")):
+            values = rows[f"{prefix}_{pct}_s"]
+            fig.add_trace(go.Bar(
+                x=values, y=labels, orientation="h", name=f"{model} {pct}", legendgroup=model,
+                offsetgroup=pct, marker={"color": colours[model], "pattern": {"shape": pattern}},
+                text=[f"{pct} {v:.3f} s" if pd.notna(v) else f"{pct} n/a" for v in values],
+                textposition="outside", cliponaxis=False, hovertemplate=f"{pct} %{{x:.3f}} s<extra>{model}</extra>",
+            ))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(range=_x_range([*summary[f"{prefix}_p50_s"], *summary[f"{prefix}_p95_s"]]))
+    return _layout(fig, f"{METRIC_LABELS[metric]}: median (p50) and p95", len(summary),
+                   xaxis=METRIC_LABELS[metric], yaxis="")
+
+
+def tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
+    """Mean tokens/s per group with its 95% bootstrap interval as error bars."""
+    fig = go.Figure()
+    for model, rows in _by_model(summary):
+        mean = rows["tps_mean"]
+        fig.add_trace(go.Bar(
+            x=mean, y=[group_label(r) for r in rows.to_dict("records")], orientation="h", name=model,
+            offsetgroup="tps", marker_color=colours[model],
+            error_x={"type": "data", "array": rows["tps_ci95_high"] - mean, "arrayminus": mean - rows["tps_ci95_low"],
+                     "color": "#262730", "thickness": 1.5},
+            text=[f"{v:.1f}" if pd.notna(v) else "n/a" for v in mean], textposition="inside", insidetextanchor="start",
+            hovertemplate="%{x:.1f} tokens/s<extra>" + model + "</extra>",
+        ))
+    fig.update_xaxes(range=_x_range(summary["tps_ci95_high"].fillna(summary["tps_mean"])))
+    return _layout(fig, "Tokens/s after the first token: mean with 95% CI", len(summary),
+                   xaxis="Tokens/s (mean, 95% CI)", yaxis="")
+
+
+def latency_tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
+    """Median latency against tokens/s, one point per group; the top-left corner (faster, more tokens/s) is shaded.
+
+    Device sets the marker shape, model the colour. The corner is split at the medians of the points
+    shown, so it always marks the better half on both axes.
+    """
+    fig = go.Figure()
+    for model, rows in _by_model(summary):
+        fig.add_trace(go.Scatter(
+            x=rows["e2e_p50_s"], y=rows["tps_mean"], mode="markers+text", name=model,
+            marker={"color": colours[model], "size": 14, "line": {"color": "white", "width": 1},
+                    "symbol": [DEVICE_SYMBOLS.get(d, "triangle-up") for d in rows["device"]]},
+            error_y={"type": "data", "array": rows["tps_ci95_high"] - rows["tps_mean"],
+                     "arrayminus": rows["tps_mean"] - rows["tps_ci95_low"], "color": colours[model]},
+            text=[f"{d} · n={n}" for d, n in zip(rows["device"], rows["n"], strict=True)], textposition="top center",
+            hovertemplate="latency p50 %{x:.3f} s<br>%{y:.1f} tokens/s<br>%{text}<extra>" + model + "</extra>",
+        ))
+    x_max = max(summary["e2e_p50_s"].max(), 0) * 1.15 or 1.0
+    y_max = max(summary["tps_ci95_high"].fillna(summary["tps_mean"]).max(), 0) * 1.15 or 1.0
+    _shade_best_corner(fig, summary["e2e_p50_s"].median(), summary["tps_mean"].median(), y_max)
+    fig.update_layout(template=THEME, title={"text": "Latency against tokens/s (top left is best)"},
+                      height=460, xaxis_title="End-to-end latency p50 (s)", yaxis_title="Tokens/s (mean, 95% CI)")
+    fig.update_xaxes(range=[0, x_max])
+    fig.update_yaxes(range=[0, y_max])
+    return fig
+
+
+def _shade_best_corner(fig: go.Figure, x_split: float, y_split: float, y_max: float) -> None:
+    if pd.isna(x_split) or pd.isna(y_split):
+        return
+    fig.add_shape(type="rect", xref="x", yref="y", x0=0, x1=x_split, y0=y_split, y1=y_max,
+                  fillcolor="#009E73", opacity=0.08, line_width=0, layer="below")
+    fig.add_annotation(xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
+                       text="↖ faster and more tokens/s", font={"color": "#00704F"})
+
+
+FOOTPRINT = (("rss_load_mb", "Memory added at load (MB)"), ("rss_peak_mb", "Peak memory added (MB)"),
+             ("disk_mb", "Disk (MB)"))
+
+
+def footprint_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
+    """Memory added by loading, peak memory while answering, and size on disk, side by side per group."""
+    fig = make_subplots(rows=1, cols=len(FOOTPRINT), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[title for _, title in FOOTPRINT])
+    for col, (column, _) in enumerate(FOOTPRINT, start=1):
+        for model, rows in _by_model(summary):
+            values = rows[column].astype(float)
+            fig.add_trace(go.Bar(
+                x=values, y=[group_label(r) for r in rows.to_dict("records")], orientation="h", name=model,
+                legendgroup=model, showlegend=col == 1, offsetgroup=column, marker_color=colours[model],
+                text=[f"{v:,.0f}" if pd.notna(v) else "not measured" for v in values],
+                textposition="outside", cliponaxis=False, hovertemplate="%{x:,.0f} MB<extra>" + model + "</extra>",
+            ), row=1, col=col)
+        fig.update_xaxes(range=_x_range(summary[column]), row=1, col=col)
+    _layout(fig, "Memory and disk footprint", len(summary))
+    fig.update_xaxes(title_text="MB")
+    return fig
+
+
+def _metric_facets(
+    frame: pd.DataFrame, colours: Mapping[str, str], *, value: str, low: str, high: str,
+    label: Callable[[Mapping], str], text: Callable[[Mapping], str], reference: float, x_title: str,
+) -> go.Figure:
+    """One panel per metric, one horizontal bar per row with its 95% interval and a reference line."""
+    metrics = list(dict.fromkeys(frame["metric"]))
+    fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=[PANEL_TITLES[m] for m in metrics])
+    shown: set[str] = set()
+    for col, metric in enumerate(metrics, start=1):
+        for model, rows in _by_model(frame[frame["metric"] == metric]):
+            records = rows.to_dict("records")
+            fig.add_trace(go.Bar(
+                x=rows[value], y=[label(r) for r in records], orientation="h", name=model, legendgroup=model,
+                showlegend=model not in shown, offsetgroup="bar", marker_color=colours[model],
+                error_x={"type": "data", "array": rows[high] - rows[value], "arrayminus": rows[value] - rows[low],
+                         "color": "#262730"},
+                text=[text(r) for r in records], textposition="auto", insidetextanchor="start", cliponaxis=False,
+                hovertemplate="%{x:.2f}<extra>" + model + "</extra>",
+            ), row=1, col=col)
+            shown.add(model)
+        rows = frame[frame["metric"] == metric]
+        fig.update_xaxes(range=_x_range([reference, *rows[value], *rows[low], *rows[high]]), row=1, col=col)
+    # one layout update: add_vline per panel costs ~50 ms each in plotly's validation
+    fig.update_layout(shapes=[{"type": "line", "xref": f"x{col if col > 1 else ''}", "yref": "paper", "x0": reference,
+                               "x1": reference, "y0": 0, "y1": 1, "line": {"color": "#262730", "dash": "dot"}}
+                              for col in range(1, len(metrics) + 1)])
+    fig.update_xaxes(title_text=x_title)
+    return fig
+
+
+def speedup_figure(speedups: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
+    """Speed-up of each device over the baseline device (>1 = faster), per metric, with 95% CI."""
+    fig = _metric_facets(
+        speedups, colours, value="speedup", low="ci95_low", high="ci95_high", reference=1.0,
+        x_title="× faster",
+        label=lambda r: f"{r['model']}<br>{r['device']} vs {r['baseline_device']} · n={r['n']} vs {r['n_baseline']}",
+        text=lambda r: "n/a" if pd.isna(r["speedup"]) else f"{r['speedup']:.2f}×",
+    )
+    return _layout(fig, "With and without GPU: speed-up with 95% CI (dotted line = same speed)",
+                   speedups.groupby(["model", "device"]).ngroups)
+
+
+def baseline_change_figure(changes: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
+    """Typical per-prompt change against the baseline run, per metric, with 95% CI and the verdict."""
+    fig = _metric_facets(
+        changes, colours, value="change_pct", low="ci95_low_pct", high="ci95_high_pct", reference=0.0,
+        x_title="% change",
+        label=lambda r: f"{r['model']}<br>{r['device']} · run {str(r['run'])[:6]} · n={r['n']} vs {r['n_baseline']}",
+        text=lambda r: r["verdict"] if pd.isna(r["change_pct"]) else f"{r['change_pct']:+.1f}% {r['verdict']}",
+    )
+    return _layout(fig, "Against the baseline run: change per metric with 95% CI (dotted line = no change)",
+                   changes.groupby(["model", "device", "run"]).ngroups)

@@ -1,0 +1,113 @@
+"""The Compare page through AppTest: no runs, one run, runs on two devices, a baseline, the answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.paths import REPO_ROOT
+from store import Store
+from tests.test_compare import HTML_ANSWER, LARGE, SMALL, ModelSpec, seed_run
+
+PAGE = str(REPO_ROOT / "app_pages" / "compare.py")
+GPU = {"device": "GPU", "provider": "CUDAExecutionProvider"}
+
+
+@pytest.fixture
+def app(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("PICKWISE_DB", str(store_file))
+    return AppTest.from_file(PAGE, default_timeout=60)
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _open(at: AppTest, tab: str) -> AppTest:
+    """Tabs run lazily (only the open one), so a test opens the tab it reads, as a user would."""
+    at.session_state["cmp-tab"] = tab
+    return at.run()
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    import json
+
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def test_no_runs_says_run_a_benchmark_first(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert "Run a benchmark first" in _texts(app.info)
+    assert not app.get("plotly_chart")
+
+
+def test_one_run_shows_every_chart_and_explains_the_device_gap(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.5, rss_load_mb=None, disk_mb=None)])
+    app.run()
+    assert not app.exception
+    assert app.multiselect(key="cmp-models").value == [SMALL, LARGE]
+    titles = _chart_titles(app)
+    assert len(titles) == 4  # only the open tab (Speed) ran
+    for expected in ("Time to first token", "End-to-end latency", "Tokens/s", "Latency against tokens/s"):
+        assert any(expected in t for t in titles), (expected, titles)
+    assert "every measured request" in _chart_titles(_open(app, "Distributions"))[0]
+    assert _chart_titles(_open(app, "Memory and disk")) == ["Memory and disk footprint"]
+    assert "All selected runs ran on CPU; run the same model on a GPU machine to compare." in _texts(
+        _open(app, "With and without GPU").info)
+    assert "Select at least two runs" in _texts(_open(app, "Against a baseline").info)
+    assert not app.exception
+
+
+def test_two_devices_show_the_speedup(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL)], seed=1, created_at="2026-03-01T10:00:00+00:00")
+    seed_run(store, [ModelSpec(SMALL, **GPU, speed=4.0)], seed=2, created_at="2026-03-02T10:00:00+00:00")
+    _open(app, "With and without GPU")
+    assert not app.exception
+    assert any("speed-up" in t for t in _chart_titles(app))
+    speedups = app.dataframe[0].value.set_index("metric")
+    assert speedups.loc["e2e_s", "speedup"] == pytest.approx(4.0, rel=0.1)
+    assert "ran on CPU" not in _texts(app.info)
+
+
+def test_filters_narrow_the_runs(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL)], seed=1, prompt_set="A")
+    seed_run(store, [ModelSpec(SMALL, **GPU)], seed=2, prompt_set="B")
+    app.run()
+    assert len(app.multiselect(key="cmp-runs").value) == 2
+    app.multiselect(key="cmp-devices").select("GPU").run()
+    assert not app.exception
+    assert len(app.multiselect(key="cmp-runs").value) == 1
+    app.multiselect(key="cmp-sets").select("A").run()
+    assert "No run matches these filters" in _texts(app.info)
+
+
+def test_baseline_regression_is_called_out(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL)], seed=1, rounds=8, created_at="2026-03-01T10:00:00+00:00")
+    seed_run(store, [ModelSpec(SMALL)], seed=3, rounds=8, slowdown=1.4, created_at="2026-03-02T10:00:00+00:00")
+    _open(app, "Against a baseline")
+    assert not app.exception
+    warning = _texts(app.warning)
+    assert "Worse beyond noise" in warning and "e2e_s +" in warning
+
+
+def test_answers_are_plain_text_with_a_differences_filter(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, unique_answers={"p1"})])
+    _open(app, "Responses")
+    answers = [c.value for c in app.code]
+    assert answers.count("The answer to p0 is forty-two.") == 2
+    assert any(HTML_ANSWER in a for a in answers)  # verbatim in st.code: never rendered as HTML/markdown
+    app.toggle(key="cmp-diff-only").set_value(True).run()
+    assert not app.exception
+    answers = [c.value for c in app.code]
+    assert len(answers) == 2 and "The answer to p1 is forty-two." in answers
+
+
+def test_a_run_whose_model_failed_says_so(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL, failing=True)])
+    app.run()
+    assert not app.exception
+    assert "No measured request" in _texts(app.warning)
+    assert "None of the selected models has a measured request" in _texts(app.info)

@@ -1,0 +1,258 @@
+"""Compare statistics on stored-run-shaped data, plus ``seed_run``: runs written the way the runner writes them.
+
+``seed_run`` records the run with ``core.benchmark.create_run`` and each model's entry with the runner's
+own ``model_figures``, so the pages and tests read exactly the shape a real benchmark leaves behind.
+The other Compare tests (AppTest, Playwright) and ``benchmarks/compare_render.py`` import it from here.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pytest
+
+from core.benchmark import RUNS, SAMPLES, BenchmarkSettings, create_run, get_run, model_figures
+from core.compare import (
+    RunFilter,
+    baseline_change_frame,
+    benchmark_runs,
+    build_groups,
+    device_gap_message,
+    device_speedup_frame,
+    distribution_frame,
+    model_refs,
+    paired_ratio,
+    prompt_texts,
+    responses,
+    speedup,
+    summary_frame,
+)
+from core.jobs import utc_now
+from core.metrics import SampleTiming, summarize_samples
+from store import Store
+
+HTML_ANSWER = "<b>bold</b> **not markdown** <script>alert(1)</script>"
+
+
+@dataclass
+class ModelSpec:
+    """One model in a seeded run: how fast it is on which device, and which answers set it apart."""
+
+    ref: str
+    device: str = "cpu"
+    provider: str = "CPUExecutionProvider"
+    speed: float = 1.0  # higher = faster
+    rss_load_mb: float | None = 300.0
+    disk_mb: float | None = 120.0
+    unique_answers: set[str] = field(default_factory=set)
+    failing: bool = False
+
+    def answer(self, prompt_id: str) -> str:
+        if prompt_id in self.unique_answers:
+            return f"{self.ref} has its own view on {prompt_id}. {HTML_ANSWER}"
+        return f"The answer to {prompt_id} is forty-two."
+
+
+def _sample(run_id: str, spec: ModelSpec, prompt_id: str, round_no: int, warmup: bool, *,
+            e2e: float, ttft: float, tps: float, error: str | None = None) -> dict:
+    """A sample dict as ``_ModelRunner._request`` builds it."""
+    tokens = 64
+    measured = {"ttft_s": ttft, "ttfa_s": ttft, "e2e_s": e2e, "decode_tps": tps, "itl_mean_s": 1 / tps,
+                "itl_p95_s": 1.5 / tps, "text": spec.answer(prompt_id), "reasoning_text": "", "prompt_tokens": 20,
+                "completion_tokens": tokens, "token_source": "engine", "finish_reason": "stop", "n_deltas": tokens}
+    if error:  # a failed stream measured nothing
+        measured = {name: "" if name.endswith("text") else 0 if name == "n_deltas" else None for name in measured}
+    timing = SampleTiming(**measured)
+    return {"run_id": run_id, "model_ref": spec.ref, "prompt_id": prompt_id, "round": round_no, "warmup": warmup,
+            "concurrency": 1, "error": error, "created_at": utc_now(), **timing.as_dict()}
+
+
+def _model_samples(run_id: str, spec: ModelSpec, settings: BenchmarkSettings, rng: random.Random,
+                   slowdown: float) -> list[dict]:
+    """Warm-up then rounds; prompt i is (1 + i/2) times as slow; 5% noise; every 7th request fails."""
+    plan = [(-w - 1, p, True) for w in range(settings.warmup) for p in settings.prompts]
+    plan += [(r, p, False) for r in range(settings.rounds) for p in settings.prompts]
+    samples = []
+    for i, (round_no, prompt, warmup) in enumerate(plan):
+        scale = (1 + 0.5 * settings.prompts.index(prompt)) * slowdown / spec.speed
+        noise = 1 + rng.gauss(0, 0.05)
+        error = "engine said no" if spec.failing or (not warmup and i % 7 == 6) else None
+        samples.append(_sample(run_id, spec, prompt["id"], round_no, warmup, e2e=1.5 * scale * noise,
+                               ttft=0.12 * scale * noise, tps=40 * spec.speed / slowdown / noise, error=error))
+    return samples
+
+
+def seed_run(
+    store: Store, models: list[ModelSpec], *, prompts: int = 4, rounds: int = 3, warmup: int = 1, seed: int = 0,
+    slowdown: float = 1.0, prompt_set: str = "Seeded set", created_at: str | None = None,
+) -> str:
+    """A completed benchmark run with its samples, stored as the runner stores one; returns its id."""
+    settings = BenchmarkSettings(
+        models=[m.ref for m in models], prompt_set_name=prompt_set, warmup=warmup, rounds=rounds,
+        prompts=[{"id": f"p{i}", "prompt": f"Question number {i}?"} for i in range(prompts)],
+    )
+    run_id = create_run(store, settings)
+    rng = random.Random(seed)
+    records = {}
+    for spec in models:
+        samples = _model_samples(run_id, spec, settings, rng, slowdown)
+        store.insert_many(SAMPLES, samples)
+        figures = model_figures(samples, settings, True, (spec.rss_load_mb or 0) * 1.3, None)
+        records[spec.ref] = {
+            "status": "failed" if spec.failing else "completed", "error": None, "load_s": 1.2,
+            "already_loaded": False, "device": spec.device, "execution_provider": spec.provider,
+            "rss_load_mb": spec.rss_load_mb, "gpu_load_mb": None, "disk_mb": spec.disk_mb,
+            "gpu_fallback_suspected": False, **figures, "throughput_by_concurrency": {"1": 40.0},
+        }
+    fields = {"status": "completed", "started_at": utc_now(), "finished_at": utc_now(), "models": records}
+    if created_at:
+        fields["created_at"] = created_at
+    store.update_where(RUNS, fields, run_id=run_id)
+    return run_id
+
+
+SMALL = "foundry-local:small:1"
+LARGE = "ollama:large"
+
+
+def _groups(store: Store, run_ids: list[str], models: list[str] | None = None):
+    runs = [get_run(store, r) for r in run_ids]
+    samples = {r: store.find(SAMPLES, run_id=r) for r in run_ids}
+    return build_groups(runs, samples, models or model_refs(runs))
+
+
+# ------------------------------------------------------------------ groups and frames
+
+
+def test_groups_count_only_measured_requests_and_match_core_metrics(store: Store) -> None:
+    run_id = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.5)])
+    groups = _groups(store, [run_id])
+    assert [(g.model_ref, g.device) for g in groups] == [(SMALL, "CPU"), (LARGE, "CPU")]
+    small = groups[0]
+    stored = store.find(SAMPLES, run_id=run_id, model_ref=SMALL)
+    measured = [s for s in stored if not s["warmup"] and not s["error"]]
+    assert 0 < small.n == len(measured) < len(stored)
+    assert sorted(small.values("e2e_s")) == sorted(s["e2e_s"] for s in measured)
+    assert small.summary == summarize_samples(stored, seed=42)  # the stored one, identical to a recomputation
+
+
+def test_summary_is_recomputed_when_the_run_has_none_yet(store: Store) -> None:
+    run_id = seed_run(store, [ModelSpec(SMALL)])
+    run = get_run(store, run_id)
+    run["models"][SMALL]["summary"] = None  # a model still running
+    samples = store.find(SAMPLES, run_id=run_id)
+    group = build_groups([run], {run_id: samples}, [SMALL])[0]
+    assert group.summary == summarize_samples(samples, seed=42)
+
+
+def test_summary_and_distribution_frames(store: Store) -> None:
+    groups = _groups(store, [seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE)])])
+    summary = summary_frame(groups).set_index("model")
+    tps = groups[0].metric("decode_tps")
+    assert summary.loc[SMALL, "tps_ci95_low"] == tps["ci95_low"]
+    assert summary.loc[SMALL, "e2e_p95_s"] == groups[0].metric("e2e_s")["p95"]
+    assert summary.loc[SMALL, "disk_mb"] == 120.0
+    dist = distribution_frame(groups, "ttft_s")
+    assert len(dist) == groups[0].n + groups[1].n
+    assert set(dist["n"]) == {groups[0].n}
+
+
+def test_run_filter_by_prompt_set_device_and_date(store: Store) -> None:
+    cpu = seed_run(store, [ModelSpec(SMALL)], prompt_set="A", created_at="2026-01-05T10:00:00+00:00")
+    gpu = seed_run(store, [ModelSpec(SMALL, device="GPU", provider="CUDAExecutionProvider")], prompt_set="B",
+                   created_at="2026-02-05T10:00:00+00:00")
+    runs = benchmark_runs(store.all(RUNS))
+    assert [r["run_id"] for r in runs] == [gpu, cpu]  # newest first
+
+    def ids(flt: RunFilter) -> list[str]:
+        return [r["run_id"] for r in runs if flt.matches(r)]
+
+    assert ids(RunFilter(prompt_sets=frozenset({"A"}))) == [cpu]
+    assert ids(RunFilter(devices=frozenset({"GPU"}))) == [gpu]
+    assert ids(RunFilter(start=date(2026, 2, 1))) == [gpu]
+    assert ids(RunFilter(end=date(2026, 1, 31))) == [cpu]
+    assert ids(RunFilter()) == [gpu, cpu]
+
+
+# ------------------------------------------------------------------ ratios
+
+
+def test_speedup_is_a_ratio_of_means_in_the_faster_direction() -> None:
+    rng = np.random.default_rng(1)
+    slow, fast = rng.normal(2.0, 0.1, 50), rng.normal(1.0, 0.05, 50)
+    latency = speedup(slow, fast, lower_is_better=True)
+    assert latency.value == pytest.approx(slow.mean() / fast.mean())
+    assert latency.ci95_low < latency.value < latency.ci95_high and latency.beyond_noise
+    throughput = speedup(1 / slow, 1 / fast, lower_is_better=False)
+    assert throughput.value > 1.5
+    same = speedup(slow, rng.permutation(slow), lower_is_better=True)
+    assert same.value == pytest.approx(1.0) and not same.beyond_noise
+    assert speedup([1.0], [1.0, 2.0], lower_is_better=True) is None
+
+
+def test_paired_ratio_sees_a_small_shift_that_prompt_spread_would_hide() -> None:
+    rng = np.random.default_rng(2)
+    base = {f"p{i}": list(rng.normal(1 + i, 0.02, 5)) for i in range(6)}  # prompts differ 6x, rounds 2%
+    slower = {p: [v * 1.05 for v in rng.permutation(vals)] for p, vals in base.items()}
+    ratio = paired_ratio(base, slower)
+    assert ratio.value == pytest.approx(1.05) and ratio.beyond_noise
+    assert not paired_ratio(base, {p: list(rng.permutation(v)) for p, v in base.items()}).beyond_noise
+    assert paired_ratio({"p0": [1.0, 1.1]}, {"p0": [1.0, 1.2]}) is None  # one shared prompt is not enough
+
+
+def test_device_speedups_and_the_message_when_there_is_one_device(store: Store) -> None:
+    cpu = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE)], seed=1)
+    only_cpu = _groups(store, [cpu])
+    assert device_gap_message(only_cpu) == (
+        "All selected runs ran on CPU; run the same model on a GPU machine to compare.")
+    assert device_speedup_frame(only_cpu).empty
+
+    gpu = seed_run(store, [ModelSpec(SMALL, device="GPU", provider="CUDAExecutionProvider", speed=3.0)], seed=2)
+    both = _groups(store, [cpu, gpu])
+    assert device_gap_message(both) is None
+    frame = device_speedup_frame(both).set_index("metric")
+    assert set(frame["model"]) == {SMALL} and set(frame["device"]) == {"GPU"}
+    assert set(frame["baseline_device"]) == {"CPU"}
+    for metric in ("e2e_s", "ttft_s", "decode_tps"):
+        assert frame.loc[metric, "speedup"] == pytest.approx(3.0, rel=0.1)
+        assert frame.loc[metric, "beyond_noise"]
+
+
+def test_baseline_comparison_flags_a_regression_and_not_noise(store: Store) -> None:
+    base = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE)], seed=1, rounds=8)
+    again = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE)], seed=4, rounds=8)  # same speed, new noise
+    slower = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE)], seed=3, rounds=8, slowdown=1.3)
+    groups = _groups(store, [base, again, slower])
+    frame = baseline_change_frame([g for g in groups if g.run_id == base], [g for g in groups if g.run_id != base])
+    assert len(frame) == 2 * 2 * 3  # two runs x two models x three metrics
+    same = frame[frame["run"] == again]
+    assert set(same["verdict"]) == {"within noise"}
+    worse = frame[frame["run"] == slower].set_index(["model", "metric"])
+    assert set(worse["verdict"]) == {"worse"}
+    assert worse.loc[(SMALL, "e2e_s"), "change_pct"] == pytest.approx(30, abs=5)
+    assert worse.loc[(SMALL, "decode_tps"), "change_pct"] < 0
+
+
+# ------------------------------------------------------------------ responses
+
+
+def test_responses_side_by_side_and_differences_only(store: Store) -> None:
+    run_id = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, unique_answers={"p2"})])
+    groups = _groups(store, [run_id])
+    prompts = prompt_texts([get_run(store, run_id)])
+    rows = responses(groups, prompts)
+    assert [r.prompt_id for r in rows] == ["p0", "p1", "p2", "p3"]
+    assert rows[0].answers[groups[0].key] == "The answer to p0 is forty-two."
+    different = responses(groups, prompts, differences_only=True)
+    assert [r.prompt_id for r in different] == ["p2"]
+    assert HTML_ANSWER in different[0].answers[groups[1].key]
+
+
+def test_a_model_whose_requests_all_failed_has_no_measured_request(store: Store) -> None:
+    run_id = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, failing=True)])
+    failed = _groups(store, [run_id])[1]
+    assert failed.n == 0
+    assert responses([failed], {"p0": "?"})[0].answers[failed.key] == "(failed: engine said no)"

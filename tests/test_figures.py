@@ -1,0 +1,136 @@
+"""Figure builders on stored-run-shaped data: traces, axis titles, colours, and numbers from core.metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from components.figures import (
+    PALETTE,
+    THEME,
+    baseline_change_figure,
+    colour_map,
+    distribution_figure,
+    footprint_figure,
+    group_label,
+    latency_tps_figure,
+    percentile_figure,
+    speedup_figure,
+    tps_figure,
+)
+from core.benchmark import SAMPLES, get_run
+from core.compare import (
+    baseline_change_frame,
+    build_groups,
+    device_speedup_frame,
+    distribution_frame,
+    model_refs,
+    summary_frame,
+)
+from store import Store
+from tests.test_compare import LARGE, SMALL, ModelSpec, seed_run
+
+GPU = {"device": "GPU", "provider": "CUDAExecutionProvider", "speed": 3.0}
+
+
+@pytest.fixture
+def groups(store: Store):
+    cpu = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.5, rss_load_mb=None)], seed=1, rounds=4)
+    gpu = seed_run(store, [ModelSpec(SMALL, **GPU)], seed=2, rounds=4)
+    runs = [get_run(store, r) for r in (cpu, gpu)]
+    return build_groups(runs, {r["run_id"]: store.find(SAMPLES, run_id=r["run_id"]) for r in runs}, model_refs(runs))
+
+
+@pytest.fixture
+def colours() -> dict[str, str]:
+    return colour_map([SMALL, LARGE])
+
+
+def _traces_of(fig, model: str) -> list:
+    return [t for t in fig.data if t.legendgroup == model or t.name == model]
+
+
+def test_colours_are_stable_per_model() -> None:
+    assert colour_map([SMALL, LARGE, SMALL]) == {SMALL: PALETTE[0], LARGE: PALETTE[1]}
+    many = colour_map(f"m{i}" for i in range(len(PALETTE) + 1))
+    assert many[f"m{len(PALETTE)}"] == PALETTE[0]  # cycles rather than failing
+
+
+def test_tps_bars_carry_the_core_metrics_interval(groups, colours) -> None:
+    summary = summary_frame(groups)
+    fig = tps_figure(summary, colours)
+    assert fig.layout.xaxis.title.text == "Tokens/s (mean, 95% CI)"
+    assert fig.layout.template == THEME
+    small = _traces_of(fig, SMALL)[0]
+    assert small.marker.color == colours[SMALL]
+    cpu_small = next(g for g in groups if g.model_ref == SMALL and g.device == "CPU")
+    tps = cpu_small.metric("decode_tps")
+    i = list(small.y).index(group_label(summary.iloc[0]))
+    assert small.x[i] == tps["mean"]
+    assert small.x[i] + small.error_x.array[i] == pytest.approx(tps["ci95_high"])
+    assert small.x[i] - small.error_x.arrayminus[i] == pytest.approx(tps["ci95_low"])
+    assert all(f"n={g.n}" in label for g, label in zip(groups, [group_label(r) for _, r in summary.iterrows()],
+                                                          strict=True))
+
+
+def test_percentile_bars_show_p50_and_p95(groups, colours) -> None:
+    summary = summary_frame(groups)
+    fig = percentile_figure(summary, "e2e_s", colours)
+    assert fig.layout.xaxis.title.text == "End-to-end latency (s)"
+    names = [t.name for t in fig.data]
+    assert names == [f"{SMALL} p50", f"{SMALL} p95", f"{LARGE} p50", f"{LARGE} p95"]
+    large_p95 = fig.data[3]
+    assert large_p95.x[0] == groups[1].metric("e2e_s")["p95"]
+    assert large_p95.marker.pattern.shape == "/"
+    assert "n=" in large_p95.y[0]
+
+
+def test_distribution_draws_every_measured_sample(groups, colours) -> None:
+    data = distribution_frame(groups, "ttft_s")
+    box = distribution_figure(data, "ttft_s", colours)
+    assert [t.type for t in box.data] == ["box"] * 3
+    assert sum(len(t.x) for t in box.data) == sum(g.n for g in groups)
+    assert box.data[0].boxpoints == "all"
+    assert [t.showlegend for t in box.data] == [True, True, False]  # one legend entry per model
+    violin = distribution_figure(data, "ttft_s", colours, kind="violin")
+    assert [t.type for t in violin.data] == ["violin"] * 3
+    assert violin.layout.xaxis.title.text == "Time to first token (s)"
+
+
+def test_scatter_has_one_point_per_group_and_marks_the_best_corner(groups, colours) -> None:
+    fig = latency_tps_figure(summary_frame(groups), colours)
+    assert sum(len(t.x) for t in fig.data) == len(groups)
+    small = _traces_of(fig, SMALL)[0]
+    assert list(small.marker.symbol) == ["circle", "diamond"]  # CPU, GPU
+    assert fig.layout.xaxis.title.text == "End-to-end latency p50 (s)"
+    assert any("faster" in a.text for a in fig.layout.annotations)
+    assert len(fig.layout.shapes) == 1
+
+
+def test_footprint_panels_and_missing_figures(groups, colours) -> None:
+    fig = footprint_figure(summary_frame(groups), colours)
+    assert [a.text for a in fig.layout.annotations] == ["Memory added at load (MB)", "Peak memory added (MB)",
+                                                        "Disk (MB)"]
+    large_load = next(t for t in fig.data if t.name == LARGE and t.offsetgroup == "rss_load_mb")
+    assert list(large_load.text) == ["not measured"]
+
+
+def test_speedup_and_baseline_figures(groups, colours, store: Store) -> None:
+    speedups = device_speedup_frame(groups)
+    fig = speedup_figure(speedups, colours)
+    assert len(fig.data) == 3  # one panel per metric, one model with a second device
+    e2e = speedups.set_index("metric").loc["e2e_s"]
+    bar = fig.data[[a.text for a in fig.layout.annotations].index("Latency")]
+    assert bar.x[0] == e2e["speedup"]
+    assert bar.x[0] + bar.error_x.array[0] == pytest.approx(e2e["ci95_high"])
+    assert fig.layout.xaxis.title.text == "× faster"
+
+    base = [g for g in groups if g.device == "CPU"]
+    changes = baseline_change_frame(base, base)  # a run against itself is not a comparison
+    assert changes.empty
+    rerun = seed_run(store, [ModelSpec(SMALL)], seed=5, rounds=4, slowdown=1.5)
+    again = build_groups([get_run(store, rerun)], {rerun: store.find(SAMPLES, run_id=rerun)}, [SMALL])
+    changes = baseline_change_frame(base, again)
+    fig = baseline_change_figure(changes, colours)
+    assert np.isclose(fig.data[0].x[0], changes["change_pct"].iloc[0])
+    assert "worse" in fig.data[0].text[0]
