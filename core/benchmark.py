@@ -22,13 +22,11 @@ from core.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_sam
 from core.refs import parse_ref
 from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
 from core.sources import Sources
-from store import Store
+from store import BatchWriter, Store
 
 RUNS = "runs"
 SAMPLES = "samples"
 MAX_CONSECUTIVE_FAILURES = 2  # an endpoint that is down or hangs should not cost rounds × prompts timeouts
-_FLUSH_EVERY = 10
-_FLUSH_SECONDS = 2.0
 
 
 class Control(Protocol):
@@ -104,26 +102,6 @@ def get_run(store: Store, run_id: str) -> dict | None:
     return found[0] if found else None
 
 
-class _SampleWriter:
-    """Buffers samples and writes them in batches: one file rewrite per batch, not per request."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._buffer: list[dict] = []
-        self._last_flush = time.monotonic()
-
-    def add(self, sample: dict) -> None:
-        self._buffer.append(sample)
-        if len(self._buffer) >= _FLUSH_EVERY or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._buffer:
-            self._store.insert_many(SAMPLES, self._buffer)
-            self._buffer = []
-        self._last_flush = time.monotonic()
-
-
 @dataclass
 class _Cursor:
     """Where the run is, for progress messages and the ETA."""
@@ -145,7 +123,7 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
     settings = BenchmarkSettings(**run["settings"])
     store.update(RUNS, run["_id"], {"status": "running", "started_at": utc_now()})
     cursor = _Cursor(total=settings.total_requests())
-    writer = _SampleWriter(store)
+    writer = BatchWriter(store, SAMPLES)
     models: dict[str, dict] = dict(run["models"])
     for ref in settings.models:
         if control.cancelled:
@@ -167,7 +145,7 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
 
 def _bench_model(
     sources: Sources, settings: BenchmarkSettings, run_id: str, ref: str,
-    writer: _SampleWriter, cursor: _Cursor, control: Control, publish: Callable[[dict], None],
+    writer: BatchWriter, cursor: _Cursor, control: Control, publish: Callable[[dict], None],
 ) -> dict:
     """Load, warm up, measure and unload one model; its record says what happened and why.
 
@@ -276,7 +254,7 @@ class _ModelRunner:
     """The request loop for one loaded model: warm-up, then rounds at each concurrency level."""
 
     def __init__(self, engine: Engine, model_id: str, ref: str, run_id: str, settings: BenchmarkSettings,
-                 writer: _SampleWriter, cursor: _Cursor, control: Control) -> None:
+                 writer: BatchWriter, cursor: _Cursor, control: Control) -> None:
         self.engine, self.model_id, self.ref, self.run_id = engine, model_id, ref, run_id
         self.settings, self.writer, self.cursor, self.control = settings, writer, cursor, control
         self.params = settings.chat_params()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 
 from core.paths import store_path
+from store.batch import BatchWriter
 from store.db import RecoveryNotice, Store, StoreBusyError, StoreVersionError
 
-__all__ = ["RecoveryNotice", "Store", "StoreBusyError", "StoreVersionError", "open_store"]
+__all__ = ["BatchWriter", "RecoveryNotice", "Store", "StoreBusyError", "StoreVersionError", "open_store"]
 
 
 def open_store(override: str | os.PathLike[str] | None = None) -> Store:

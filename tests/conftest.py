@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,37 +78,47 @@ class AppServer:
     db: Path
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """``streamlit run app.py`` on a free port with its own store file."""
-    db = tmp_path_factory.mktemp("app") / "pickwise.json"
+@contextmanager
+def running_app(db: Path, log_dir: Path) -> Iterator[AppServer]:
+    """``streamlit run app.py`` on a free port over the store file ``db`` (and the real data folder,
+    where ``make model`` put the default model), until the block ends."""
     port = free_port()
     env = {**os.environ, "PICKWISE_DB": str(db), "PICKWISE_DATA": APP_DATA_DIR}
-    log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    with open(log_dir / "streamlit.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, log.name)
+            yield AppServer(url, db)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_healthy(url: str, log_name: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
-                    break
+                    return
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError(f"Streamlit did not start; see {log.name}")
-    yield AppServer(url, db)
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    raise RuntimeError(f"Streamlit did not start; see {log_name}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app over an empty store of its own, shared by the browser tests of a session."""
+    folder = tmp_path_factory.mktemp("app")
+    with running_app(folder / "pickwise.json", folder) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,16 @@
 """The Compare page in chromium: charts render from seeded runs, and a chart downloads as a real PNG.
 
-Needs seeded data, so it starts its own server on the Compare page with its own store file
-(``app_server`` in conftest serves an empty store).
+Needs seeded data, so it starts its own app over its own store file (``app_server`` serves an empty one).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from core.paths import REPO_ROOT
 from store import Store
-from tests.conftest import ARTIFACTS, free_port
+from tests.conftest import ARTIFACTS, running_app
 from tests.test_compare import LARGE, SMALL, ModelSpec, seed_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,39 +18,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def compare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run app_pages/compare.py`` over a store holding a CPU run and a GPU run."""
+    """The app over a store holding a CPU run and a GPU run; yields the Compare page's URL."""
     folder = tmp_path_factory.mktemp("compare")
     store = Store(folder / "pickwise.json")
     seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.6, unique_answers={"p1"})], seed=1,
              created_at="2026-03-01T10:00:00+00:00")
     seed_run(store, [ModelSpec(SMALL, device="GPU", provider="CUDAExecutionProvider", speed=3.0)], seed=2,
              created_at="2026-03-02T10:00:00+00:00")
-    port = free_port()
-    with open(folder / "streamlit.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app_pages/compare.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env={**os.environ, "PICKWISE_DB": str(store.path)}, stdout=log, stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
-
-
-def _wait_healthy(url: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("Streamlit did not start; see streamlit.log beside the test's store")
+    with running_app(store.path, folder) as server:
+        yield f"{server.url}/compare"
 
 
 def test_compare_charts_render_and_export_in_chromium(compare_server: str, page) -> None:

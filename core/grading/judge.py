@@ -17,7 +17,6 @@ so a rerun asks the same question the same way and a rambling judge cannot stall
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +28,11 @@ from core.grading.rubric import Rubric
 from core.jobs import JobContext, start_job, utc_now
 from core.refs import parse_ref
 from core.sources import Sources
-from store import Store
+from store import BatchWriter, Store
 
 JUDGMENTS = "judgments"
 DEFAULT_MAX_OUTPUT_TOKENS = 400
 MAX_CONSECUTIVE_FAILURES = 2
-_FLUSH_EVERY = 10
-_FLUSH_SECONDS = 2.0
 RETRY_OPENING = "I could not read valid scores from your reply"
 
 SYSTEM_PROMPT = (
@@ -178,24 +175,6 @@ def judgment_doc(item: GradingItem, judge_ref: str, rubric: Rubric, verdict: Ver
 # --- the job ---------------------------------------------------------------------------------------
 
 
-class _Writer:
-    """Batches judgments: one store write per batch, and a flush at the end keeps finished work."""
-
-    def __init__(self, store: Store) -> None:
-        self.store, self.buffer, self.last = store, [], time.monotonic()
-
-    def add(self, doc: dict) -> None:
-        self.buffer.append(doc)
-        if len(self.buffer) >= _FLUSH_EVERY or time.monotonic() - self.last >= _FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buffer:
-            self.store.insert_many(JUDGMENTS, self.buffer)
-            self.buffer = []
-        self.last = time.monotonic()
-
-
 def _require_saved(rubric: Rubric) -> None:
     if rubric.version is None:
         raise ValueError(f"Save the rubric {rubric.name!r} before grading with it: grades record its version.")
@@ -226,7 +205,7 @@ def execute_judging(sources: Sources, store: Store, run_id: str, judge_ref: str,
     engine.prepare(model_id)
     loaded = engine.load(model_id)
     params = ChatParams(max_output_tokens=max_output_tokens, temperature=0.0, seed=0, timeout_s=timeout_s)
-    writer = _Writer(store)
+    writer = BatchWriter(store, JUDGMENTS)
     consecutive = 0
     try:
         for n, item in enumerate(todo, start=1):
