@@ -33,15 +33,16 @@ class Suggestion:
 
 
 def next_step(store: Store) -> Suggestion:
-    """The first step the store shows as not yet done."""
+    """The furthest step the store shows as done decides what comes next."""
     runs = store.all("runs")
-    if not any(r.get("kind") == "probe" and r.get("status") == "completed" for r in runs):
+    if any(r.get("kind") == "benchmark" and r.get("status") == "completed" for r in runs):
         return Suggestion(
-            "Open Models, prepare the default model if it is not there yet, and send it a probe prompt.",
-            "app_pages/models.py",
-            "Go to Models",
+            "You have benchmark results: compare them side by side, or run another set (a second device, "
+            "more rounds).",
+            "app_pages/compare.py",
+            "Go to Compare",
         )
-    if not any(r.get("kind") == "benchmark" and r.get("status") == "completed" for r in runs):
+    if any(r.get("kind") == "probe" and r.get("status") == "completed" for r in runs):
         return Suggestion(
             "A model answers. Add the other candidates on Models (Foundry Local models or OpenAI-compatible "
             "endpoints), then benchmark them on a prompt set.",
@@ -49,7 +50,7 @@ def next_step(store: Store) -> Suggestion:
             "Go to Benchmark",
         )
     return Suggestion(
-        "You have benchmark results: read them on Benchmark, or run another set (a second device, more rounds).",
-        "app_pages/benchmark.py",
-        "Go to Benchmark",
+        "Open Models, prepare the default model if it is not there yet, and send it a probe prompt.",
+        "app_pages/models.py",
+        "Go to Models",
     )

@@ -14,4 +14,9 @@ def test_next_step_moves_from_probe_to_benchmark(store: Store) -> None:
     assert next_step(store).page == "app_pages/benchmark.py"
     assert "benchmark them" in next_step(store).text
     store.insert("runs", {"run_id": "b", "kind": "benchmark", "status": "completed"})
-    assert "You have benchmark results" in next_step(store).text
+    assert next_step(store).page == "app_pages/compare.py"
+
+
+def test_a_benchmark_without_a_probe_still_counts(store: Store) -> None:
+    store.insert("runs", {"run_id": "b", "kind": "benchmark", "status": "completed"})
+    assert next_step(store).page == "app_pages/compare.py"
