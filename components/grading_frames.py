@@ -1,0 +1,163 @@
+"""Tables behind the Grade page, and the rubric editor's table <-> ``Rubric`` conversion. No Streamlit.
+
+Kept apart from the widgets so each table is testable without a browser, and so the page shows
+exactly the frame it would export.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from core.grading import (
+    GRADES,
+    JUDGMENTS,
+    Agreement,
+    Criterion,
+    ImportReport,
+    ModelQuality,
+    ParseStats,
+    Rubric,
+)
+from core.metrics import Summary
+from store import Store
+
+LEVEL_COLUMNS = [f"level {n}" for n in range(1, 6)]
+EDITOR_COLUMNS = ["key", "title", "question", *LEVEL_COLUMNS]
+
+
+# --- runs ------------------------------------------------------------------------------------------
+
+
+def runs_with_samples(runs: Iterable[dict], samples: Iterable[dict]) -> list[dict]:
+    """Benchmark runs that stored at least one sample, newest first: the only ones worth grading."""
+    with_samples = {s["run_id"] for s in samples}
+    kept = [r for r in runs if r.get("kind") == "benchmark" and r["run_id"] in with_samples]
+    return sorted(kept, key=lambda r: r.get("created_at") or "", reverse=True)
+
+
+def reference_count(run: dict) -> tuple[int, int]:
+    """(prompts with a reference answer, prompts) in the run's copy of its prompt set."""
+    prompts = run.get("prompt_set", {}).get("prompts", [])
+    return sum(1 for p in prompts if p.get("reference")), len(prompts)
+
+
+# --- rubric editor ---------------------------------------------------------------------------------
+
+
+def criteria_frame(rubric: Rubric) -> pd.DataFrame:
+    """One row per criterion, its five level anchors as columns (what the editor edits)."""
+    rows = [{"key": c.key, "title": c.title, "question": c.question, **dict(zip(LEVEL_COLUMNS, c.levels, strict=True))}
+            for c in rubric.criteria]
+    return pd.DataFrame(rows, columns=EDITOR_COLUMNS)
+
+
+def _cell(value: Any) -> str:
+    """An editor cell as text: new rows hold ``None``, pandas may turn them into NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def rubric_from_editor(name: str, description: str, uses_reference: bool, rows: pd.DataFrame) -> Rubric:
+    """The unsaved rubric the editor describes; ``ValueError`` names the row (1-based) and what to fix.
+
+    Wholly empty rows are ignored: ``num_rows="dynamic"`` leaves one behind when a user adds a row
+    and changes their mind.
+    """
+    criteria = []
+    for number, row in enumerate(rows.to_dict("records"), start=1):
+        cells = {column: _cell(row.get(column)) for column in EDITOR_COLUMNS}
+        if not any(cells.values()):
+            continue
+        try:
+            criteria.append(Criterion(cells["key"], cells["title"], cells["question"],
+                                      tuple(cells[c] for c in LEVEL_COLUMNS)))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"Criterion row {number}: {exc}") from None
+    return Rubric(name=name.strip(), criteria=tuple(criteria), description=description.strip(),
+                  uses_reference=uses_reference)
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+def rounded_mean(summary: Summary) -> float | None:
+    return round(summary.mean, 2) if summary.mean is not None else None
+
+
+def ci_text(summary: Summary) -> str:
+    """``2.90–4.10``, or why there is no interval (a CI needs at least two scores)."""
+    if summary.ci95_low is None or summary.ci95_high is None:
+        return "n/a (fewer than 2 scores)" if summary.n < 2 else "n/a"
+    return f"{summary.ci95_low:.2f}–{summary.ci95_high:.2f}"
+
+
+def quality_frame(qualities: list[ModelQuality], rubric: Rubric) -> pd.DataFrame:
+    """Per model: counts, then overall and each criterion as mean and 95% CI (a one-criterion rubric's
+    overall *is* its criterion, so it gets no second, identical pair of columns)."""
+    per_criterion = rubric.criteria if len(rubric.criteria) > 1 else ()
+    rows = []
+    for q in qualities:
+        row: dict[str, Any] = {
+            "model": q.model_ref, "answers": q.n_items, "scored": q.n_scored, "unscored": q.n_unscored,
+            "not graded yet": max(0, q.n_items - q.n_scored - q.n_unscored),
+            "overall": rounded_mean(q.overall), "overall 95% CI": ci_text(q.overall),
+        }
+        for c in per_criterion:
+            row[c.title] = rounded_mean(q.per_criterion[c.key])
+            row[f"{c.title} 95% CI"] = ci_text(q.per_criterion[c.key])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def agreement_frame(agreement: Agreement, rubric: Rubric) -> pd.DataFrame:
+    """Kappa and Spearman pooled over criteria, then per criterion."""
+    def fmt(value: float | None) -> str:
+        return f"{value:.2f}" if value is not None else "n/a"
+
+    rows = [{"criterion": "all criteria (pooled)", "weighted kappa": fmt(agreement.kappa),
+             "Spearman": fmt(agreement.spearman)}]
+    rows += [{"criterion": c.title, "weighted kappa": fmt(agreement.per_criterion[c.key][0]),
+              "Spearman": fmt(agreement.per_criterion[c.key][1])} for c in rubric.criteria]
+    return pd.DataFrame(rows)
+
+
+def parse_stats_frame(stats: dict[str, ParseStats]) -> pd.DataFrame:
+    """Per judge: how many replies, how many unreadable after the retry, how many needed the retry."""
+    rows = [{"judge": judge, "judgments": s.n, "unscored": s.unscored, "retried": s.retried,
+             "parse failure rate": f"{s.failure_rate:.0%}" if s.failure_rate is not None else "n/a"}
+            for judge, s in stats.items()]
+    return pd.DataFrame(rows, columns=["judge", "judgments", "unscored", "retried", "parse failure rate"])
+
+
+def problems_frame(report: ImportReport) -> pd.DataFrame:
+    """An import's problems as the spreadsheet shows them (header = row 1)."""
+    return pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message} for p in report.problems],
+                        columns=["row", "column", "problem"])
+
+
+def score_sources(store: Store, run_id: str, rubric: Rubric) -> list[tuple[str, str | None]]:
+    """``(label, judge_ref)`` for each judge that judged this run under this rubric version, then
+    ``("People", None)`` if anyone graded it: the sources a result can come from."""
+    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
+    judges = sorted({j["judge_ref"] for j in store.find(JUDGMENTS, **where)})
+    sources: list[tuple[str, str | None]] = [(f"Judge {ref}", ref) for ref in judges]
+    if store.find(GRADES, **where):
+        sources.append(("People (every grader)", None))
+    return sources
+
+
+def score_points(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None) -> pd.DataFrame:
+    """One point per scored answer: model, overall score, response length (the length-bias scatter)."""
+    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
+    if judge_ref is None:
+        docs = store.find(GRADES, **where)
+    else:
+        docs = store.find(JUDGMENTS, judge_ref=judge_ref, status="scored", **where)
+    rows = [{"model": d["model_ref"], "item": d["item_id"], "response_chars": d["response_chars"],
+             "score": sum(d["scores"].values()) / len(d["scores"])} for d in docs]
+    return pd.DataFrame(rows, columns=["model", "item", "response_chars", "score"])

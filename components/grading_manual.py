@@ -1,0 +1,129 @@
+"""The Manual tab: blind grading one answer at a time, and the same work through a CSV sheet.
+
+Blind: the grader sees an opaque item id, the prompt, the reference and the answer, never the
+model. Resumable: the queue is rebuilt from the store on every render, so a reload, a new browser or
+a later day continue where this grader stopped. A form keeps every click until "Save and next", and a
+refused save (a criterion left empty) keeps them too.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from components.grading_frames import problems_frame
+from components.safe_text import show_model_text
+from core.grading import (
+    BlindItem,
+    GradingQueue,
+    ImportReport,
+    Rubric,
+    blind_queue,
+    export_annotation_csv,
+    import_annotation_csv,
+    record_grade,
+)
+from core.grading.rubric import LEVELS
+from store import Store
+
+GRADER_KEY = "grade-grader"
+IMPORT_REPORT = "grade-import-report"
+
+
+def manual_tab(store: Store, run: dict, rubric: Rubric) -> None:
+    """Grader name, progress, the next blind item, then the spreadsheet route."""
+    grader = st.text_input("Your name or initials", key=GRADER_KEY, max_chars=60,
+                           help="Grades are kept per grader, so you can stop at any time and resume later.").strip()
+    if not grader:
+        st.info("Enter your name or initials to start grading: your grades are kept under it, so you can stop "
+                "and resume later.", icon=":material/person:")
+    else:
+        queue = blind_queue(store, run["run_id"], grader, rubric)
+        _progress(queue)
+        if queue.remaining:
+            _grade_form(store, run["run_id"], grader, rubric, queue.remaining[0])
+        elif queue.total:
+            st.success(f"All {queue.total} answers graded by {grader} with {rubric.label}. See the Results tab.")
+        else:
+            st.info("This run has no answers to grade (every request failed or was a warm-up).")
+    _spreadsheet(store, run["run_id"], grader, rubric)
+
+
+def _progress(queue: GradingQueue) -> None:
+    share = queue.done / queue.total if queue.total else 0.0
+    st.progress(share, text=f"{queue.done} of {queue.total} graded")
+
+
+def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: BlindItem) -> None:
+    """One answer, a 1-5 choice per criterion (each level's anchor under its number), a comment.
+
+    The levels stand in a column: anchors are sentences, and side by side they wrap unevenly."""
+    with st.form(f"grade-item-{item.item_id}-{rubric.name}-{rubric.version}"):
+        st.caption(f"Answer `{item.item_id}` · the model is hidden so its name cannot sway the score.")
+        st.markdown("**Prompt**")
+        show_model_text(item.prompt)
+        if item.reference:
+            st.markdown("**Reference answer**")
+            show_model_text(item.reference)
+        st.markdown("**Response**")
+        show_model_text(item.response, empty="(the model gave an empty answer)")
+        scores = {c.key: st.radio(f"**{c.title}**: {c.question}", LEVELS, index=None, captions=c.levels,
+                                  key=f"grade-score-{item.item_id}-{c.key}") for c in rubric.criteria}
+        comment = st.text_area("Comment (optional)", key=f"grade-comment-{item.item_id}", height=80)
+        submitted = st.form_submit_button("Save and next", type="primary", icon=":material/navigate_next:")
+    if not submitted:
+        return
+    try:
+        record_grade(store, run_id, item.item_id, grader, rubric, scores, comment)
+    except ValueError as exc:
+        st.error(f"Not saved: {exc}. Choose a score from 1 to 5 for every criterion; your choices are kept.")
+        return
+    st.rerun()
+
+
+# --- spreadsheet route -----------------------------------------------------------------------------
+
+
+def _spreadsheet(store: Store, run_id: str, grader: str, rubric: Rubric) -> None:
+    with st.expander("Grade in a spreadsheet instead (CSV)", icon=":material/table:",
+                     expanded=IMPORT_REPORT in st.session_state):
+        st.caption("The sheet lists every answer blind, in the same order, with one empty column per criterion "
+                   f"({', '.join(rubric.keys)}) and a comment column. Fill in whole numbers from 1 to 5, save as CSV "
+                   "and import it here under your name; rows left empty stay ungraded.")
+        st.download_button(
+            "Download the annotation sheet", data=partial(export_annotation_csv, store, run_id, rubric),
+            file_name=f"pickwise-grades-{run_id}-{rubric.name}-v{rubric.version}.csv", mime="text/csv",
+            on_click="ignore", icon=":material/download:", key="grade-export",
+        )
+        upload = st.file_uploader("Filled-in sheet", type=["csv"], key="grade-import-file")
+        if st.button("Import grades", key="grade-import", disabled=upload is None or not grader,
+                     help=None if grader else "Enter your name or initials above first"):
+            _import(store, run_id, grader, rubric, upload.getvalue())
+        _import_report(run_id, rubric)
+
+
+def _import(store: Store, run_id: str, grader: str, rubric: Rubric, data: bytes) -> None:
+    try:
+        report = import_annotation_csv(store, run_id, grader, rubric, data)
+    except ValueError as exc:
+        st.error(f"Nothing imported: {exc}")
+        return
+    st.session_state[IMPORT_REPORT] = (run_id, rubric.label, report)
+    st.rerun()  # so the progress above counts the imported grades
+
+
+def _import_report(run_id: str, rubric: Rubric) -> None:
+    """The last import's outcome: what was stored, and every bad row by row, column and reason."""
+    stored = st.session_state.get(IMPORT_REPORT)
+    if not stored or stored[:2] != (run_id, rubric.label):
+        return
+    report: ImportReport = stored[2]
+    summary = (f"Imported {report.stored} grades ({report.added} new, {report.replaced} replaced); "
+               f"{report.blank_rows} empty rows left ungraded.")
+    (st.success if report.stored else st.info)(summary)
+    if report.problems:
+        rows = ", ".join(str(r) for r in report.bad_rows)
+        st.error(f"{len(report.bad_rows)} rows were not imported (rows {rows}). Fix them in the sheet and import it "
+                 "again; the good rows are already stored and importing again replaces, never duplicates.")
+        st.dataframe(problems_frame(report), hide_index=True)

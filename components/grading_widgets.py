@@ -1,0 +1,231 @@
+"""Grade page widgets: which run, which rubric (and its editor), and the LLM-as-judge tab.
+
+Every score records the rubric name and version it used, so the chosen version is shown next to
+every action; the editor never changes a stored version, it saves a new one.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.grading_frames import (
+    EDITOR_COLUMNS,
+    LEVEL_COLUMNS,
+    criteria_frame,
+    parse_stats_frame,
+    reference_count,
+    rubric_from_editor,
+    runs_with_samples,
+)
+from components.job_progress import job_panel
+from components.model_table import models_frame
+from components.safe_text import show_model_text
+from core.benchmark import RUNS, SAMPLES
+from core.compare import run_label
+from core.grading import (
+    JUDGMENTS,
+    Rubric,
+    judge_warning,
+    list_rubrics,
+    parse_failure_rates,
+    rubric_versions,
+    save_rubric,
+    start_judging,
+)
+from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS
+from core.jobs import get_job, list_jobs
+from core.sources import Sources
+from store import Store
+
+RUBRIC_KEY = "grade-rubric"
+DEFAULT_RUBRIC = "helpfulness"
+PENDING_RUBRIC = "grade-rubric-pending"  # set by the editor, applied before the picker exists
+SAVED_NOTE = "grade-rubric-saved"
+JUDGE_JOB = "grade-judge-job"
+MAX_UNSCORED_SHOWN = 20
+
+
+def _version_key(name: str) -> str:
+    return f"grade-rubric-version-{name}"
+
+
+# --- run -------------------------------------------------------------------------------------------
+
+
+def pick_run(store: Store) -> dict | None:
+    """The benchmark run to grade, or ``None`` (with the way forward) when there is none yet."""
+    runs = runs_with_samples(store.all(RUNS), store.all(SAMPLES))
+    if not runs:
+        st.info("Run a benchmark first: grading scores the answers a benchmark run stored, and there is no "
+                "benchmark run with answers yet.", icon=":material/speed:")
+        st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")
+        return None
+    by_id = {r["run_id"]: r for r in runs}
+    run_id = st.selectbox("Benchmark run", list(by_id), format_func=lambda i: run_label(by_id[i]), key="grade-run",
+                          help="Newest first. Every answer of the run is graded once (identical repeats count once).")
+    return by_id[run_id]
+
+
+# --- rubric ----------------------------------------------------------------------------------------
+
+
+def _apply_pending_choice() -> None:
+    """Point the pickers at a rubric the editor just saved (a widget's value can only be set before it
+    is drawn, so the editor leaves the choice here and reruns)."""
+    pending = st.session_state.pop(PENDING_RUBRIC, None)
+    if pending:
+        name, version = pending
+        st.session_state[RUBRIC_KEY] = name
+        st.session_state[_version_key(name)] = version
+
+
+def pick_rubric(store: Store) -> Rubric:
+    """The rubric and version to grade with (latest by default), its anchors, and the editor."""
+    _apply_pending_choice()
+    latest = {r.name: r for r in list_rubrics(store)}
+    if DEFAULT_RUBRIC in latest:
+        st.session_state.setdefault(RUBRIC_KEY, DEFAULT_RUBRIC)  # fits any prompt; needs no reference answer
+    left, right = st.columns([3, 1])
+    name = left.selectbox("Rubric", list(latest), key=RUBRIC_KEY,
+                          format_func=lambda n: f"{n} (latest v{latest[n].version})")
+    versions = {r.version: r for r in rubric_versions(store, name)}
+    st.session_state.setdefault(_version_key(name), latest[name].version)  # latest, until the user picks another
+    version = right.selectbox("Version", list(versions), key=_version_key(name),
+                              format_func=lambda v: f"v{v}" + (" (latest)" if v == latest[name].version else ""))
+    rubric = versions[version]
+    note = st.session_state.pop(SAVED_NOTE, None)
+    if note:
+        st.success(note)
+    about = f" · {rubric.description}" if rubric.description else ""
+    st.caption(f"Grading with **{rubric.label}**{about}  \nEvery score records this version; scores made with "
+               "other versions are kept apart.")
+    with st.expander(f"What each score means in {rubric.label}", icon=":material/rule:"):
+        st.dataframe(criteria_frame(rubric), hide_index=True)
+    with st.expander("Edit this rubric or create a new one", icon=":material/edit:"):
+        _rubric_editor(store, rubric)
+    return rubric
+
+
+def _rubric_editor(store: Store, rubric: Rubric) -> None:
+    """A form over the rubric; saving writes a new version (or a new rubric at v1 under a new name)."""
+    prefix = f"grade-edit-{rubric.name}-{rubric.version}"
+    with st.form(prefix):
+        st.caption("Keep the name to save a new version of this rubric; a new name starts a new rubric at v1. "
+                   "Each criterion needs a short key (lower-case letters, digits, '_': it becomes a CSV column), a "
+                   "title, the question a grader answers, and what a 1, 2, 3, 4 and 5 look like.")
+        name = st.text_input("Name", value=rubric.name, key=f"{prefix}-name")
+        description = st.text_input("Description", value=rubric.description, key=f"{prefix}-description")
+        uses_reference = st.checkbox("Grade against the prompt's reference answer", value=rubric.uses_reference,
+                                     key=f"{prefix}-reference",
+                                     help="Reference answers come from the run's prompt set; the judge skips "
+                                          "answers to prompts that have none.")
+        config = {c: st.column_config.TextColumn(c, width="medium") for c in EDITOR_COLUMNS}
+        config.update({c: st.column_config.TextColumn(f"{c[-1]} looks like", width="medium") for c in LEVEL_COLUMNS})
+        rows = st.data_editor(criteria_frame(rubric), num_rows="dynamic", hide_index=True, column_config=config,
+                              key=f"{prefix}-criteria")
+        submitted = st.form_submit_button("Save as a new version", icon=":material/save:")
+    if not submitted:
+        return
+    try:
+        saved = save_rubric(store, rubric_from_editor(name, description, uses_reference, rows))
+    except ValueError as exc:
+        st.error(f"Not saved: {exc} Your edits are still in the form.")
+        return
+    if (saved.name, saved.version) == (rubric.name, rubric.version):
+        st.info(f"Nothing changed: {rubric.label} stays as it is.")
+        return
+    st.session_state[PENDING_RUBRIC] = (saved.name, saved.version)
+    st.session_state[SAVED_NOTE] = f"Saved {saved.label}. Earlier versions and their scores are unchanged."
+    st.rerun()
+
+
+def reference_note(run: dict, rubric: Rubric) -> None:
+    """Where reference answers come from, and what happens to prompts without one."""
+    with_ref, prompts = reference_count(run)
+    text = f"Reference answers come from the run's prompt set: {with_ref} of {prompts} prompts have one."
+    if rubric.uses_reference and with_ref < prompts:
+        st.warning(f"{text} {rubric.label} grades against the reference, so the judge skips answers to the "
+                   f"{prompts - with_ref} prompts without one.", icon=":material/info:")
+    else:
+        st.caption(text)
+
+
+# --- judge -----------------------------------------------------------------------------------------
+
+
+def _judge_job(store: Store) -> dict | None:
+    """A running judge job (found again after a reload), else the one this session started last."""
+    active = list_jobs(store, kind="judge", active_only=True)
+    if active:
+        return active[0]
+    job_id = st.session_state.get(JUDGE_JOB)
+    return get_job(store, job_id) if job_id else None
+
+
+def _default_judge(refs: list[str], candidates: list[str]) -> int:
+    """Prefer a judge that is not a candidate (judges favour their own answers)."""
+    return next((i for i, ref in enumerate(refs) if ref not in candidates), 0)
+
+
+def judge_tab(store: Store, sources: Sources, run: dict, rubric: Rubric) -> None:
+    """Pick a judge, see its warnings, start/watch/cancel judging, and read how often it could be parsed."""
+    job = _judge_job(store)
+    if job is not None:
+        st.caption(job.get("label") or "")
+        job_panel(store, job["job_id"], key="judge")
+    # drawn while a job runs too (start disabled): a widget left undrawn for a run forgets its value
+    _judge_form(store, sources, run, rubric, busy=job is not None and job.get("state") == "running")
+    _parse_failures(store, run["run_id"])
+
+
+def _judge_form(store: Store, sources: Sources, run: dict, rubric: Rubric, *, busy: bool) -> None:
+    refs = list(models_frame(sources.listings())["ref"])
+    if not refs:
+        st.warning("No model is available to judge with: prepare the default model or add an endpoint first.")
+        st.page_link("app_pages/models.py", label="Go to Models", icon=":material/memory:")
+        return
+    candidates = list(run.get("models", {}))
+    judge = st.selectbox("Judge model", refs, index=_default_judge(refs, candidates), key="grade-judge",
+                         help="Any listed model can judge. It grades each answer against the rubric at temperature 0.")
+    warning = judge_warning(judge, candidates)
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+    done = store.find(JUDGMENTS, run_id=run["run_id"], judge_ref=judge, rubric_name=rubric.name,
+                      rubric_version=rubric.version)
+    if done:
+        st.caption(f"{len(done)} answers already judged by {judge} with {rubric.label}; starting again judges "
+                   "only the rest.")
+    left, right = st.columns(2)
+    max_tokens = left.number_input("Judge's max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
+                                   key="grade-judge-tokens", help="Bounds each reply so a rambling judge cannot stall.")
+    timeout = right.number_input("Timeout per answer (s)", 5, 1800, 120, step=5, key="grade-judge-timeout")
+    if st.button(f"Start judging with {rubric.label}", type="primary", key="grade-judge-start",
+                 icon=":material/gavel:", disabled=busy,
+                 help="A judge is running: wait for it or cancel it first." if busy else None):
+        try:
+            job_id = start_judging(sources, store, run["run_id"], judge, rubric,
+                                   max_output_tokens=int(max_tokens), timeout_s=float(timeout))
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        st.session_state[JUDGE_JOB] = job_id
+        st.rerun()
+
+
+def _parse_failures(store: Store, run_id: str) -> None:
+    """How often each judge's replies could be read, and the ones that could not, verbatim."""
+    stats = parse_failure_rates(store, run_id)
+    if not stats:
+        return
+    st.subheader("Could the judge's replies be read?")
+    st.caption("Unscored = no valid 1-5 score for every criterion even after one stricter retry. Unscored answers "
+               "are left out of every average (never counted as 0) and counted in the results.")
+    st.dataframe(parse_stats_frame(stats), hide_index=True)
+    unscored = [j for j in store.find(JUDGMENTS, run_id=run_id) if j["status"] != "scored"]
+    if unscored:
+        with st.expander(f"Replies that could not be scored ({len(unscored)})"):
+            for judgment in unscored[:MAX_UNSCORED_SHOWN]:
+                st.text(f"{judgment['item_id']} · {judgment['judge_ref']} · {judgment.get('problem') or ''}")
+                show_model_text("\n\n--- retry ---\n\n".join(judgment.get("raw_replies") or []))
+            if len(unscored) > MAX_UNSCORED_SHOWN:
+                st.caption(f"Showing the first {MAX_UNSCORED_SHOWN}.")
