@@ -12,8 +12,8 @@ PAGES = [
     st.Page("app_pages/home.py", title="Start", icon=":material/home:", default=True),
     st.Page("app_pages/models.py", title="Models", icon=":material/memory:", url_path="models"),
     st.Page("app_pages/benchmark.py", title="Benchmark", icon=":material/speed:", url_path="benchmark"),
-    st.Page("app_pages/grade.py", title="Grade", icon=":material/grading:", url_path="grade"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("app_pages/grade.py", title="Grade", icon=":material/grading:", url_path="grade"),
 ]
 
 navigation = st.navigation(PAGES)

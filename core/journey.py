@@ -37,8 +37,8 @@ def next_step(store: Store) -> Suggestion:
     runs = store.all("runs")
     if any(r.get("kind") == "benchmark" and r.get("status") == "completed" for r in runs):
         return Suggestion(
-            "You have benchmark results: compare them side by side, or run another set (a second device, "
-            "more rounds).",
+            "You have benchmark results: compare them side by side, then grade the answers (judge model or "
+            "blind by hand) on Grade. Another prompt set, device or more rounds makes the evidence stronger.",
             "app_pages/compare.py",
             "Go to Compare",
         )
