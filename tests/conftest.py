@@ -66,6 +66,23 @@ def store(store_file: Path) -> Store:
     return Store(store_file)
 
 
+@pytest.fixture
+def app_store(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the app (``PICKWISE_DB``) at this test's store file."""
+    monkeypatch.setenv("PICKWISE_DB", str(store_file))
+    return store_file
+
+
+def open_app(page: str | None = None):
+    """The whole app (navigation, sidebar) on ``page``, as a new browser session sees it (AppTest)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    if page:
+        at.switch_page(page)
+    return at
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -9,18 +9,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.paths import REPO_ROOT
 from core.sources import add_endpoint
 from store import Store
+from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
 
 
 @pytest.fixture
-def app(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("PICKWISE_DB", str(store_file))
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.switch_page("app_pages/benchmark.py")
-    return at
+def app(app_store: Path) -> AppTest:
+    return open_app("app_pages/benchmark.py")
 
 
 def _wait_for_run_end(store_file: Path, timeout_s: float = 60) -> dict:

@@ -22,9 +22,9 @@ from core.grading import (
     record_grade,
 )
 from core.grading.presets import HELPFULNESS, SUMMARY_FAITHFULNESS
-from core.paths import REPO_ROOT
 from core.sources import add_endpoint
 from store import Store
+from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_grading_items import make_run
 from tests.test_grading_judge import ScriptedJudge
@@ -35,11 +35,8 @@ ANSWERS = [("a:m", "capital", "The capital of France is Paris."), ("b:m", "capit
 
 
 @pytest.fixture
-def app(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("PICKWISE_DB", str(store_file))
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.switch_page("app_pages/grade.py")
-    return at
+def app(app_store: Path) -> AppTest:
+    return open_app("app_pages/grade.py")
 
 
 def _texts(elements) -> str:
@@ -108,7 +105,7 @@ def test_judging_through_the_page_fills_the_results(app: AppTest, store_file: Pa
         _button(app, "Start judging with helpfulness v1").click().run()
         assert not app.exception
 
-        reloaded = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)  # a reload reattaches
+        reloaded = open_app()  # a reload reattaches
         reloaded.switch_page("app_pages/grade.py")
         reloaded.run()
         assert "with judge:judge-model (helpfulness v1)" in _texts(reloaded.caption)
@@ -169,7 +166,7 @@ def test_manual_grading_is_blind_refuses_gaps_and_resumes(app: AppTest, store_fi
     assert sorted(g["scores"]["helpfulness"] for g in grades) == [2, 4]
     assert {g["grader"] for g in grades} == {"ann"} and {g["comment"] for g in grades} == {"fine"}
 
-    again = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)  # a new browser session
+    again = open_app()  # a new browser session
     again.switch_page("app_pages/grade.py")
     _open(again.run(), "Manual")
     again.text_input(key="grade-grader").input("ann").run()

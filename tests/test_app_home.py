@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.paths import REPO_ROOT
+from tests.conftest import open_app
 
 
 def _app(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("PICKWISE_DB", str(store_file))
-    return AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
+    return open_app().run()
 
 
 def test_start_page_lists_steps_and_next_action(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,19 +7,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.paths import REPO_ROOT
 from store import Store
+from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
 TOKENS = ["Local ", "inference ", "keeps ", "<b>data</b> ", "private."]
 
 
 @pytest.fixture
-def app(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("PICKWISE_DB", str(store_file))
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.switch_page("app_pages/models.py")
-    return at
+def app(app_store: Path) -> AppTest:
+    return open_app("app_pages/models.py")
 
 
 def _add_endpoint(at: AppTest, name: str, url: str) -> None:
