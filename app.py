@@ -14,6 +14,7 @@ PAGES = [
     st.Page("app_pages/benchmark.py", title="Benchmark", icon=":material/speed:", url_path="benchmark"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/grade.py", title="Grade", icon=":material/grading:", url_path="grade"),
+    st.Page("app_pages/decide.py", title="Decide", icon=":material/gavel:", url_path="decide"),
 ]
 
 navigation = st.navigation(PAGES)

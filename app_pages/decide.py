@@ -1,0 +1,92 @@
+"""Decide: weigh the evidence, apply hard limits, test how robust the winner is, record and export a decision."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.decide_figures import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
+from components.decide_widgets import decision_form, metadata_editor, quality_panel, settings_panel
+from components.decision_exports import decisions_panel
+from components.figures import colour_map
+from components.safe_text import md_literal
+from components.state import get_store
+from core.benchmark import RUNS
+from core.library import model_specs
+from core.run_summary import runs_frame
+from core.selection import (
+    candidate_table_from_store,
+    contribution_frame,
+    pareto_quality_latency,
+    rank,
+    ranking_frame,
+    sensitivity,
+    tornado_frame,
+)
+
+store = get_store()
+st.title("Decide")
+st.caption(
+    "Scores combine the benchmark figures (and quality grades, when you add them) with your weights. "
+    "Missing data is shown as missing and never counts as zero; a model missing a weighted figure ranks after "
+    "the complete ones."
+)
+
+runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark" and r.get("status") != "running"]
+if not runs:
+    st.info("No finished benchmark runs yet: run one on the Benchmark page first.")
+    st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")
+    decisions_panel(store)
+    st.stop()
+
+ids = list(runs_frame(runs)["run"])
+run_ids = st.multiselect("Runs to decide on (a model's figures come from the newest run it has results in)",
+                         ids, default=ids[:1], key="decide-runs")
+if not run_ids:
+    st.info("Choose at least one run.")
+    st.stop()
+
+with st.expander("Quality (from the Grade page)", expanded=True):
+    quality, quality_source = quality_panel(store, run_ids)
+table = candidate_table_from_store(store, run_ids, quality)
+refs = [c.ref for c in table.candidates]
+with st.expander("Model details: license and size (used by the license and footprint criteria)"):
+    metadata_editor(store, refs)
+licenses = sorted({m.get("license") for m in model_specs(store).values() if m.get("license")})
+with st.expander("Weights and constraints", expanded=True):
+    settings = settings_panel(licenses)
+
+ranking = rank(table, settings)
+colours = colour_map(refs)
+st.subheader("Ranking")
+for note in table.notes:
+    st.caption(md_literal(note))
+for criterion, why in ranking.dropped.items():
+    st.warning(f"{criterion} left out for every model: {md_literal(why)}")
+for excluded in ranking.excluded:  # includes the models with no usable result in the runs
+    st.warning(f"**{md_literal(excluded.ref)}** excluded: " + md_literal("; ".join(excluded.reasons)))
+if not ranking.ranked:
+    st.error("No model passes the constraints: relax a limit above.")
+    decisions_panel(store)
+    st.stop()
+st.dataframe(ranking_frame(ranking), hide_index=True)
+st.plotly_chart(contribution_figure(contribution_frame(ranking)), theme=None, key="contrib")
+
+pareto = pareto_quality_latency(ranking)
+if pareto.points:
+    st.plotly_chart(pareto_figure(pareto, colours), theme=None, key="pareto")
+if pareto.not_plotted:
+    missing = "; ".join(f"{r} ({why})" for r, why in pareto.not_plotted.items())
+    st.caption("Not on the quality/latency chart: " + md_literal(missing))
+
+st.subheader("How robust is the winner?")
+robustness = sensitivity(ranking)
+if ranking.winner:
+    share = 100 * robustness.win.probabilities.get(ranking.winner, 0)
+    st.markdown(f"Top-ranked: **{md_literal(ranking.winner)}**. It wins {share:.0f}% of {robustness.win.draws} "
+                "random weightings around yours.")
+    st.plotly_chart(tornado_figure(tornado_frame(robustness.flips)), theme=None, key="tornado")
+    st.plotly_chart(win_probability_figure(robustness.win.probabilities, colours), theme=None, key="win")
+
+st.subheader("Record the decision")
+decision_form(store, table, settings, ranking, quality_source)
+decisions_panel(store)

@@ -1,0 +1,54 @@
+"""Earlier decisions, their status, and their exports (Markdown, JSON, CSV, HTML, PDF)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from core import report
+from core.decision import STATUSES, list_decisions, set_status
+from store import Store
+
+FORMATS = (
+    ("Markdown", "md", "text/markdown", report.to_markdown),
+    ("JSON", "json", "application/json", report.to_json),
+    ("CSV", "csv", "text/csv", report.to_csv),
+    ("HTML", "html", "text/html", report.to_html),
+)
+
+
+def _pdf(record: dict) -> bytes:
+    return report.to_pdf(record)
+
+
+def decisions_panel(store: Store) -> None:
+    """The decision log, newest first; the chosen one can change status and be exported."""
+    st.subheader("Decisions")
+    decisions = list_decisions(store)
+    if not decisions:
+        st.caption("No decision recorded yet.")
+        return
+    ids = [d["decision_id"] for d in decisions]
+    shown = st.session_state.get("decision-shown")
+    pick = st.selectbox("Decision", ids, index=ids.index(shown) if shown in ids else 0, key="decision-pick",
+                        format_func=lambda i: next(f"{d['decided_on']} · {d['title']} · {d['chosen']} ({d['status']})"
+                                                   for d in decisions if d["decision_id"] == i))
+    record = next(d for d in decisions if d["decision_id"] == pick)
+    record = {k: v for k, v in record.items() if k != "_id"}
+    c1, c2 = st.columns([3, 1])
+    new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(record["status"]), key=f"status-{pick}")
+    if new_status != record["status"] and c2.button("Update status", key=f"status-save-{pick}"):
+        try:
+            set_status(store, pick, new_status)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    cols = st.columns(len(FORMATS) + 1)
+    stem = f"decision-{pick}"
+    for col, (label, ext, mime, render) in zip(cols, FORMATS, strict=False):
+        col.download_button(label, data=partial(render, record), file_name=f"{stem}.{ext}", mime=mime,
+                            key=f"export-{ext}-{pick}", on_click="ignore")
+    cols[-1].download_button("PDF", data=partial(_pdf, record), file_name=f"{stem}.pdf", mime="application/pdf",
+                             key=f"export-pdf-{pick}", on_click="ignore")

@@ -1,0 +1,138 @@
+"""The decision record: which model was chosen, by whom, on what evidence, and how robust the choice is.
+
+A record is one plain JSON document in the ``decisions`` table (fields in ``store/SCHEMA.md``). It
+holds the *inputs* (candidate table and settings) as well as the *results* (ranking, exclusions,
+Pareto, sensitivity), so ``recompute`` can rebuild the ranking from the record alone and anyone can
+check it later, after the runs it rests on have been deleted. Records are never edited except for
+their status: a new decision supersedes an old one, it does not overwrite it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from core.jobs import utc_now
+from core.selection import (
+    CandidateTable,
+    Ranking,
+    SelectionSettings,
+    pareto_quality_latency,
+    rank,
+    sensitivity,
+)
+from store import Store
+
+DECISIONS = "decisions"
+STATUSES: tuple[str, ...] = ("proposed", "accepted", "superseded")
+
+
+def _check_choice(ranking: Ranking, chosen: str, override_reason: str) -> None:
+    """Raise ``ValueError`` when the chosen model was excluded, unknown, or overrides the top without a reason."""
+    excluded = {e.ref: e.reasons for e in ranking.excluded}
+    if chosen in excluded:
+        raise ValueError(f"{chosen} was excluded: {'; '.join(excluded[chosen])}.")
+    if chosen not in {m.ref for m in ranking.ranked}:
+        raise ValueError(f"{chosen} is not among the ranked models.")
+    if chosen != ranking.winner and not override_reason.strip():
+        raise ValueError(f"Choosing {chosen} over the top-ranked {ranking.winner} needs a stated reason.")
+
+
+def _check_people(status: str, decision_makers: Sequence[str]) -> list[str]:
+    if status not in STATUSES:
+        raise ValueError(f"Status must be one of {', '.join(STATUSES)}, got {status!r}.")
+    people = [p.strip() for p in decision_makers if p.strip()]
+    if status == "accepted" and not people:
+        raise ValueError("An accepted decision needs at least one decision-maker.")
+    return people
+
+
+def build_decision(table: CandidateTable, settings: SelectionSettings, *, title: str, context: str = "",
+                   decision_makers: Sequence[str] = (), chosen: str | None = None, override_reason: str = "",
+                   status: str = "proposed", consequences: str = "",
+                   quality_source: Mapping[str, Any] | None = None, supersedes: str | None = None,
+                   decided_on: str | None = None, draws: int = 2000, concentration: float = 50.0,
+                   seed: int = 0) -> dict[str, Any]:
+    """Rank, check the choice (the top-ranked model unless ``chosen`` overrides it with a reason) and
+    return the record ready for ``save_decision``.
+
+    ``quality_source`` describes where quality means came from, e.g. ``{"run_id", "rubric", "judge",
+    "agreement": {"kappa", "verdict"}}``; it is kept verbatim as evidence."""
+    if not title.strip():
+        raise ValueError("Give the decision a title.")
+    people = _check_people(status, decision_makers)
+    ranking = rank(table, settings)
+    if ranking.winner is None:
+        raise ValueError("No model passes the constraints with a score; relax a constraint before deciding.")
+    chosen = chosen or ranking.winner
+    _check_choice(ranking, chosen, override_reason)
+    robustness = sensitivity(ranking, draws=draws, concentration=concentration, seed=seed)
+    pareto = pareto_quality_latency(ranking)
+    record = {
+        "decision_id": uuid.uuid4().hex[:12],
+        "title": title.strip(),
+        "status": status,
+        "created_at": utc_now(),
+        "decided_on": decided_on or datetime.now(UTC).date().isoformat(),
+        "context": context,
+        "decision_makers": people,
+        "consequences": consequences,
+        "chosen": chosen,
+        "top_ranked": ranking.winner,
+        "override_reason": override_reason.strip() or None,
+        "run_ids": [r["run_id"] for r in table.runs],
+        "settings": settings.as_dict(),
+        "weights_applied": ranking.weights,
+        "candidates": table.as_dict(),
+        "ranked": [asdict(m) for m in ranking.ranked],
+        "excluded": [asdict(e) for e in ranking.excluded],
+        "dropped": ranking.dropped,
+        "pareto": {"points": [asdict(p) | {"on_frontier": p.on_frontier} for p in pareto.points],
+                   "not_plotted": pareto.not_plotted},
+        "sensitivity": {"flips": [asdict(f) for f in robustness.flips], **asdict(robustness.win)},
+        "evidence": {"runs": [dict(r) for r in table.runs], "quality_source": dict(quality_source or {}) or None,
+                     "notes": list(table.notes)},
+        "supersedes": supersedes,
+        "superseded_by": None,
+    }
+    return json.loads(json.dumps(record))  # plain JSON now, so the built record equals the stored one
+
+
+def recompute(record: Mapping[str, Any]) -> Ranking:
+    """The ranking rebuilt from the record's own inputs (to audit it, or to re-weigh it)."""
+    return rank(CandidateTable.from_dict(record["candidates"]), SelectionSettings.from_dict(record["settings"]))
+
+
+def save_decision(store: Store, record: Mapping[str, Any]) -> int:
+    """Store a record; when it ``supersedes`` another, mark that one superseded in the same transaction."""
+    with store.transaction():
+        old_id = record.get("supersedes")
+        if old_id:
+            old = get_decision(store, old_id)
+            if old is None:
+                raise ValueError(f"No decision {old_id!r} to supersede.")
+            store.update(DECISIONS, old["_id"], {"status": "superseded", "superseded_by": record["decision_id"]})
+        return store.insert(DECISIONS, record)
+
+
+def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:
+    found = store.find(DECISIONS, decision_id=decision_id)
+    return found[0] if found else None
+
+
+def list_decisions(store: Store) -> list[dict[str, Any]]:
+    """Every stored decision, newest first."""
+    return sorted(store.all(DECISIONS), key=lambda d: (d.get("created_at") or "", d["_id"]), reverse=True)
+
+
+def set_status(store: Store, decision_id: str, status: str) -> None:
+    """Move a decision between ``proposed``, ``accepted`` and ``superseded`` (nothing else ever changes)."""
+    record = get_decision(store, decision_id)
+    if record is None:
+        raise ValueError(f"No decision {decision_id!r}.")
+    _check_people(status, record.get("decision_makers") or [])
+    store.update(DECISIONS, record["_id"], {"status": status})

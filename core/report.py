@@ -1,0 +1,516 @@
+"""Exports of a decision record: Markdown, JSON, CSV, self-contained HTML and PDF.
+
+Markdown and HTML are rendered from ONE list of blocks (headings, paragraphs, bullets, tables), so
+they always say the same thing and every piece of text passes through the renderer's escaper: model
+references, licenses, reasons and anything a person or a model typed appear as literal text, never
+as markup (a ``<script>`` or ``[x](http://evil)`` stays visible, inert text). CSV cells that a
+spreadsheet would evaluate (``= + - @``) are neutralised. The HTML needs nothing from the network:
+inline CSS and inline SVG charts, so it opens offline and prints to PDF with the system Chromium.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.grading.manual import neutralise_cell
+from core.selection import CRITERION_LABELS
+
+CHROMIUM = Path("/usr/bin/chromium")
+MISSING = "missing"
+FORMAT = "pickwise-decision"
+FORMAT_VERSION = 1
+CRITERION_COLOURS = {"latency": "#4e79a7", "throughput": "#f28e2b", "memory": "#59a14f", "quality": "#e15759",
+                     "footprint": "#76b7b2", "license": "#b07aa1"}
+
+
+class PdfUnavailable(RuntimeError):
+    """Chromium is missing or failed, so no PDF could be printed (the HTML export has the same content)."""
+
+
+# ------------------------------------------------------------------ blocks
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Inline SVG built here from numbers and escaped labels; only the HTML shows it."""
+
+    title: str
+    svg: str
+
+
+Block = Heading | Para | Bullets | Table | Chart
+
+
+def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
+    return MISSING if value is None else f"{value:,.{digits}f}{unit}"
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return MISSING if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _with_ci(value: float | None, ci: Sequence[float] | None, digits: int, unit: str = "") -> str:
+    if value is None:
+        return MISSING
+    text = _num(value, digits, unit)
+    return text if not ci else f"{text} (95% CI {ci[0]:.{digits}f}–{ci[1]:.{digits}f})"
+
+
+def _label(key: str) -> str:
+    return CRITERION_LABELS.get(key, key)
+
+
+def _blocks(record: Mapping[str, Any]) -> list[Block]:
+    """The whole report, in decision-record order."""
+    return [
+        Heading(1, f"Decision: {record['title']}"),
+        Bullets((f"Status: {record['status']}", f"Date: {record['decided_on']}",
+                 f"Decision-makers: {', '.join(record['decision_makers']) or 'not named'}",
+                 f"Chosen model: {record['chosen']}", f"Runs: {', '.join(record['run_ids'])}")),
+        Heading(2, "Context"), Para(record.get("context") or "No context given."),
+        *_drivers(record), *_options(record), *_outcome(record), *_consequences(record), *_evidence(record),
+    ]
+
+
+def _drivers(record: Mapping[str, Any]) -> list[Block]:
+    settings, applied = record["settings"], record["weights_applied"]
+    rows = tuple((_label(c["key"]), "higher is better" if c["higher_is_better"] else "lower is better",
+                  f"{c['weight']:g}", _pct(applied.get(c["key"]), 1), c["normalisation"])
+                 for c in settings["criteria"])
+    blocks: list[Block] = [
+        Heading(2, "Decision drivers"),
+        Table(("criterion", "direction", "weight given", "share applied", "normalisation"), rows),
+        Para(f"Latency is compared on the {settings['latency_stat']} end-to-end time.", "Latency"),
+        Para("; ".join(_constraint_texts(settings["constraints"])) or "none", "Hard constraints"),
+        Para(", ".join(f"{k} = {v:g}" for k, v in settings["license_scores"].items())
+             + "; any other license counts as missing.", "License scores"),
+    ]
+    if record["dropped"]:
+        blocks.append(Bullets(tuple(f"{_label(k)} dropped: {why}" for k, why in record["dropped"].items())))
+    return blocks
+
+
+def _constraint_texts(c: Mapping[str, Any]) -> list[str]:
+    texts = [f"{name} {_num(c[key], digits)}{unit}" for key, name, digits, unit in (
+        ("max_memory_mb", "memory at most", 0, " MB"), ("max_disk_mb", "disk at most", 0, " MB"),
+        ("max_p95_latency_s", "p95 latency at most", 2, " s"), ("min_quality", "quality at least", 2, " / 5"),
+    ) if c.get(key) is not None]
+    if c.get("allowed_licenses") is not None:
+        texts.append(f"licenses allowed: {', '.join(c['allowed_licenses']) or 'none'}")
+    if texts:
+        texts.append("unknown values pass" if c.get("unknown_passes") else "unknown values fail")
+    return texts
+
+
+def _options(record: Mapping[str, Any]) -> list[Block]:
+    keys = [c["key"] for c in record["settings"]["criteria"]]
+    rows = tuple((str(m["rank"]), m["ref"], _num(m["score"], 1),
+                  "complete" if m["complete"] else f"incomplete: no {', '.join(_label(k) for k in m['missing'])}",
+                  *(_num(m["contributions"][k], 1) for k in keys)) for m in record["ranked"])
+    blocks: list[Block] = [
+        Heading(2, "Options considered"),
+        Table(("rank", "model", "score /100", "data", *(f"{_label(k)} pts" for k in keys)), rows),
+        Chart("Score by criterion (points of 100)", contributions_svg(record)),
+        Heading(3, "Excluded"),
+        Bullets(tuple(f"{e['ref']}: {'; '.join(e['reasons'])}" for e in record["excluded"]) or ("none",)),
+        Heading(3, "Quality against latency (Pareto frontier)"),
+    ]
+    points = record["pareto"]["points"]
+    if points:
+        blocks.append(Chart("Quality against latency", pareto_svg(record)))
+    lines = [f"{p['ref']}: on the frontier" if p["on_frontier"]
+             else f"{p['ref']}: dominated by {', '.join(p['dominated_by'])}" for p in points]
+    lines += [f"{ref}: not plotted ({why})" for ref, why in record["pareto"]["not_plotted"].items()]
+    blocks.append(Bullets(tuple(lines) or ("none",)))
+    return blocks
+
+
+def _by_ref(record: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {m["ref"]: m for m in record["ranked"]}
+
+
+def _why(record: Mapping[str, Any]) -> str:
+    ranked, sens = record["ranked"], record["sensitivity"]
+    chosen, top = _by_ref(record)[record["chosen"]], ranked[0]
+    win = sens["probabilities"].get(record["chosen"], 0.0)
+    odds = f"it wins in {_pct(win)} of {sens['draws']} random weightings around the chosen weights"
+    if record["chosen"] != record["top_ranked"]:
+        return (f"{chosen['ref']} (rank {chosen['rank']}, {_num(chosen['score'], 1)} of 100) was chosen over the "
+                f"top-ranked {top['ref']} ({_num(top['score'], 1)}); {odds}. Reason for the override: "
+                f"{record['override_reason']}")
+    lead = (f", {_num(top['score'] - ranked[1]['score'], 1)} points ahead of {ranked[1]['ref']}"
+            if len(ranked) > 1 and ranked[1]["score"] is not None else "")
+    return f"{top['ref']} ranks first with {_num(top['score'], 1)} of 100{lead}; {odds}."
+
+
+def _flip_text(share: float | None, winner: str | None) -> str:
+    return "never" if share is None else f"{_pct(share, 1)} ({winner} wins)"
+
+
+def _outcome(record: Mapping[str, Any]) -> list[Block]:
+    sens = record["sensitivity"]
+    flips = tuple((_label(f["criterion"]), _pct(f["weight"], 1), _flip_text(f["lower"], f["lower_winner"]),
+                   _flip_text(f["upper"], f["upper_winner"])) for f in sens["flips"])
+    wins = tuple((ref, _pct(p, 1)) for ref, p in sorted(sens["probabilities"].items(), key=lambda kv: -kv[1]))
+    return [
+        Heading(2, "Outcome"), Para(record["chosen"], "Chosen"), Para(_why(record), "Why"),
+        Heading(3, "Sensitivity"),
+        Para("Each weight moved on its own, the others keeping their proportions: the share below or above "
+             "which the top-ranked model would change."),
+        Table(("criterion", "weight now", "winner changes below", "winner changes above"), flips),
+        Chart("Weight range that keeps the winner", tornado_svg(record)),
+        Para(f"Weights drawn {sens['draws']} times from a Dirichlet around the chosen ones (concentration "
+             f"{sens['concentration']:g}, seed {sens['seed']})."),
+        Table(("model", "wins"), wins),
+        Chart("Share of random weightings won", win_svg(record)),
+    ]
+
+
+def _candidate(record: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
+    return next(c for c in record["candidates"]["candidates"] if c["ref"] == ref)
+
+
+def _consequences(record: Mapping[str, Any]) -> list[Block]:
+    c, scored = _candidate(record, record["chosen"]), _by_ref(record)[record["chosen"]]
+    items = [
+        f"Resources: memory {_num(c['memory_mb'], 0, ' MB')} ({c['memory_source'] or 'not measured'}), "
+        f"disk {_num(c['disk_mb'], 0, ' MB')} ({c['disk_source'] or 'not measured'}), "
+        f"device {c['device'] or 'unknown'}.",
+        f"License: {c['license'] or 'unknown'}.",
+        f"Speed: latency mean {_num(c['latency_mean_s'], 2, ' s')}, p95 {_num(c['latency_p95_s'], 2, ' s')}, "
+        f"{_num(c['throughput_tps'], 1)} tokens/s.",
+    ]
+    if not scored["complete"]:
+        items.append(f"Chosen without data for: {', '.join(_label(k) for k in scored['missing'])}.")
+    win = record["sensitivity"]["probabilities"].get(record["chosen"], 0.0)
+    if win < 0.8:
+        items.append(f"The choice depends on the weights: it wins only {_pct(win)} of random weightings.")
+    return [Heading(2, "Consequences"), Para(record.get("consequences") or "None stated."), Bullets(tuple(items))]
+
+
+def _environment(env: Mapping[str, Any]) -> str:
+    parts = [env.get("cpu"), f"{env['ram_gb']} GB RAM" if env.get("ram_gb") else None, env.get("os")]
+    return ", ".join(str(p) for p in parts if p) or "not recorded"
+
+
+def _quality(q: Mapping[str, Any] | None) -> str:
+    if not q or q.get("mean") is None:
+        return MISSING
+    ci = (q["ci95_low"], q["ci95_high"]) if q.get("ci95_low") is not None and q.get("ci95_high") is not None else None
+    return f"{_with_ci(q['mean'], ci, 2)}, n={q.get('n', '?')}"
+
+
+def _evidence(record: Mapping[str, Any]) -> list[Block]:
+    runs = tuple((r["run_id"], r.get("created_at") or MISSING, r.get("prompt_set") or MISSING,
+                  str(r.get("n_prompts", MISSING)), str((r.get("settings") or {}).get("rounds", MISSING)),
+                  _environment(r.get("environment") or {})) for r in record["evidence"]["runs"])
+    models = tuple((c["ref"], c["run_id"] or MISSING, str(c["n_samples"]),
+                    _with_ci(c["latency_mean_s"], c["latency_ci95"], 2, " s"), _num(c["latency_p95_s"], 2, " s"),
+                    _with_ci(c["throughput_tps"], c["throughput_ci95"], 1), _quality(c["quality"]),
+                    "; ".join(c["warnings"]) or "")
+                   for c in record["candidates"]["candidates"])
+    blocks: list[Block] = [
+        Heading(2, "Evidence"),
+        Table(("run", "created", "prompt set", "prompts", "rounds", "machine"), runs),
+        Table(("model", "run", "samples", "latency mean", "latency p95", "tokens/s", "quality", "caveats"), models),
+    ]
+    source = record["evidence"].get("quality_source")
+    if source:
+        blocks += [Heading(3, "Quality grading"), Bullets(tuple(f"{k}: {_flat(v)}" for k, v in source.items()))]
+    if record["evidence"]["notes"]:
+        blocks += [Heading(3, "Notes"), Bullets(tuple(record["evidence"]["notes"]))]
+    return blocks
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_flat(v)}" for k, v in value.items())
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+# ------------------------------------------------------------------ Markdown
+
+
+_MD_SPECIALS = re.compile(r"([\\`*_\[\]<>|~&$])")  # emphasis, code, links, raw HTML, tables, entities, maths
+_MD_LINE_MARKER = re.compile(r"^([-+=#]|\d+[.)](?=\s|$))")  # list, rule, setext and ATX heading starts
+
+
+def md_escape(text: str) -> str:
+    """Literal text in CommonMark/GFM: markup characters backslash-escaped, a leading list, rule or heading
+    marker neutralised, whitespace runs (newlines, indentation that would start a code block) collapsed.
+    Brackets are escaped, so ``[x](url)`` can never become a link."""
+    escaped = _MD_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_LINE_MARKER.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _md_block(block: Block) -> str:
+    match block:
+        case Heading(level, text):
+            return f"{'#' * level} {md_escape(text)}"
+        case Para(text, label):
+            lead = f"**{md_escape(label)}:** " if label else ""
+            return lead + "\n\n".join(md_escape(line) for line in text.splitlines() if line.strip())
+        case Bullets(items):
+            return "\n".join(f"- {md_escape(i)}" for i in items)
+        case Table(headers, rows):
+            lines = [_md_row([md_escape(h) for h in headers]), _md_row(["---"] * len(headers))]
+            return "\n".join(lines + [_md_row([md_escape(c) for c in row]) for row in rows])
+        case Chart():
+            return ""
+    raise TypeError(f"unknown block {block!r}")
+
+
+def to_markdown(record: Mapping[str, Any]) -> str:
+    """The record as a Markdown decision record (context, drivers, options, outcome, consequences, evidence)."""
+    return "\n\n".join(text for text in map(_md_block, _blocks(record)) if text) + "\n"
+
+
+# ------------------------------------------------------------------ JSON and CSV
+
+
+def to_json(record: Mapping[str, Any]) -> str:
+    """Everything needed to recompute the decision (``core.decision.recompute``), as stable JSON."""
+    body = {k: v for k, v in record.items() if k != "_id"}
+    return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **body}, indent=2, sort_keys=True,
+                      ensure_ascii=False)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Numbers stay numbers (a negative number is not a formula); text is neutralised for spreadsheets."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return round(value, 6)
+    return neutralise_cell(str(value))
+
+
+def to_csv(record: Mapping[str, Any]) -> str:
+    """The scored table: one row per ranked model (raw value, 0..1 value and points per criterion), then
+    one per excluded model with its reasons."""
+    keys = [c["key"] for c in record["settings"]["criteria"]]
+    header = ["status", "rank", "model", "chosen", "score", "complete", "missing", "coverage", "win_probability",
+              *(f"{k}_{part}" for k in keys for part in ("value", "normalised", "points")), "reasons"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    probabilities = record["sensitivity"]["probabilities"]
+    for m in record["ranked"]:
+        per = [x for k in keys for x in (m["values"][k], m["normalised"][k], m["contributions"][k])]
+        writer.writerow([_csv_cell(v) for v in ("ranked", m["rank"], m["ref"], m["ref"] == record["chosen"],
+                                                m["score"], m["complete"], " ".join(m["missing"]), m["coverage"],
+                                                probabilities.get(m["ref"]), *per, "")])
+    for e in record["excluded"]:
+        row = ["excluded", None, e["ref"], False, None, None, None, None, None, *([None] * 3 * len(keys)),
+               "; ".join(e["reasons"])]
+        writer.writerow([_csv_cell(v) for v in row])
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ SVG charts
+
+_W, _LABEL_W, _ROW_H = 720, 220, 26
+_BAR_W = _W - _LABEL_W - 60
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12) -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
+            f'font-family="sans-serif">{html.escape(text)}</text>')
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}">'
+            f"<title>{html.escape(tip)}</title></rect>")
+
+
+def _svg(height: float, body: list[str], title: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_W} {height:.0f}" '
+            f'width="{_W}" height="{height:.0f}"><title>{html.escape(title)}</title>{"".join(body)}</svg>')
+
+
+def _bars(rows: Sequence[tuple[str, Sequence[tuple[float, float, str, str]]]], top: float, title: str,
+          extra: Callable[[int, float], list[str]] | None = None) -> str:
+    """Horizontal bars on a 0..100 axis: per row, segments ``(start, length, colour, tooltip)``."""
+    scale = _BAR_W / 100
+    body = [_text(_LABEL_W + t * scale, top - 6, f"{t}", "middle", 10) for t in (0, 25, 50, 75, 100)]
+    for i, (label, segments) in enumerate(rows):
+        y = top + i * _ROW_H
+        body.append(_text(_LABEL_W - 8, y + 16, label[:34], "end"))
+        body += [_rect(_LABEL_W + start * scale, y + 4, length * scale, _ROW_H - 8, colour, tip)
+                 for start, length, colour, tip in segments]
+        body += extra(i, y) if extra else []
+    return _svg(top + len(rows) * _ROW_H + 10, body, title)
+
+
+def contributions_svg(record: Mapping[str, Any]) -> str:
+    """Stacked bar per ranked model: each criterion's points, with a colour legend."""
+    keys = [c["key"] for c in record["settings"]["criteria"]]
+    legend = [part for i, k in enumerate(keys) for part in (
+        _rect(_LABEL_W + i * 80, 6, 12, 12, CRITERION_COLOURS[k], _label(k)),
+        _text(_LABEL_W + i * 80 + 16, 16, _label(k)[:10], size=10))]
+    rows = []
+    for m in record["ranked"]:
+        start, segments = 0.0, []
+        for k in keys:
+            points = m["contributions"][k]
+            segments.append((start, points, CRITERION_COLOURS[k], f"{_label(k)}: {points:.1f} points"))
+            start += points
+        rows.append((m["ref"], segments))
+    svg = _bars(rows, 44, "Score by criterion")
+    return svg.replace("</title>", "</title>" + "".join(legend), 1)
+
+
+def win_svg(record: Mapping[str, Any]) -> str:
+    probabilities = sorted(record["sensitivity"]["probabilities"].items(), key=lambda kv: -kv[1])
+    rows = [(ref, [(0.0, 100 * p, "#4e79a7", f"wins {100 * p:.1f}%")]) for ref, p in probabilities]
+    return _bars(rows, 24, "Share of random weightings won")
+
+
+def tornado_svg(record: Mapping[str, Any]) -> str:
+    """Per criterion, the weight range (0..100%) over which the winner holds, with a mark at today's weight."""
+    flips = record["sensitivity"]["flips"]
+    rows = []
+    for f in flips:
+        low = 100 * (f["lower"] if f["lower"] is not None else 0.0)
+        high = 100 * (f["upper"] if f["upper"] is not None else 1.0)
+        tip = f"winner holds from {low:.1f}% to {high:.1f}%"
+        rows.append((_label(f["criterion"]), [(low, high - low, "#bab0ac", tip)]))
+
+    def mark(i: int, y: float) -> list[str]:
+        x = _LABEL_W + 100 * flips[i]["weight"] * _BAR_W / 100
+        return [f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 2:.1f}" y2="{y + _ROW_H - 2:.1f}" stroke="#000" '
+                f'stroke-width="2"/>']
+
+    return _bars(rows, 24, "Weight range that keeps the winner", mark)
+
+
+def pareto_svg(record: Mapping[str, Any]) -> str:
+    """Latency (x, lower is better) against quality (y): frontier points filled, dominated ones hollow."""
+    points = record["pareto"]["points"]
+    left, top, width, height = 60, 20, _W - 220, 260
+    lat = [p["latency_s"] for p in points]
+    qual = [p["quality"] for p in points]
+    lo_x, lo_y = min(lat), min(qual)
+    hi_x = max(lat) if max(lat) > lo_x else lo_x + 1  # one point or equal values: any span will do
+    hi_y = max(qual) if max(qual) > lo_y else lo_y + 1
+
+    def xy(p: Mapping[str, Any]) -> tuple[float, float]:  # data kept 5-95% inside the axes so marks are whole
+        return (left + (0.05 + 0.9 * (p["latency_s"] - lo_x) / (hi_x - lo_x)) * width,
+                top + height - (0.05 + 0.9 * (p["quality"] - lo_y) / (hi_y - lo_y)) * height)
+
+    body = [f'<line x1="{left}" y1="{top + height}" x2="{left + width}" y2="{top + height}" stroke="#888"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + height}" stroke="#888"/>',
+            _text(left + width / 2, top + height + 34, f"latency ({record['settings']['latency_stat']}, s)", "middle"),
+            _text(left, top - 6, "quality", "middle", 11),
+            _text(left + 0.05 * width, top + height + 16, f"{lo_x:.2f}", "middle", 10),
+            _text(left + 0.95 * width, top + height + 16, f"{hi_x:.2f}", "middle", 10),
+            _text(left - 6, top + 0.95 * height, f"{lo_y:.2f}", "end", 10),
+            _text(left - 6, top + 0.05 * height + 4, f"{hi_y:.2f}", "end", 10)]
+    for p in points:
+        x, y = xy(p)
+        fill = "#e15759" if p["on_frontier"] else "none"
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{fill}" stroke="#e15759" stroke-width="2">'
+                    f'<title>{html.escape(p["ref"])}</title></circle>')
+        body.append(_text(x + 9, y - 8, p["ref"][:34], size=11))
+    return _svg(top + height + 44, body, "Quality against latency")
+
+
+# ------------------------------------------------------------------ HTML and PDF
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:960px;margin:2em auto;padding:0 1em;
+color:#1f2328;line-height:1.45}
+h1{font-size:1.6em;border-bottom:2px solid #4e79a7;padding-bottom:.2em}h2{margin-top:1.6em;font-size:1.25em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.85em}th,td{border:1px solid #d0d7de;padding:.25em .5em;
+text-align:left;vertical-align:top}th{background:#f6f8fa}figure{margin:.8em 0}figcaption{font-size:.85em;color:#555}
+svg{max-width:100%;height:auto}@media print{h2{break-after:avoid}table,figure{break-inside:avoid}}
+"""
+
+
+def _html_block(block: Block) -> str:
+    e = html.escape
+    match block:
+        case Heading(level, text):
+            return f"<h{level}>{e(text)}</h{level}>"
+        case Para(text, label):
+            lead = f"<strong>{e(label)}:</strong> " if label else ""
+            return f"<p>{lead}{e(text).replace(chr(10), '<br>')}</p>"
+        case Bullets(items):
+            return "<ul>" + "".join(f"<li>{e(i)}</li>" for i in items) + "</ul>"
+        case Table(headers, rows):
+            head = "".join(f"<th>{e(h)}</th>" for h in headers)
+            body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
+            return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        case Chart(title, svg):
+            return f"<figure>{svg}<figcaption>{e(title)}</figcaption></figure>"
+    raise TypeError(f"unknown block {block!r}")
+
+
+def to_html(record: Mapping[str, Any]) -> str:
+    """One self-contained page (inline CSS and SVG, no script, no network) with the Markdown's content."""
+    body = "\n".join(_html_block(b) for b in _blocks(record))
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Decision: '
+            f"{html.escape(record['title'])}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def to_pdf(record: Mapping[str, Any], *, chromium: Path = CHROMIUM, timeout_s: float = 120) -> bytes:
+    """The HTML printed by headless Chromium; ``PdfUnavailable`` (with the way out) when it cannot be."""
+    if not chromium.exists():
+        raise PdfUnavailable(f"PDF export needs Chromium at {chromium} (Debian: apt-get install chromium); "
+                             "download the HTML report instead, it has the same content.")
+    with tempfile.TemporaryDirectory(prefix="pickwise-pdf-") as tmp:
+        page, pdf = Path(tmp) / "decision.html", Path(tmp) / "decision.pdf"
+        page.write_text(to_html(record), encoding="utf-8")
+        command = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}/profile",
+                   "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise PdfUnavailable(f"Chromium did not finish the PDF within {timeout_s:g} s.") from exc
+        if not pdf.exists() or pdf.stat().st_size == 0:
+            raise PdfUnavailable(f"Chromium could not print the PDF (exit {done.returncode}): {done.stderr[-400:]}")
+        return pdf.read_bytes()
+
+
+def filename(record: Mapping[str, Any], extension: str) -> str:
+    """A download name such as ``decision-assistant-model-2026-11-28.md`` (safe on every file system)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", record["title"].lower()).strip("-")[:40] or "record"
+    return f"decision-{slug}-{record['decided_on']}.{extension}"
