@@ -1,0 +1,72 @@
+"""The Decide page through AppTest on runs made by the real runner against local test servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core import report
+from core.benchmark import BenchmarkSettings, create_run, execute_run
+from core.decision import list_decisions
+from core.sources import Sources, add_endpoint
+from store import Store
+from tests.conftest import open_app
+from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
+from tests.test_benchmark import _Control
+
+HOSTILE = "Pick <script>alert(1)</script> and [click](http://evil.example)"
+
+
+def _seed_run(store_file: Path) -> str:
+    store = Store(store_file)
+    with FakeOpenAIServer(Scenario(n_tokens=8, token_interval_s=0.001)) as fast, \
+            FakeOpenAIServer(Scenario(n_tokens=8, token_interval_s=0.01)) as slow:
+        add_endpoint(store, "fast", fast.base_url)
+        add_endpoint(store, "slow", slow.base_url)
+        add_endpoint(store, "gone", down_base_url())
+        settings = BenchmarkSettings(models=["fast:fake-model", "slow:fake-model", "gone:fake-model"],
+                                     prompts=[{"id": "a", "prompt": "Hi"}], rounds=3, warmup=1, timeout_s=5)
+        run_id = create_run(store, settings)
+        execute_run(Sources(store, None), store, run_id, _Control())
+    return run_id
+
+
+def test_empty_state_points_to_benchmark(app_store: Path) -> None:
+    at = open_app("app_pages/decide.py").run()
+    assert not at.exception
+    assert any("No finished benchmark runs" in i.value for i in at.info)
+
+
+def test_rank_record_and_export_a_decision(app_store: Path) -> None:
+    _seed_run(app_store)
+    at: AppTest = open_app("app_pages/decide.py").run()
+    assert not at.exception, at.exception
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert list(ranked["model"])[0] == "fast:fake-model", "the faster endpoint should rank first"
+    assert any("gone:fake-model" in w.value and "excluded" in w.value for w in at.warning)
+
+    at.text_input(key="d-makers").input("Ana, Ben")
+    at.text_area(key="d-context").input(HOSTILE)
+    next(b for b in at.button if b.label == "Record decision").click()
+    at.run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    [decision] = list_decisions(Store(app_store))
+    assert decision["chosen"] == "fast:fake-model" and decision["decision_makers"] == ["Ana", "Ben"]
+
+    markdown, html = report.to_markdown(decision), report.to_html(decision)
+    assert "<script>" not in markdown and "[click](" not in markdown and r"\[click\]" in markdown
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert json.loads(report.to_json(decision))["chosen"] == "fast:fake-model"
+
+
+def test_overriding_the_winner_needs_a_reason(app_store: Path) -> None:
+    _seed_run(app_store)
+    at = open_app("app_pages/decide.py").run()
+    at.selectbox(key="d-chosen").select("slow:fake-model")
+    next(b for b in at.button if b.label == "Record decision").click()
+    at.run()
+    assert any("needs a stated reason" in e.value for e in at.error)
+    assert list_decisions(Store(app_store)) == []
