@@ -246,6 +246,46 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_file(path: str | None, what: str) -> dict:
+    if not path:
+        return {}
+    try:
+        data = json.loads(_read_file(path, what))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"The {what} file {path!r} is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise CliError(f"The {what} file {path!r} must hold a JSON object.")
+    return data
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from core import report
+    from core.decision import build_decision, save_decision
+    from core.selection import Constraints, SelectionSettings, candidate_table_from_store, default_criteria
+
+    store = _open_store(args)
+    try:
+        weights = _json_file(args.weights, "weights") or None
+        constraints = Constraints.from_dict(_json_file(args.constraints, "constraints"))
+        settings = SelectionSettings(criteria=default_criteria(weights), latency_stat=args.latency,
+                                     constraints=constraints)
+        table = candidate_table_from_store(store, args.runs)
+        record = build_decision(table, settings, title=args.title, context=args.context)
+    except (TypeError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    save_decision(store, record)
+    render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
+              "pdf": report.to_pdf}[args.format]
+    try:
+        content = render(record)
+    except report.PdfUnavailable as exc:
+        raise CliError(str(exc)) from exc
+    with open(args.out, "wb") as fh:
+        fh.write(content if isinstance(content, bytes) else content.encode("utf-8"))
+    print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Pickwise: choose a local LLM with evidence.")
     parser.add_argument("--db", help="store file (default: $PICKWISE_DB or data/pickwise.json)")
@@ -294,6 +334,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--json", action="store_true", help="print only the run record as JSON on stdout")
     bench.set_defaults(func=cmd_bench)
+
+    decide = sub.add_parser("decide", help="rank the models of stored runs and export a decision record")
+    decide.add_argument("--runs", nargs="+", required=True, help="benchmark run ids")
+    decide.add_argument("--weights", help='JSON file, e.g. {"latency": 40, "throughput": 20, "memory": 20, ...}')
+    decide.add_argument("--constraints", help='JSON file, e.g. {"max_memory_mb": 4096, "allowed_licenses": ["MIT"]}')
+    decide.add_argument("--latency", choices=["mean", "p95"], default="mean")
+    decide.add_argument("--title", default="Model selection")
+    decide.add_argument("--context", default="")
+    decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)
+    decide.add_argument("--out", required=True)
+    decide.set_defaults(func=cmd_decide)
     return parser
 
 

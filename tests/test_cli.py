@@ -79,3 +79,27 @@ def test_bench_reports_every_config_problem(capsys, store_file: Path, tmp_path: 
                           "RAG and local inference")
     assert code == 1 and out == ""
     assert '"a"' in err and '"b"' in err and "size_mb" in err and "source" in err
+
+
+def test_decide_exports_a_record(capsys, store_file: Path, tmp_path: Path) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"latency": 50, "throughput": 50}))
+    out = tmp_path / "decision.md"
+    code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--weights", str(weights),
+                             "--format", "md", "--out", str(out))
+    assert code == 0, err
+    assert "fast:fake-model" in stdout
+    text = out.read_text()
+    assert run_id in text and "fast:fake-model" in text
+    assert len(Store(store_file).all("decisions")) == 1
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    code, _, err = _run(capsys, store_file, "decide", "--runs", run_id, "--constraints", str(bad),
+                        "--format", "json", "--out", str(tmp_path / "x.json"))
+    assert code == 1 and "JSON object" in err
+    code, _, err = _run(capsys, store_file, "decide", "--runs", "nope", "--format", "md", "--out", str(out))
+    assert code == 1 and "nope" in err
