@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.config import ModelSpec
 from core.decision import STATUSES, build_decision, save_decision
-from core.grading import JUDGMENTS, judge_human_agreement, list_rubrics, quality_by_model
+from core.grading import GRADES, JUDGMENTS, judge_human_agreement, list_rubrics, quality_by_model
 from core.library import model_specs, save_model_specs
 from core.refs import parse_ref
 from core.selection import (
@@ -68,6 +68,18 @@ def _judges(store: Store, run_id: str) -> list[str]:
     return sorted({j["judge_ref"] for j in store.find(JUDGMENTS, run_id=run_id) if j.get("judge_ref")})
 
 
+def _grade_counts(store: Store, run_id: str) -> dict[tuple[str, int, str], int]:
+    """How many judgments or manual grades each (rubric, version, source) holds for the run."""
+    counts: dict[tuple[str, int, str], int] = {}
+    for doc in store.find(JUDGMENTS, run_id=run_id):
+        key = (doc.get("rubric_name"), doc.get("rubric_version"), doc.get("judge_ref"))
+        counts[key] = counts.get(key, 0) + 1
+    for doc in store.find(GRADES, run_id=run_id):
+        key = (doc.get("rubric_name"), doc.get("rubric_version"), PEOPLE)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def quality_panel(store: Store, run_ids: list[str]) -> tuple[dict[str, dict], dict | None]:
     """Quality means per model from one graded run, and a description of where they came from."""
     rubrics = list_rubrics(store)
@@ -76,8 +88,16 @@ def quality_panel(store: Store, run_ids: list[str]) -> tuple[dict[str, dict], di
         return {}, None
     c1, c2, c3 = st.columns(3)
     run_id = c1.selectbox("Quality from run", run_ids, key="q-run")
+    graded = _grade_counts(store, run_id)
+    # start on the rubric and source that actually hold grades for this run, so quality is not left out by default
+    rubrics.sort(key=lambda r: -sum(n for (name, version, _), n in graded.items()
+                                    if (name, version) == (r.name, r.version)))
     rubric = c2.selectbox("Rubric", rubrics, format_func=lambda r: f"{r.name} v{r.version}", key="q-rubric")
-    source = c3.selectbox("Grades from", ["none", *_judges(store, run_id), PEOPLE], key="q-source")
+    sources = [*_judges(store, run_id), PEOPLE]
+    with_data = [src for src in sources if graded.get((rubric.name, rubric.version, src))]
+    options = ["none", *sources]
+    source = c3.selectbox("Grades from", options, index=options.index(with_data[0]) if with_data else 0,
+                          key="q-source")
     if source == "none":
         return {}, None
     judge = None if source == PEOPLE else source

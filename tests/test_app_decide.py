@@ -70,3 +70,20 @@ def test_overriding_the_winner_needs_a_reason(app_store: Path) -> None:
     at.run()
     assert any("needs a stated reason" in e.value for e in at.error)
     assert list_decisions(Store(app_store)) == []
+
+
+def test_quality_defaults_to_the_grades_the_run_has(app_store: Path) -> None:
+    from core.grading import get_rubric, grading_items, install_presets, record_grade
+
+    run_id = _seed_run(app_store)
+    store = Store(app_store)
+    install_presets(store)
+    rubric = get_rubric(store, "helpfulness")
+    for item in grading_items(store, run_id):
+        record_grade(store, run_id, item.item_id, "pat", rubric, {"helpfulness": 4 if "fast" in item.model_ref else 2})
+    at = open_app("app_pages/decide.py").run()
+    assert not at.exception
+    assert at.selectbox(key="q-source").value == "people (manual grades)"
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
+    assert ranked.loc["fast:fake-model", "quality value"] == 4.0
+    assert ranked.loc["slow:fake-model", "quality value"] == 2.0
