@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.grading.manual import neutralise_cell
+from core.markdown_text import md_escape
 from core.selection import CRITERION_LABELS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -262,18 +263,6 @@ def _flat(value: Any) -> str:
 
 
 # ------------------------------------------------------------------ Markdown
-
-
-_MD_SPECIALS = re.compile(r"([\\`*_\[\]<>|~&$])")  # emphasis, code, links, raw HTML, tables, entities, maths
-_MD_LINE_MARKER = re.compile(r"^([-+=#]|\d+[.)](?=\s|$))")  # list, rule, setext and ATX heading starts
-
-
-def md_escape(text: str) -> str:
-    """Literal text in CommonMark/GFM: markup characters backslash-escaped, a leading list, rule or heading
-    marker neutralised, whitespace runs (newlines, indentation that would start a code block) collapsed.
-    Brackets are escaped, so ``[x](url)`` can never become a link."""
-    escaped = _MD_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
-    return _MD_LINE_MARKER.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
 
 
 def _md_row(cells: Sequence[str]) -> str:

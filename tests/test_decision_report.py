@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from core.decision import build_decision, get_decision, list_decisions, recompute, save_decision, set_status
+from core.markdown_text import md_escape
 from core.report import (
     PdfUnavailable,
     filename,
-    md_escape,
     to_csv,
     to_html,
     to_json,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 TokenSource = Literal["engine", "tokenizer", "chunks"]
@@ -70,7 +70,6 @@ class ChatParams:
     temperature: float = 0.0
     seed: int | None = None
     timeout_s: float = 120.0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

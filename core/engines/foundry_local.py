@@ -586,7 +586,6 @@ class FoundryLocalEngine:
                 max_output_tokens=params.max_output_tokens,
                 seed=params.seed,
             ),
-            additional_options=dict(params.extra),
         )
         return self._stream(model, model_id, items, options, params.timeout_s)
 
