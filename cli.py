@@ -76,10 +76,10 @@ def cmd_endpoints_add(args: argparse.Namespace) -> int:
     from core.sources import add_endpoint
 
     try:
-        add_endpoint(_open_store(args), args.name, args.base_url, args.api_key_env)
+        name = add_endpoint(_open_store(args), args.name, args.base_url, args.api_key_env)["name"]
     except ValueError as exc:
-        raise CliError(str(exc)) from exc
-    print(f"Endpoint {args.name!r} added. Its models are referenced as {args.name}:MODEL_ID.")
+        raise CliError(str(exc)) from None  # the message is the whole story; never chain the raw value
+    print(f"Endpoint {name!r} added. Its models are referenced as {name}:MODEL_ID.")
     return 0
 
 
@@ -94,7 +94,8 @@ def cmd_endpoints_list(args: argparse.Namespace) -> int:
         print("No endpoints yet. Add one: python cli.py endpoints add NAME --base-url URL [--api-key-env VAR]")
     for e in endpoints:
         key = f" key from ${e['api_key_env']}" if e.get("api_key_env") else ""
-        print(f"{e['name']:20s} {e['base_url']}{key}")
+        problem = f"\n{'':20s} unusable: {e['problem']}" if e.get("problem") else ""
+        print(f"{e['name']:20s} {e['base_url']}{key}{problem}")
     return 0
 
 

@@ -3,6 +3,10 @@
 Endpoints are stored by name (the ``SOURCE`` half of a model reference) with the *name* of the
 environment variable holding their key, never the key. ``Sources`` resolves a ``SOURCE:MODEL_ID``
 reference to the engine that serves it.
+
+``list_endpoints`` is what the pages and the CLI show: each endpoint as its engine sees it, with the
+URL redacted and, for one stored by an older version with credentials in it, the ``problem`` that
+keeps it from being used. Only ``Sources`` reads the stored documents themselves.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from core.engines.base import Engine, EngineError, ModelEntry
 from core.engines.openai_compatible import (
     OpenAICompatibleEngine,
+    validate_api_key_env,
     validate_base_url,
     validate_endpoint_name,
 )
@@ -25,20 +30,15 @@ KeyResolver = Callable[[str], "str | None"]
 
 
 def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None = None) -> dict:
-    """Validate and store an endpoint. Raises ``ValueError`` with a message fit for the user."""
-    validate_endpoint_name(name)
-    validate_base_url(base_url)
-    if api_key_env is not None and api_key_env.strip() == "":
-        api_key_env = None
-    if api_key_env is not None and not api_key_env.replace("_", "").isalnum():
-        raise ValueError(
-            f"{api_key_env!r} is not an environment variable name: give the NAME of the variable "
-            "that holds the key (e.g. AZURE_OPENAI_API_KEY), never the key itself."
-        )
+    """Validate and store an endpoint (normalised). Raises ``ValueError`` with a message fit for the user
+    that never repeats a credential: a URL with userinfo or a key given as the variable name is refused."""
+    name = validate_endpoint_name(name)
+    base_url = validate_base_url(base_url)
+    api_key_env = validate_api_key_env(api_key_env) if api_key_env and api_key_env.strip() else None
     with store.transaction():
         if store.find(ENDPOINTS, name=name):
             raise ValueError(f"An endpoint named {name!r} already exists: remove it first or pick another name.")
-        doc = {"name": name, "base_url": base_url.strip(), "api_key_env": api_key_env, "created_at": utc_now()}
+        doc = {"name": name, "base_url": base_url, "api_key_env": api_key_env, "created_at": utc_now()}
         store.insert(ENDPOINTS, doc)
     return doc
 
@@ -47,8 +47,30 @@ def remove_endpoint(store: Store, name: str) -> bool:
     return store.remove_where(ENDPOINTS, name=name) > 0
 
 
-def list_endpoints(store: Store) -> list[dict]:
+def _stored_endpoints(store: Store) -> list[dict]:
     return sorted(store.all(ENDPOINTS), key=lambda e: e["name"])
+
+
+def list_endpoints(store: Store) -> list[dict]:
+    """Endpoints fit to show: ``{name, base_url, api_key_env, created_at}`` with secrets redacted, plus
+    ``problem`` (why it cannot be used, one sentence) for an endpoint whose stored settings are refused.
+
+    Built from the engine each endpoint gets, so what is shown is exactly what would be used."""
+    shown = []
+    for doc in _stored_endpoints(store):
+        engine = endpoint_engine(doc)
+        entry = {"name": doc["name"], "base_url": engine.base_url, "api_key_env": engine.api_key_env,
+                 "created_at": doc.get("created_at")}
+        shown.append(entry if engine.problem is None else {**entry, "problem": engine.problem})
+    return shown
+
+
+def endpoint_engine(endpoint: dict, key_resolver: KeyResolver | None = None) -> OpenAICompatibleEngine:
+    """The engine for a stored endpoint document (one whose settings are refused gets a ``problem``)."""
+    kwargs = {"key_resolver": key_resolver} if key_resolver else {}
+    return OpenAICompatibleEngine(
+        name=endpoint["name"], base_url=endpoint["base_url"], api_key_env=endpoint.get("api_key_env"), **kwargs
+    )
 
 
 @dataclass
@@ -68,12 +90,6 @@ class Sources:
         self._foundry = foundry
         self._key_resolver = key_resolver
 
-    def endpoint_engine(self, endpoint: dict) -> OpenAICompatibleEngine:
-        kwargs = {"key_resolver": self._key_resolver} if self._key_resolver else {}
-        return OpenAICompatibleEngine(
-            name=endpoint["name"], base_url=endpoint["base_url"], api_key_env=endpoint.get("api_key_env"), **kwargs
-        )
-
     def engine_for(self, source: str) -> Engine:
         if source == FOUNDRY_SOURCE:
             if self._foundry is None:
@@ -81,9 +97,9 @@ class Sources:
             return self._foundry
         found = self._store.find(ENDPOINTS, name=source)
         if not found:
-            known = ", ".join([FOUNDRY_SOURCE] + [e["name"] for e in list_endpoints(self._store)])
+            known = ", ".join([FOUNDRY_SOURCE] + [e["name"] for e in _stored_endpoints(self._store)])
             raise EngineError(f"Unknown model source {source!r}. Known sources: {known}.")
-        return self.endpoint_engine(found[0])
+        return endpoint_engine(found[0], self._key_resolver)
 
     def resolve(self, ref: str | ModelRef) -> tuple[Engine, str]:
         """Engine and model id for a ``SOURCE:MODEL_ID`` reference."""
@@ -94,7 +110,7 @@ class Sources:
         """Every source's models; a source that fails reports its error instead of hiding the others."""
         out: list[SourceListing] = []
         engines: list[tuple[str, Engine | None]] = [(FOUNDRY_SOURCE, self._foundry)]
-        engines += [(e["name"], self.endpoint_engine(e)) for e in list_endpoints(self._store)]
+        engines += [(e["name"], endpoint_engine(e, self._key_resolver)) for e in _stored_endpoints(self._store)]
         for name, engine in engines:
             if engine is None:
                 out.append(SourceListing(name, [], "Foundry Local SDK is not available in this process."))

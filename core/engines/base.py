@@ -29,6 +29,10 @@ class EngineTimeout(EngineError):
     """The engine accepted the request but did not answer in time."""
 
 
+class EngineMisconfigured(EngineError):
+    """The source's stored settings cannot be used (e.g. credentials in its URL); re-adding it fixes it."""
+
+
 class ModelNotFound(EngineError):
     """The model id is unknown to this source."""
 

@@ -17,6 +17,12 @@ rejects it in favour of ``max_completion_tokens`` (OpenAI/Azure reasoning models
 retry with that field instead; a server that rejects ``stream_options`` gets one retry without it.
 What a server rejected is remembered per base URL and model, so later (measured) requests do not
 pay for the failed attempt again.
+
+Secrets: a base URL carrying credentials (``http://user:password@host``) and a key typed where the
+*name* of its environment variable belongs are refused at entry, without echoing them. An endpoint
+stored before these checks still builds an engine (so listings and runs can say what is wrong) but
+it shows only its redacted URL (``core.redaction.redact_url``) and refuses every request with
+``EngineMisconfigured`` until it is added again: its credentials are never sent nor shown.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import orjson
 from core.engines.base import (
     ChatParams,
     EngineError,
+    EngineMisconfigured,
     EngineTimeout,
     EngineUnreachable,
     LoadResult,
@@ -48,6 +55,7 @@ from core.engines.base import (
     StreamEvent,
     TextDelta,
 )
+from core.redaction import looks_like_secret, redact_url
 from core.refs import FOUNDRY_SOURCE
 
 KeyResolver = Callable[[str], "str | None"]
@@ -55,7 +63,10 @@ KeyResolver = Callable[[str], "str | None"]
 API_KEY_PLACEHOLDER = "not-needed"  # keyless servers (Ollama, llama.cpp) ignore it; some clients insist
 LIST_TIMEOUT_S = 10.0  # listing models must never hold up a page for long
 _EXCERPT_CHARS = 200
-_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
+_NAME_MAX = 64
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_ENV_NAME_MAX = 128
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Request fields some servers refuse, and what to send instead (None: drop it).
 _FALLBACKS: dict[str, str | None] = {"stream_options": None, "max_tokens": "max_completion_tokens"}
@@ -63,36 +74,67 @@ _REJECTED: dict[tuple[str, str], frozenset[str]] = {}  # (base_url, model) -> fi
 
 
 def validate_endpoint_name(name: str) -> str:
-    """Check an endpoint name usable as the ``SOURCE`` of ``SOURCE:MODEL_ID``; return it stripped."""
+    """Check an endpoint name usable as the ``SOURCE`` of ``SOURCE:MODEL_ID``; return it stripped.
+
+    Short and plain (1-64 of ``[A-Za-z0-9._-]``, starting with a letter or digit) because it shows up
+    in every table, file name and command line; a long name is not echoed whole."""
     name = name.strip()
     if not name:
         raise ValueError("Endpoint name is empty: give a short name such as 'my-ollama'.")
+    if len(name) > _NAME_MAX:
+        raise ValueError(f"Endpoint name is {len(name)} characters long: use at most {_NAME_MAX}, e.g. 'my-ollama'.")
     if ":" in name:
         raise ValueError(
             f"Endpoint name {name!r} must not contain ':' - it separates source from model in "
             "references like 'my-ollama:llama3.2'."
         )
     if not _NAME_RE.fullmatch(name):
-        raise ValueError(f"Endpoint name {name!r} may only use letters, digits, '.', '-' and '_'.")
+        raise ValueError(
+            f"Endpoint name {name!r} may only use letters, digits, '.', '-' and '_', and must start "
+            "with a letter or digit."
+        )
     if name.lower() == FOUNDRY_SOURCE:
         raise ValueError(f"{FOUNDRY_SOURCE!r} is reserved for the built-in Foundry Local source.")
     return name
 
 
+def validate_api_key_env(name: str) -> str:
+    """Check the NAME of the environment variable holding an endpoint's key; return it stripped.
+
+    People paste the key itself here; stored, it would then be printed back in listings and in the
+    401 hint. So anything that is not a plain variable name, or looks like a key, is refused, and the
+    message never repeats the value."""
+    name = name.strip()
+    if len(name) > _ENV_NAME_MAX or not _ENV_NAME_RE.fullmatch(name) or looks_like_secret(name):
+        raise ValueError(
+            "The API key setting must be the NAME of an environment variable (letters, digits and '_', "
+            "e.g. AZURE_OPENAI_API_KEY), never the key itself: put the key in such a variable and give its name."
+        )
+    return name
+
+
 def validate_base_url(url: str) -> str:
-    """Check an endpoint base URL and return it normalised (no trailing '/', ``/v1`` if no path)."""
+    """Check an endpoint base URL and return it normalised (no trailing '/', ``/v1`` if no path).
+
+    Messages show the URL through ``redact_url`` only: a refused URL may be refused for its secrets."""
     url = url.strip()
+    shown = redact_url(url)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        raise ValueError(f"Base URL {url!r} is not a valid URL ({exc}).") from None
+    except ValueError:
+        raise ValueError(f"Base URL {shown!r} is not a valid URL (check the host and port).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            f"Base URL {url!r} must start with http:// or https:// and name a host, e.g. 'http://127.0.0.1:11434/v1'."
+            f"Base URL {shown!r} must start with http:// or https:// and name a host, e.g. 'http://127.0.0.1:11434/v1'."
+        )
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"Base URL {shown!r} must not carry a user name or password: remove them and put the key in an "
+            "environment variable named with --api-key-env ('API key environment variable' in the app)."
         )
     if parts.query or parts.fragment:
-        raise ValueError(f"Base URL {url!r} must not carry a query or fragment; give the API root only.")
+        raise ValueError(f"Base URL {shown!r} must not carry a query or fragment; give the API root only.")
     path = parts.path.rstrip("/") or "/v1"
     return f"{parts.scheme}://{parts.netloc}{path}"
 
@@ -109,6 +151,10 @@ class OpenAICompatibleEngine:
 
     ``api_key_env`` is the *name* of the environment variable holding the key; the value is looked up
     through ``key_resolver`` on every request and never kept, logged or put in a message.
+
+    Settings that fail validation (an endpoint stored by an older version) do not raise here: the
+    engine keeps the reason in ``problem`` and every request raises ``EngineMisconfigured`` with it,
+    so the source is listed and runs record why it cannot be used. ``base_url`` is always redacted.
     """
 
     def __init__(
@@ -119,9 +165,18 @@ class OpenAICompatibleEngine:
         *,
         key_resolver: KeyResolver = os.environ.get,
     ) -> None:
-        self.source = validate_endpoint_name(name)
-        self.base_url = validate_base_url(base_url)
-        self.api_key_env = api_key_env or None
+        self.source = name.strip()
+        self.base_url = redact_url(base_url.strip())
+        self.api_key_env: str | None = None
+        self.problem: str | None = None
+        try:
+            validate_endpoint_name(name)
+            self.base_url = validate_base_url(base_url)
+            self.api_key_env = validate_api_key_env(api_key_env) if api_key_env else None
+        except ValueError as exc:
+            self.problem = (
+                f"Endpoint {self.source!r} was stored with settings now refused; remove it and add it again: {exc}"
+            )
         self._key_resolver = key_resolver
         _http()  # the first client costs ~0.1 s (TLS context): pay it here, not inside a timed request
 
@@ -180,6 +235,9 @@ class OpenAICompatibleEngine:
     # -- requests --------------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, timeout_s: float, body: Any = None) -> httpx2.Request:
+        """Every request is built here, so an endpoint with a ``problem`` never sends anything."""
+        if self.problem is not None:
+            raise EngineMisconfigured(self.problem)
         content = None if body is None else orjson.dumps(body)
         return _http().build_request(
             method,
@@ -276,7 +334,7 @@ class OpenAICompatibleEngine:
         """Model ids the server lists; empty when it cannot list them (then nothing is checked)."""
         try:
             return [entry.model_id for entry in self.list_models()]
-        except EngineUnreachable:
+        except (EngineUnreachable, EngineMisconfigured):
             raise
         except EngineError:
             return []
