@@ -5,7 +5,8 @@ Pickwise measures time-to-first-token and tokens/s, so its tests need a server w
 writes each chunk with one ``sendall`` on a ``TCP_NODELAY`` socket, and records its own
 ``time.perf_counter()`` when each chunk left. Server and client share a process, so the clocks
 are directly comparable. Failure modes (HTTP errors, hangs, dropped connections, servers that
-reject ``stream_options``) are scenario knobs so engine error handling is tested on real sockets.
+reject ``stream_options``, malformed stream chunks) are scenario knobs so engine error handling is
+tested on real sockets.
 
     with FakeOpenAIServer(Scenario(n_tokens=50, token_interval_s=0.01)) as srv:
         engine = OpenAICompatibleEngine("fake", srv.base_url)
@@ -61,6 +62,9 @@ class Scenario:
     drop_after: int | None = None  # close the socket after this many content chunks
     reject_stream_options: bool = False  # 400 when the request carries stream_options
     reject_max_tokens: bool = False  # 400 "use max_completion_tokens" when max_tokens is sent
+    # Hostile mode: model id -> the raw ``data:`` payload sent after that model's first content chunk
+    # (e.g. ``[1,2,3]`` or ``{"choices":"abc"}``); requests for other models stream normally.
+    raw_chunk_by_model: dict[str, str] = field(default_factory=dict)
 
     @property
     def content_tokens(self) -> list[str]:
@@ -223,6 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         planned += [("content", t, record.content_sent_at) for t in scenario.content_tokens]
         first_at = record.received_at + scenario.ttft_s
         spin_between = min(_SPIN_S, scenario.token_interval_s / 4)
+        hostile = scenario.raw_chunk_by_model.get(model)
         for i, (key, text, sent_at) in enumerate(planned):
             if scenario.drop_after is not None and len(record.content_sent_at) >= scenario.drop_after:
                 return self._drop()
@@ -230,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             sleep_until(first_at + i * scenario.token_interval_s, _SPIN_S if i == 0 else spin_between)
             sent_at.append(time.perf_counter())  # before the write: after it, the GIL may be busy
             self.wfile.write(frame)
+            if hostile is not None and i == 0:
+                self.wfile.write(_sse(hostile))
         self.wfile.write(_sse(_chunk(model, {}, scenario.finish_reason)))
         if scenario.include_usage and (body.get("stream_options") or {}).get("include_usage"):
             self.wfile.write(_sse(self._usage(model, len(planned))))

@@ -55,6 +55,7 @@ from core.engines.base import (
     StreamEvent,
     TextDelta,
 )
+from core.engines.chat_chunk import ChatChunk, MalformedChunk, Usage, parse_chunk
 from core.redaction import looks_like_secret, redact_url
 from core.refs import FOUNDRY_SOURCE
 
@@ -291,7 +292,7 @@ class OpenAICompatibleEngine:
     def _read_stream(self, response: httpx2.Response, deadline: float) -> Iterator[StreamEvent]:
         """Parse SSE lines into events; ``at`` is stamped the moment a line is available."""
         finish_reason: str | None = None
-        usage: dict[str, Any] | None = None
+        usage: Usage | None = None
         chunks = 0
         done = False
         for line in response.iter_lines():
@@ -305,29 +306,30 @@ class OpenAICompatibleEngine:
                 done = True
                 break
             chunk = self._parse_chunk(data)
-            for choice in chunk.get("choices") or ():
-                delta = choice.get("delta") or {}
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                if reasoning:
+            for choice in chunk.choices:
+                if choice.reasoning:
                     chunks += 1
-                    yield TextDelta(reasoning, at, reasoning=True)
-                content = delta.get("content")
-                if content:
+                    yield TextDelta(choice.reasoning, at, reasoning=True)
+                if choice.content:
                     chunks += 1
-                    yield TextDelta(content, at)
-                finish_reason = choice.get("finish_reason") or finish_reason
-            usage = chunk.get("usage") or usage
+                    yield TextDelta(choice.content, at)
+                finish_reason = choice.finish_reason or finish_reason
+            usage = chunk.usage or usage
         if not done and finish_reason is None:
             raise httpx2.RemoteProtocolError("the stream ended without a finish reason or [DONE]")
         yield _stream_end(finish_reason, usage, chunks)
 
-    def _parse_chunk(self, data: str) -> dict[str, Any]:
+    def _parse_chunk(self, data: str) -> ChatChunk:
+        """A checked chunk; a malformed one fails this request only, with what was wrong and an excerpt."""
         try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise EngineError(f"{self.base_url} sent a malformed stream chunk: {self._excerpt(data)}") from None
-        if isinstance(chunk, dict) and chunk.get("error"):
-            raise EngineError(f"{self.base_url} reported an error mid-stream: {self._excerpt(str(chunk['error']))}")
+            chunk = parse_chunk(data)
+        except MalformedChunk as exc:
+            raise EngineError(
+                f"The server at {self.base_url} sent a malformed stream chunk ({exc}): {self._excerpt(data)}. "
+                "Check that it speaks the OpenAI chat-completions streaming format."
+            ) from None
+        if chunk.error is not None:
+            raise EngineError(f"{self.base_url} reported an error mid-stream: {self._excerpt(chunk.error)}")
         return chunk
 
     def _listed_ids(self) -> list[str]:
@@ -412,11 +414,11 @@ def _refused_field(status: int, body: str, rejected: frozenset[str]) -> str | No
     return None
 
 
-def _stream_end(finish_reason: str | None, usage: dict[str, Any] | None, chunks: int) -> StreamEnd:
+def _stream_end(finish_reason: str | None, usage: Usage | None, chunks: int) -> StreamEnd:
     """Server usage when sent; otherwise the documented estimate: one token per non-empty chunk."""
     at = time.perf_counter()
-    if usage and usage.get("completion_tokens") is not None:
-        return StreamEnd(at, finish_reason, usage.get("prompt_tokens"), usage["completion_tokens"], "engine")
+    if usage is not None and usage.completion_tokens is not None:
+        return StreamEnd(at, finish_reason, usage.prompt_tokens, usage.completion_tokens, "engine")
     return StreamEnd(at, finish_reason, None, chunks, "chunks")
 
 
