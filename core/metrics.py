@@ -15,13 +15,19 @@ A product owner will pick a model on these figures, so every number must mean wh
   inter-chunk latency as the user experiences it, not a per-token figure.
 
 All timings of one sample come from the same event stream, so TTFT and e2e always describe the same
-request. Summaries use linear-interpolated percentiles (never outside the data) and say when the
-sample is too small for its tail figures to be trusted.
+request. The *text* kept per response is capped (``MAX_STORED_CHARS`` characters each for the answer
+and the reasoning, overridable with the ``PICKWISE_MAX_STORED_CHARS`` environment variable): a server
+that streams 50 MB must not grow the store by 50 MB. Beyond the cap, text is dropped but every delta
+is still timed and counted, so token counts and timings stay exact; ``text_truncated`` says so.
+Summaries use linear-interpolated percentiles (never outside the data) and say when the sample is
+too small for its tail figures to be trusted.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -40,6 +46,8 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "prompt_tokens",
 )
 MIN_SAMPLES_FOR_TAIL = 20
+MAX_STORED_CHARS = 256 * 1024
+MAX_STORED_CHARS_ENV = "PICKWISE_MAX_STORED_CHARS"
 _BOOTSTRAP_CELLS_PER_BATCH = 1_000_000  # bounds memory: draws are made in batches of rows
 
 
@@ -60,6 +68,7 @@ class SampleTiming:
     token_source: str | None
     finish_reason: str | None
     n_deltas: int
+    text_truncated: bool = False  # the answer or reasoning was longer than the stored cap
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,15 +78,16 @@ class SampleMeter:
     """Measures one request while it streams.
 
     The runner calls ``add`` for each event as it arrives; ``add`` only appends, so metering cannot
-    slow the stream it measures. All maths happens once, in ``result``.
+    slow the stream it measures. All maths happens once, in ``result``. Text beyond the cap
+    (``max_stored_chars()``) is not kept; its arrival still is.
     """
 
     def __init__(self, t_send: float) -> None:
         self.t_send = t_send
         self._arrivals: list[float] = []
         self._first_answer_at: float | None = None
-        self._answer: list[str] = []
-        self._reasoning: list[str] = []
+        self._answer = _CappedText(max_stored_chars())
+        self._reasoning = _CappedText(self._answer.cap)
         self._end: StreamEnd | None = None
 
     def add(self, event: StreamEvent) -> None:
@@ -108,17 +118,56 @@ class SampleMeter:
             decode_tps=decode_tps(completion_tokens, arrivals[0], arrivals[-1]) if arrivals else None,
             itl_mean_s=float(gaps.mean()) if gaps is not None else None,
             itl_p95_s=percentile(gaps, 95) if gaps is not None else None,
-            text="".join(self._answer),
-            reasoning_text="".join(self._reasoning),
+            text=self._answer.text(),
+            reasoning_text=self._reasoning.text(),
             prompt_tokens=end.prompt_tokens if end else None,
             completion_tokens=completion_tokens,
             token_source=end.token_source if end else None,
             finish_reason=end.finish_reason if end else None,
             n_deltas=len(arrivals),
+            text_truncated=self._answer.truncated or self._reasoning.truncated,
         )
 
     def _since_send(self, at: float | None) -> float | None:
         return None if at is None else at - self.t_send
+
+
+def max_stored_chars() -> int:
+    """Characters of answer (and of reasoning) kept per response: ``$PICKWISE_MAX_STORED_CHARS`` or 256 K.
+
+    A bad value falls back to the default with a warning rather than failing: it is read per request,
+    deep inside a run, where raising would abort the benchmark it is meant to protect."""
+    raw = os.environ.get(MAX_STORED_CHARS_ENV, "").strip()
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    if raw:
+        warnings.warn(
+            f"{MAX_STORED_CHARS_ENV}={raw[:20]!r} is not a whole number of characters of at least 1, so the "
+            f"default of {MAX_STORED_CHARS} is used; set it to e.g. 262144 or unset it.",
+            stacklevel=2,
+        )
+    return MAX_STORED_CHARS
+
+
+class _CappedText:
+    """Text pieces up to ``cap`` characters; what arrives beyond is dropped and remembered as truncation."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.truncated = False
+        self._pieces: list[str] = []
+        self._room = cap
+
+    def append(self, piece: str) -> None:
+        if len(piece) > self._room:
+            self.truncated = True
+            piece = piece[: self._room]
+        if piece:
+            self._pieces.append(piece)
+            self._room -= len(piece)
+
+    def text(self) -> str:
+        return "".join(self._pieces)
 
 
 def measure(t_send: float, events: Iterable[StreamEvent]) -> SampleTiming:

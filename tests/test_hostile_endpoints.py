@@ -6,11 +6,15 @@ where the damage used to spread, through the real benchmark runner and CLI over 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run
 from core.engines.base import ChatParams, EngineError
 from core.engines.openai_compatible import OpenAICompatibleEngine
+from core.metrics import MAX_STORED_CHARS, MAX_STORED_CHARS_ENV, SampleMeter, max_stored_chars
+from core.probe import run_probe
 from core.sources import Sources, add_endpoint
 from store import Store
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
@@ -84,3 +88,57 @@ def test_benchmark_survives_a_hostile_model_and_keeps_its_samples(store: Store) 
     assert len(bad) == 2
     assert all("sent a malformed stream chunk" in s["error"] for s in bad)
     assert all(s["text"] == "Fine" for s in bad)  # partial text kept with its error
+
+
+# -- response size cap ---------------------------------------------------------------------------
+
+
+def test_huge_answer_is_capped_in_the_store_with_exact_counts(store_file: Path, monkeypatch) -> None:
+    cap = 100_000
+    monkeypatch.setenv(MAX_STORED_CHARS_ENV, str(cap))
+    tokens = [f"{i:07d}" + "x" * 993 for i in range(3_000)]  # 3 MB in 3,000 chunks of 1,000 chars
+    store = Store(store_file)
+    with FakeOpenAIServer(Scenario(models=["big"], tokens=tokens)) as srv:
+        add_endpoint(store, "srv", srv.base_url)
+        result = run_probe(Sources(store, None), store, "srv:big", "Write a lot.", ChatParams(max_output_tokens=4000))
+        sent = srv.chat_requests()[0]
+    assert result.ok, result.error
+    t = result.timing
+    assert t is not None and t.text_truncated
+    assert t.text == "".join(tokens)[:cap]
+    assert t.completion_tokens == 3_000 and t.token_source == "engine" and t.n_deltas == 3_000
+    # timings cover the whole answer, not the stored part: the last chunk left the server after e2e started
+    assert t.e2e_s is not None and t.e2e_s >= sent.content_sent_at[-1] - sent.received_at
+    assert store_file.stat().st_size < 3 * cap
+    sample = store.find(SAMPLES, run_id=result.run_id)[0]
+    assert sample["text_truncated"] is True and sample["completion_tokens"] == 3_000
+
+
+def test_cap_applies_to_reasoning_text_too(monkeypatch) -> None:
+    from core.engines.base import StreamEnd, TextDelta
+
+    monkeypatch.setenv(MAX_STORED_CHARS_ENV, "10")
+    meter = SampleMeter(0.0)
+    for i in range(5):
+        meter.add(TextDelta("think ", 1.0 + i, reasoning=True))
+    meter.add(TextDelta("short", 6.0))
+    meter.add(StreamEnd(7.0, "stop", 3, 6, "engine"))
+    timing = meter.result()
+    assert timing.reasoning_text == "think thin" and timing.text == "short" and timing.text_truncated
+    assert timing.ttft_s == 1.0 and timing.e2e_s == 6.0 and timing.n_deltas == 6
+
+
+def test_small_answer_is_not_flagged() -> None:
+    from core.engines.base import StreamEnd, TextDelta
+
+    meter = SampleMeter(0.0)
+    meter.add(TextDelta("all of it", 1.0))
+    meter.add(StreamEnd(2.0, "stop", 1, 3, "engine"))
+    assert meter.result().text == "all of it" and not meter.result().text_truncated
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_bad_cap_setting_warns_and_keeps_the_default(monkeypatch, value: str) -> None:
+    monkeypatch.setenv(MAX_STORED_CHARS_ENV, value)
+    with pytest.warns(UserWarning, match=f"{MAX_STORED_CHARS_ENV}.*default of {MAX_STORED_CHARS}"):
+        assert max_stored_chars() == MAX_STORED_CHARS
