@@ -125,12 +125,14 @@ def cmd_probe(args: argparse.Namespace) -> int:
             "ttft_s": t.ttft_s if t else None, "e2e_s": t.e2e_s if t else None,
             "decode_tps": t.decode_tps if t else None, "completion_tokens": t.completion_tokens if t else None,
             "token_source": t.token_source if t else None, "text": t.text if t else None,
+            "text_truncated": t.text_truncated if t else None,
         }, indent=2))
-    elif t is not None:
+    elif result.ok and t is not None:  # an answer has text, so its first-token and latency times exist
         print(t.text)
         tps = f"{t.decode_tps:.1f} tok/s" if t.decode_tps else "n/a tok/s"
+        cut = ", text truncated in the store" if t.text_truncated else ""
         print(f"\n-- {result.model_ref}: TTFT {t.ttft_s * 1000:.0f} ms, latency {t.e2e_s:.2f} s, {tps}, "
-              f"{t.completion_tokens} tokens ({t.token_source}); run {result.run_id}", file=sys.stderr)
+              f"{t.completion_tokens} tokens ({t.token_source}){cut}; run {result.run_id}", file=sys.stderr)
     if not result.ok:
         if not args.json:
             print(f"error: {result.error}", file=sys.stderr)

@@ -54,11 +54,23 @@ def run_probe(
         messages = [{"role": "user", "content": prompt}]
         t_send = time.perf_counter()
         timing = measure(t_send, engine.stream_chat(model_id, messages, params))
+        error = _empty_answer(timing)
     except EngineError as exc:
         error = str(exc)
     result = ProbeResult(run_id, str(ref), timing, load_s, device, provider, error)
     _store_probe(store, result, prompt, params, started)
     return result
+
+
+def _empty_answer(timing: SampleTiming) -> str | None:
+    """Why a finished stream is no answer: no visible text at all (reasoning alone does not count)."""
+    if timing.text.strip():
+        return None
+    thought = " after reasoning only" if timing.reasoning_text.strip() else ""
+    return (
+        f"The model gave an empty answer{thought} (finish reason: {timing.finish_reason or 'none'}, "
+        f"{timing.completion_tokens} tokens); try another prompt or a larger output budget."
+    )
 
 
 def _store_probe(store: Store, result: ProbeResult, prompt: str, params: ChatParams, started: str) -> None:

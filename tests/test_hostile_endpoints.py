@@ -6,10 +6,12 @@ where the damage used to spread, through the real benchmark runner and CLI over 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from cli import main
 from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run
 from core.engines.base import ChatParams, EngineError
 from core.engines.openai_compatible import OpenAICompatibleEngine
@@ -142,3 +144,30 @@ def test_bad_cap_setting_warns_and_keeps_the_default(monkeypatch, value: str) ->
     monkeypatch.setenv(MAX_STORED_CHARS_ENV, value)
     with pytest.warns(UserWarning, match=f"{MAX_STORED_CHARS_ENV}.*default of {MAX_STORED_CHARS}"):
         assert max_stored_chars() == MAX_STORED_CHARS
+
+
+# -- empty answers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tokens", [[], ["", ""], ["  ", "\n"]])
+def test_probe_of_an_empty_answer_reports_it(store: Store, tokens: list[str]) -> None:
+    with FakeOpenAIServer(Scenario(models=["mute"], tokens=tokens)) as srv:
+        add_endpoint(store, "srv", srv.base_url)
+        result = run_probe(Sources(store, None), store, "srv:mute", "Hello?")
+    assert not result.ok and "empty answer" in (result.error or "")
+    assert store.find(SAMPLES, run_id=result.run_id)[0]["error"] == result.error
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_cli_probe_of_an_empty_answer_is_one_line(capsys, store_file: Path, as_json: bool) -> None:
+    with FakeOpenAIServer(Scenario(models=["mute"], tokens=[])) as srv:
+        assert main(["--db", str(store_file), "endpoints", "add", "srv", "--base-url", srv.base_url]) == 0
+        capsys.readouterr()
+        code = main(["--db", str(store_file), "probe", "srv:mute", "--prompt", "Hello?"]
+                    + (["--json"] if as_json else []))
+    out, err = capsys.readouterr()
+    assert code == 1
+    if as_json:
+        assert "empty answer" in json.loads(out)["error"]
+    else:
+        assert err.count("\n") == 1 and err.startswith("error: ") and "empty answer" in err
