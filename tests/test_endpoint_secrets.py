@@ -189,3 +189,23 @@ def test_add_endpoint_stores_the_normalised_values(store: Store) -> None:
     doc = add_endpoint(store, " spaced ", " http://127.0.0.1:11434 ", " OLLAMA_KEY ")
     assert (doc["name"], doc["base_url"], doc["api_key_env"]) == ("spaced", "http://127.0.0.1:11434/v1",
                                                                    "OLLAMA_KEY")
+
+
+def test_models_page_shows_legacy_endpoints_redacted_and_survives_an_empty_probe(app_store: Path) -> None:
+    """The app's side: the endpoint list and an empty-answer probe, through Streamlit's AppTest."""
+    from tests.conftest import open_app
+
+    with FakeOpenAIServer(Scenario(models=["mute"], tokens=[])) as srv:
+        store = Store(app_store)
+        store.insert("endpoints", {"name": "credurl", "base_url": srv.base_url.replace("http://", f"http://a:{PASSWORD}@"),
+                                   "api_key_env": None, "created_at": "2026-01-01T00:00:00+00:00"})
+        add_endpoint(store, "srv", srv.base_url)
+        app = open_app("app_pages/models.py")
+        app.run()
+        app.selectbox(key="probe-model").select("srv:mute")
+        next(b for b in app.button if b.label == "Run probe").click()
+        app.run()
+    assert not app.exception
+    shown = " ".join(str(e.value) for kind in (app.markdown, app.error, app.warning, app.caption) for e in kind)
+    assert PASSWORD not in shown and "***@127.0.0.1" in shown
+    assert any("empty answer" in e.value for e in app.error)
