@@ -103,3 +103,49 @@ def test_decide_exports_a_record(capsys, store_file: Path, tmp_path: Path) -> No
     assert code == 1 and "JSON object" in err
     code, _, err = _run(capsys, store_file, "decide", "--runs", "nope", "--format", "md", "--out", str(out))
     assert code == 1 and "nope" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--rounds", "1000000000", "1000000000 is not a whole number from 1 to 1,000"),
+        ("--timeout", "inf", "'inf' is not a finite number; use a number above 0 and at most 3,600"),
+        ("--timeout", "nan", "'nan' is not a finite number"),
+        ("--timeout", "1e400", "'1e400' is not a finite number"),
+        ("--concurrency", "0", "0 is not a whole number from 1 to 64"),
+        ("--concurrency", "-1", "-1 is not a whole number from 1 to 64"),
+        ("--max-tokens", "0", "0 is not a whole number from 1 to 32,768"),
+        ("--warmup", "-1", "-1 is not a whole number from 0 to 100"),
+        ("--rounds", "three", "'three' is not a number; use a whole number from 1 to 1,000"),
+    ],
+)
+def test_bench_refuses_a_bad_number_in_one_line(capsys, store_file: Path, tmp_path: Path, flag: str, value: str,
+                                                expected: str) -> None:
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({"m": {"source": "fake", "model": "fake-model"}}))
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(store_file), "bench", "--models", str(models), "--prompt-set", "RAG and local inference",
+              flag, value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.splitlines()[-1].startswith(f"cli.py bench: error: argument {flag}: {expected}")
+    assert "Traceback" not in err and not store_file.exists()
+
+
+def test_probe_refuses_a_non_finite_timeout(capsys, store_file: Path) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(store_file), "probe", "fake:m", "--prompt", "hi", "--timeout", "nan"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("argument --timeout: 'nan' is not a finite number; "
+                                                            "use a number above 0 and at most 3,600")
+
+
+def test_bench_refuses_too_many_requests_before_storing_a_run(capsys, store_file: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({f"m{i}": {"source": "fake", "model": f"model-{i}"} for i in range(30)}))
+    code, out, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompt-set",
+                          "RAG and local inference", "--rounds", "1000")
+    assert code == 1 and out == ""
+    assert err == ("error: This run would send 120,120 requests; the limit is 100,000: use fewer rounds, prompts, "
+                   "models or concurrency levels.\n")
+    assert Store(store_file).count("runs") == 0
