@@ -249,15 +249,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _json_file(path: str | None, what: str) -> dict:
+    from core.config import ConfigError, load_json_object
+
     if not path:
         return {}
     try:
-        data = json.loads(_read_file(path, what))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CliError(f"The {what} file {path!r} is not valid JSON: {exc}.") from exc
-    if not isinstance(data, dict):
-        raise CliError(f"The {what} file {path!r} must hold a JSON object.")
-    return data
+        return load_json_object(_read_file(path, what), path)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def cmd_decide(args: argparse.Namespace) -> int:

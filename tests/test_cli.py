@@ -149,3 +149,16 @@ def test_bench_refuses_too_many_requests_before_storing_a_run(capsys, store_file
     assert err == ("error: This run would send 120,120 requests; the limit is 100,000: use fewer rounds, prompts, "
                    "models or concurrency levels.\n")
     assert Store(store_file).count("runs") == 0
+
+
+def test_decide_refuses_non_finite_weights(capsys, store_file: Path, tmp_path: Path) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    weights = tmp_path / "weights.json"
+    weights.write_text('{"latency": NaN, "throughput": 1e400}')
+    code, _, err = _run(capsys, store_file, "decide", "--runs", run_id, "--weights", str(weights),
+                        "--format", "md", "--out", str(tmp_path / "d.md"))
+    assert code == 1 and "Traceback" not in err
+    assert '"latency": NaN is not a finite number' in err and '"throughput": 1e400 is not a finite number' in err
+    assert Store(store_file).count("decisions") == 0 and not (tmp_path / "d.md").exists()
