@@ -262,6 +262,7 @@ def _json_file(path: str | None, what: str) -> dict:
 def cmd_decide(args: argparse.Namespace) -> int:
     from core import report
     from core.decision import build_decision, save_decision
+    from core.output_file import OutputError, write_output
     from core.selection import Constraints, SelectionSettings, candidate_table_from_store, default_criteria
 
     store = _open_store(args)
@@ -274,15 +275,14 @@ def cmd_decide(args: argparse.Namespace) -> int:
         record = build_decision(table, settings, title=args.title, context=args.context)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    save_decision(store, record)
     render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
               "pdf": report.to_pdf}[args.format]
     try:
         content = render(record)
-    except report.PdfUnavailable as exc:
+        write_output(args.out, content if isinstance(content, bytes) else content.encode("utf-8"))
+    except (report.PdfUnavailable, OutputError) as exc:
         raise CliError(str(exc)) from exc
-    with open(args.out, "wb") as fh:
-        fh.write(content if isinstance(content, bytes) else content.encode("utf-8"))
+    save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
     print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
     return 0
 

@@ -162,3 +162,40 @@ def test_decide_refuses_non_finite_weights(capsys, store_file: Path, tmp_path: P
     assert code == 1 and "Traceback" not in err
     assert '"latency": NaN is not a finite number' in err and '"throughput": 1e400 is not a finite number' in err
     assert Store(store_file).count("decisions") == 0 and not (tmp_path / "d.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("missing", "no-such-folder is not an existing folder; create it or write the file elsewhere."),
+        ("folder", "is a folder; give a file path inside it."),
+        ("full", "Cannot write /dev/full: No space left on device."),
+    ],
+)
+def test_decide_records_nothing_when_the_file_cannot_be_written(capsys, store_file: Path, tmp_path: Path,
+                                                                 target: str, expected: str) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    out = {"missing": tmp_path / "no-such-folder" / "d.md", "folder": tmp_path, "full": Path("/dev/full")}[target]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "md", "--out", str(out))
+    assert (code, stdout) == (1, "")
+    assert err.startswith("error: ") and err.endswith(expected + "\n") and err.count("\n") == 1
+    assert Store(store_file).count("decisions") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temp file left behind
+
+
+def test_decide_replaces_an_existing_file_whole(capsys, store_file: Path, tmp_path: Path) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    out = tmp_path / "decision.json"
+    out.write_text("old")
+    out.chmod(0o640)
+    code, _, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "json", "--out", str(out))
+    assert code == 0, err
+    record = Store(store_file).all("decisions")[0]
+    assert json.loads(out.read_text())["decision_id"] == record["decision_id"]
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("decision.json") and p.name != "decision.json"]
