@@ -12,7 +12,9 @@ import signal
 import sys
 from collections.abc import Callable
 
+from core import limits
 from core.engines.base import ChatParams, EngineError
+from core.numbers import NumberRange
 from core.paths import store_path
 from store import Store, StoreVersionError
 
@@ -250,20 +252,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _json_file(path: str | None, what: str) -> dict:
+    from core.config import ConfigError, load_json_object
+
     if not path:
         return {}
     try:
-        data = json.loads(_read_file(path, what))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CliError(f"The {what} file {path!r} is not valid JSON: {exc}.") from exc
-    if not isinstance(data, dict):
-        raise CliError(f"The {what} file {path!r} must hold a JSON object.")
-    return data
+        return load_json_object(_read_file(path, what), path)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
     from core import report
     from core.decision import build_decision, save_decision
+    from core.output_file import OutputError, write_output
     from core.selection import Constraints, SelectionSettings, candidate_table_from_store, default_criteria
 
     store = _open_store(args)
@@ -276,17 +278,29 @@ def cmd_decide(args: argparse.Namespace) -> int:
         record = build_decision(table, settings, title=args.title, context=args.context)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    save_decision(store, record)
     render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
               "pdf": report.to_pdf}[args.format]
     try:
         content = render(record)
-    except report.PdfUnavailable as exc:
+        write_output(args.out, content if isinstance(content, bytes) else content.encode("utf-8"))
+    except (report.PdfUnavailable, OutputError) as exc:
         raise CliError(str(exc)) from exc
-    with open(args.out, "wb") as fh:
-        fh.write(content if isinstance(content, bytes) else content.encode("utf-8"))
+    save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
     print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
     return 0
+
+
+def _number(allowed: NumberRange) -> Callable[[str], int | float]:
+    """An argparse ``type`` reading a flag as ``allowed`` does everywhere (finite, in range), so a bad
+    value stops at parsing with ``argument --flag: <reason>`` before anything is opened or stored."""
+
+    def parse(text: str) -> int | float:
+        try:
+            return allowed.read(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,8 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="ask one model one prompt and time it")
     probe.add_argument("model", help="SOURCE:MODEL_ID, e.g. foundry-local:pickwise-smollm2-135m:1")
     probe.add_argument("--prompt", required=True)
-    probe.add_argument("--max-tokens", type=int, default=128)
-    probe.add_argument("--timeout", type=float, default=120.0)
+    probe.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=128)
+    probe.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0)
     probe.add_argument("--json", action="store_true")
     probe.set_defaults(func=cmd_probe)
 
@@ -329,11 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
     prompts = bench.add_mutually_exclusive_group(required=True)
     prompts.add_argument("--prompts", help="prompts.json: a list of strings or {id, prompt, ...} objects")
     prompts.add_argument("--prompt-set", help="a built-in or imported prompt set by name")
-    bench.add_argument("--rounds", type=int, default=3)
-    bench.add_argument("--warmup", type=int, default=1)
-    bench.add_argument("--max-tokens", type=int, default=256)
-    bench.add_argument("--concurrency", type=int, nargs="+", default=[1], help="one or more levels, e.g. 1 2 4")
-    bench.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
+    bench.add_argument("--rounds", type=_number(limits.ROUNDS), default=3)
+    bench.add_argument("--warmup", type=_number(limits.WARMUP), default=1)
+    bench.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=256)
+    bench.add_argument("--concurrency", type=_number(limits.CONCURRENCY), nargs="+", default=[1],
+                       help="one or more levels, e.g. 1 2 4")
+    bench.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0,
+                       help="per-request timeout in seconds")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--json", action="store_true", help="print only the run record as JSON on stdout")
     bench.set_defaults(func=cmd_bench)

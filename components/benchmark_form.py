@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import limits
 from core.benchmark import BenchmarkSettings
 from core.config import (
     ConfigError,
@@ -19,6 +20,7 @@ from core.config import (
     load_prompts_config,
 )
 from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
+from core.numbers import NumberRange
 from core.refs import parse_ref
 from store import Store
 
@@ -77,6 +79,14 @@ def export_buttons(store: Store, refs: list[str], set_name: str, prompts: list[d
                        f"{set_name}.json", "application/json")
 
 
+def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[int | float, int | float]:
+    """A ``number_input``'s min and max from the one definition in ``core.limits``.
+
+    An excluded minimum (a timeout above 0) starts the widget at the next whole step."""
+    assert allowed.minimum is not None and allowed.maximum is not None, allowed
+    return kind(allowed.minimum + (1 if allowed.above else 0)), kind(allowed.maximum)
+
+
 def settings_form(store: Store, available_refs: list[str], preferred: list[str]) -> BenchmarkSettings | None:
     """Draw the form; return settings when the user starts a valid run."""
     choices = prompt_set_choices(store)
@@ -92,13 +102,13 @@ def settings_form(store: Store, available_refs: list[str], preferred: list[str])
         for item in prompts:
             st.text(f"{item['id']}: {item['prompt'][:200]}")
     c1, c2, c3, c4 = st.columns(4)
-    warmup = c1.number_input("Warm-up rounds (not counted)", 0, 10, 1, key="bench-warmup")
-    rounds = c2.number_input("Rounds", 1, 100, 3, key="bench-rounds")
-    max_tokens = c3.number_input("Max output tokens", 1, 8192, 128, key="bench-max-tokens")
-    timeout = c4.number_input("Request timeout (s)", 1, 3600, 120, key="bench-timeout")
+    warmup = c1.number_input("Warm-up rounds (not counted)", *_bounds(limits.WARMUP), 1, key="bench-warmup")
+    rounds = c2.number_input("Rounds", *_bounds(limits.ROUNDS), 3, key="bench-rounds")
+    max_tokens = c3.number_input("Max output tokens", *_bounds(limits.MAX_OUTPUT_TOKENS), 128, key="bench-max-tokens")
+    timeout = c4.number_input("Request timeout (s)", *_bounds(limits.TIMEOUT_S), 120, key="bench-timeout")
     c1, c2, c3, c4 = st.columns(4)
-    temperature = c1.number_input("Temperature", 0.0, 2.0, 0.0, 0.1, help="0 makes runs repeatable.",
-                                  key="bench-temperature")
+    temperature = c1.number_input("Temperature", *_bounds(limits.TEMPERATURE, float), 0.0, 0.1,
+                                  help="0 makes runs repeatable.", key="bench-temperature")
     seed = c2.number_input("Seed", 0, 2**31 - 1, 42, key="bench-seed")
     concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1], key="bench-concurrency",
                                  help="More than one level measures throughput under load.")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from itertools import islice
 from typing import Any, Protocol
 
+from core import limits
 from core.engines.base import ChatParams, Engine, EngineError, EngineTimeout, EngineUnreachable
 from core.environment import machine_environment
 from core.jobs import JobContext, start_job, utc_now
@@ -27,6 +29,7 @@ from store import BatchWriter, Store
 RUNS = "runs"
 SAMPLES = "samples"
 MAX_CONSECUTIVE_FAILURES = 2  # an endpoint that is down or hangs should not cost rounds × prompts timeouts
+_PlanItem = tuple[int, dict[str, Any], bool]  # (round, prompt, warm-up?)
 
 
 class Control(Protocol):
@@ -55,19 +58,32 @@ class BenchmarkSettings:
     slo: dict[str, float] = field(default_factory=dict)  # e.g. {"ttft_s": 1.0}: lower is better
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first setting a user must fix."""
+        """Raise ``ValueError`` naming the first setting a user must fix, in one sentence.
+
+        The last line of defence for every way settings arrive (CLI, form, stored run): numbers must
+        be finite and within ``core.limits``; whole numbers written as floats (``3.0``) become ints."""
         if not self.models:
             raise ValueError("Choose at least one model.")
+        if len(self.models) > limits.MAX_MODELS:
+            raise ValueError(f"{len(self.models)} models chosen; a run takes at most {limits.MAX_MODELS}: "
+                             "split them over several runs.")
         for ref in self.models:
             parse_ref(ref)
         if not self.prompts:
             raise ValueError("The prompt set is empty: choose a set or import a prompts file.")
-        if self.rounds < 1 or self.warmup < 0:
-            raise ValueError("Rounds must be at least 1 and warm-up rounds at least 0.")
-        if self.max_output_tokens < 1 or self.timeout_s <= 0:
-            raise ValueError("Max output tokens and the request timeout must be positive.")
-        if not self.concurrency or any(c < 1 for c in self.concurrency):
-            raise ValueError("Concurrency levels must be whole numbers of at least 1.")
+        self.rounds = int(limits.ROUNDS.check(self.rounds))
+        self.warmup = int(limits.WARMUP.check(self.warmup))
+        self.max_output_tokens = int(limits.MAX_OUTPUT_TOKENS.check(self.max_output_tokens))
+        self.timeout_s = float(limits.TIMEOUT_S.check(self.timeout_s))
+        self.temperature = float(limits.TEMPERATURE.check(self.temperature))
+        if not self.concurrency:
+            raise ValueError("Choose at least one concurrency level.")
+        self.concurrency = [int(limits.CONCURRENCY.check(level)) for level in self.concurrency]
+        self.slo = {metric: float(replace(limits.SLO_TARGET, label=f"Target {metric}").check(target))
+                    for metric, target in self.slo.items()}
+        if (total := self.total_requests()) > limits.MAX_TOTAL_REQUESTS:
+            raise ValueError(f"This run would send {total:,} requests; the limit is {limits.MAX_TOTAL_REQUESTS:,}: "
+                             "use fewer rounds, prompts, models or concurrency levels.")
 
     def chat_params(self) -> ChatParams:
         return ChatParams(max_output_tokens=self.max_output_tokens, temperature=self.temperature,
@@ -263,14 +279,16 @@ class _ModelRunner:
         self._consecutive_failures = 0
 
     def run_all(self) -> str | None:
-        """Returns the reason the model stopped early, or None."""
+        """Returns the reason the model stopped early, or None.
+
+        Plans are generators: a run may hold up to ``MAX_TOTAL_REQUESTS`` requests, and only the
+        ones in flight should ever be in memory."""
         prompts = self.settings.prompts
-        plan: list[tuple[int, dict, bool]] = [(-w - 1, p, True) for w in range(self.settings.warmup)
-                                               for p in prompts]
-        if (stop := self._run_batch(plan, 1)) is not None:
+        warmup = ((-w - 1, p, True) for w in range(self.settings.warmup) for p in prompts)
+        if (stop := self._run_batch(warmup, 1)) is not None:
             return stop
         for level in self.settings.concurrency:
-            plan = [(r, p, False) for r in range(self.settings.rounds) for p in prompts]
+            plan = ((r, p, False) for r in range(self.settings.rounds) for p in prompts)
             started = time.perf_counter()
             before = len(self.samples)
             if (stop := self._run_batch(plan, level)) is not None:
@@ -280,7 +298,7 @@ class _ModelRunner:
             self.throughput[str(level)] = produced / wall if wall > 0 else None
         return None
 
-    def _run_batch(self, plan: list[tuple[int, dict, bool]], level: int) -> str | None:
+    def _run_batch(self, plan: Iterator[_PlanItem], level: int) -> str | None:
         if level == 1:
             for item in plan:
                 if self.control.cancelled:
@@ -289,10 +307,10 @@ class _ModelRunner:
                     return stop
             return None
         with ThreadPoolExecutor(max_workers=level, thread_name_prefix="pickwise-req") as pool:
-            for start in range(0, len(plan), level):
+            while wave_items := list(islice(plan, level)):
                 if self.control.cancelled:
                     return "cancelled"
-                wave = [pool.submit(self._request, *item, level) for item in plan[start:start + level]]
+                wave = [pool.submit(self._request, *item, level) for item in wave_items]
                 for future in wave:
                     if (stop := self._record(future.result())) is not None:
                         return stop

@@ -11,16 +11,22 @@ position) or objects ``{"id", "prompt", "reference"?, "aspects"?}``, mixed freel
 
 These files are hand-edited by people who are not developers, so loading never shows a traceback:
 it collects *every* problem, each prefixed with where it is (``models.json → "qwen" → size_mb:
-expected a number, got "big"``), and raises one ``ConfigError`` listing them all.
+expected a number, got "big"``), and raises one ``ConfigError`` listing them all. Numbers JSON
+parsers accept but nothing can use (``NaN``, ``Infinity``, ``1e400``, which Python reads as
+infinity) are problems too, located like any other.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import math
+from collections.abc import Iterator
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, ValidationError
+
+from core.limits import MAX_MODELS
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^:\s]+$")]
@@ -38,7 +44,7 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ModelFields(_Strict):
@@ -95,6 +101,36 @@ def _object_hook(pairs: list[tuple[str, Any]]) -> _JsonObject:
     return obj
 
 
+class _NonFinite:
+    """A number literal with no finite float value (``NaN``, ``Infinity``, ``1e400``, 400 digits).
+
+    The parser keeps it as this marker instead of failing, so the problem can be located in the tree."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _finite(text: str, kind: type[int] | type[float]) -> int | float | _NonFinite:
+    return kind(text) if math.isfinite(float(text)) else _NonFinite(text)
+
+
+def _non_finite_problems(data: Any, filename: str) -> Iterator[str]:
+    """Where each ``_NonFinite`` sits (iteratively: JSON may nest deeper than Python recurses)."""
+    stack: list[tuple[Any, list[str]]] = [(data, [filename])]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, _NonFinite):
+            yield _at(where, f"{_shorten(value.text)} is not a finite number; write an ordinary number")
+        elif isinstance(value, dict):
+            top = len(where) == 1  # top-level keys are names the user chose: quote them, as elsewhere
+            stack.extend((v, [*where, json.dumps(k, ensure_ascii=False) if top else k])
+                         for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, [*where, f"item {i}"]) for i, v in reversed(list(enumerate(value, start=1))))
+
+
 def _parse_json(text: str | bytes, filename: str) -> Any:
     """Decode and parse, turning encoding and syntax errors into located ``ConfigError``s."""
     if isinstance(text, bytes):
@@ -110,13 +146,29 @@ def _parse_json(text: str | bytes, filename: str) -> Any:
     if not text.strip():
         raise ConfigError(filename, [_at([filename], "the file is empty")])
     try:
-        return json.loads(text, object_pairs_hook=_object_hook)
+        data = json.loads(text, object_pairs_hook=_object_hook, parse_constant=_NonFinite,
+                          parse_float=lambda t: _finite(t, float), parse_int=lambda t: _finite(t, int))
     except json.JSONDecodeError as exc:
         hint = " (remove the trailing comma)" if text[: exc.pos].rstrip().endswith(",") else ""
         raise ConfigError(
             filename,
             [_at([filename, f"line {exc.lineno}, column {exc.colno}"], f"invalid JSON: {exc.msg}{hint}")],
         ) from None
+    except RecursionError:
+        raise ConfigError(filename, [_at([filename], "nested too deeply to be a Pickwise file")]) from None
+    if problems := list(_non_finite_problems(data, filename)):
+        raise ConfigError(filename, problems)
+    return data
+
+
+def load_json_object(text: str | bytes, filename: str) -> dict[str, Any]:
+    """A small JSON settings file (e.g. decision weights or constraints) with the same checks as the rest."""
+    data = _parse_json(text, filename)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            filename, [_at([filename], f'expected a JSON object such as {{"name": value}}, got {_kind(data)}')]
+        )
+    return dict(data)
 
 
 # --- describing problems -------------------------------------------------------------------------
@@ -124,7 +176,10 @@ def _parse_json(text: str | bytes, filename: str) -> Any:
 
 def _show(value: Any) -> str:
     """A value as the user wrote it, shortened."""
-    text = json.dumps(value, ensure_ascii=False)
+    return _shorten(json.dumps(value, ensure_ascii=False))
+
+
+def _shorten(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -196,6 +251,9 @@ def load_models_config(text: str | bytes, filename: str = "models.json") -> list
         raise ConfigError(
             filename, [_at([filename], f"expected an object mapping aliases to models, got {_kind(data)}")]
         )
+    if len(data) > MAX_MODELS:
+        raise ConfigError(filename, [_at([filename], f"{len(data):,} models defined; the limit is {MAX_MODELS} "
+                                                     "per file: split it into several files")])
     problems = [_at([filename], f'alias "{key}" is defined more than once') for key in data.repeated]
     if not data:
         problems.append(_at([filename], "no models defined"))

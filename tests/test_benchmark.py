@@ -150,3 +150,69 @@ def test_details_table_matches_the_metrics_module(store: Store) -> None:
     assert details.loc["latency (s)", "n"] == 4
     assert details.loc["latency (s)", "p95"] == pytest.approx(summarize(counted).p95, abs=1e-4)
     assert details.loc["share with TTFT (s) <= 10.0", "mean"] == 1.0
+
+
+# --- bad settings: bounded, finite, refused in one sentence before anything is stored ----------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"rounds": 1_000_000_000}, "Rounds: 1000000000 is not a whole number from 1 to 1,000."),
+        ({"rounds": 0}, "Rounds: 0 is not a whole number from 1 to 1,000."),
+        ({"warmup": -1}, "Warm-up rounds: -1 is not a whole number from 0 to 100."),
+        ({"max_output_tokens": 0}, "Max output tokens: 0 is not a whole number from 1 to 32,768."),
+        ({"timeout_s": float("inf")}, "Request timeout (s): inf is not a finite number; use a number above 0"),
+        ({"timeout_s": float("nan")}, "Request timeout (s): nan is not a finite number"),
+        ({"timeout_s": 0.0}, "Request timeout (s): 0.0 is not a number above 0 and at most 3,600."),
+        ({"temperature": float("nan")}, "Temperature: nan is not a finite number"),
+        ({"concurrency": [1, 0]}, "Concurrency level: 0 is not a whole number from 1 to 64."),
+        ({"concurrency": [-1]}, "Concurrency level: -1 is not a whole number from 1 to 64."),
+        ({"concurrency": []}, "Choose at least one concurrency level."),
+        ({"slo": {"ttft_s": float("inf")}}, "Target ttft_s: inf is not a finite number"),
+        ({"rounds": True}, "Rounds: True is not a number"),
+        ({"models": [f"s:m{i}" for i in range(201)]},
+         "201 models chosen; a run takes at most 200: split them over several runs."),
+        ({"rounds": 1000, "prompts": [{"id": f"p{i}", "prompt": "x"} for i in range(60)]},
+         "This run would send 120,120 requests; the limit is 100,000: use fewer rounds, prompts, models or "
+         "concurrency levels."),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_is_stored(store: Store, overrides: dict, expected: str) -> None:
+    settings = _settings(**{"models": ["a:m", "b:m"], **overrides})
+    with pytest.raises(ValueError) as caught:
+        create_run(store, settings)
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert store.count("runs") == 0
+
+
+def test_whole_numbers_written_as_floats_are_normalised() -> None:
+    settings = _settings(["a:m"], rounds=3.0, warmup=0.0, concurrency=[2.0])
+    settings.validate()
+    assert (settings.rounds, settings.warmup, settings.concurrency) == (3, 0, [2])
+    assert isinstance(settings.rounds, int)
+
+
+def test_the_largest_allowed_plan_is_never_built_in_memory(store: Store) -> None:
+    """100,000 planned requests: the runner holds one at a time, not a list of them all."""
+    import tracemalloc
+
+    class CancelAfterThree(_Control):
+        def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None:
+            super().progress(done, total, message, force=force)
+            if done >= 3:
+                self.event.set()
+
+    prompts = [{"id": f"p{i}", "prompt": "x"} for i in range(100)]
+    with FakeOpenAIServer(Scenario(n_tokens=2)) as server:
+        add_endpoint(store, "fake", server.base_url)
+        run_id = create_run(store, _settings(["fake:fake-model"], prompts=prompts, rounds=1000, warmup=0))
+        tracemalloc.start()
+        try:
+            run = execute_run(Sources(store, None), store, run_id, CancelAfterThree())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert run["status"] == "cancelled" and store.count(SAMPLES) == 3
+    assert peak < 3_000_000, f"peak {peak:,} bytes: the plan was materialised"

@@ -103,3 +103,99 @@ def test_decide_exports_a_record(capsys, store_file: Path, tmp_path: Path) -> No
     assert code == 1 and "JSON object" in err
     code, _, err = _run(capsys, store_file, "decide", "--runs", "nope", "--format", "md", "--out", str(out))
     assert code == 1 and "nope" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--rounds", "1000000000", "1000000000 is not a whole number from 1 to 1,000"),
+        ("--timeout", "inf", "'inf' is not a finite number; use a number above 0 and at most 3,600"),
+        ("--timeout", "nan", "'nan' is not a finite number"),
+        ("--timeout", "1e400", "'1e400' is not a finite number"),
+        ("--concurrency", "0", "0 is not a whole number from 1 to 64"),
+        ("--concurrency", "-1", "-1 is not a whole number from 1 to 64"),
+        ("--max-tokens", "0", "0 is not a whole number from 1 to 32,768"),
+        ("--warmup", "-1", "-1 is not a whole number from 0 to 100"),
+        ("--rounds", "three", "'three' is not a number; use a whole number from 1 to 1,000"),
+    ],
+)
+def test_bench_refuses_a_bad_number_in_one_line(capsys, store_file: Path, tmp_path: Path, flag: str, value: str,
+                                                expected: str) -> None:
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({"m": {"source": "fake", "model": "fake-model"}}))
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(store_file), "bench", "--models", str(models), "--prompt-set", "RAG and local inference",
+              flag, value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.splitlines()[-1].startswith(f"cli.py bench: error: argument {flag}: {expected}")
+    assert "Traceback" not in err and not store_file.exists()
+
+
+def test_probe_refuses_a_non_finite_timeout(capsys, store_file: Path) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(store_file), "probe", "fake:m", "--prompt", "hi", "--timeout", "nan"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("argument --timeout: 'nan' is not a finite number; "
+                                                            "use a number above 0 and at most 3,600")
+
+
+def test_bench_refuses_too_many_requests_before_storing_a_run(capsys, store_file: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({f"m{i}": {"source": "fake", "model": f"model-{i}"} for i in range(30)}))
+    code, out, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompt-set",
+                          "RAG and local inference", "--rounds", "1000")
+    assert code == 1 and out == ""
+    assert err == ("error: This run would send 120,120 requests; the limit is 100,000: use fewer rounds, prompts, "
+                   "models or concurrency levels.\n")
+    assert Store(store_file).count("runs") == 0
+
+
+def test_decide_refuses_non_finite_weights(capsys, store_file: Path, tmp_path: Path) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    weights = tmp_path / "weights.json"
+    weights.write_text('{"latency": NaN, "throughput": 1e400}')
+    code, _, err = _run(capsys, store_file, "decide", "--runs", run_id, "--weights", str(weights),
+                        "--format", "md", "--out", str(tmp_path / "d.md"))
+    assert code == 1 and "Traceback" not in err
+    assert '"latency": NaN is not a finite number' in err and '"throughput": 1e400 is not a finite number' in err
+    assert Store(store_file).count("decisions") == 0 and not (tmp_path / "d.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("missing", "no-such-folder is not an existing folder; create it or write the file elsewhere."),
+        ("folder", "is a folder; give a file path inside it."),
+        ("full", "Cannot write /dev/full: No space left on device."),
+    ],
+)
+def test_decide_records_nothing_when_the_file_cannot_be_written(capsys, store_file: Path, tmp_path: Path,
+                                                                 target: str, expected: str) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    out = {"missing": tmp_path / "no-such-folder" / "d.md", "folder": tmp_path, "full": Path("/dev/full")}[target]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "md", "--out", str(out))
+    assert (code, stdout) == (1, "")
+    assert err.startswith("error: ") and err.endswith(expected + "\n") and err.count("\n") == 1
+    assert Store(store_file).count("decisions") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temp file left behind
+
+
+def test_decide_replaces_an_existing_file_whole(capsys, store_file: Path, tmp_path: Path) -> None:
+    from tests.test_app_decide import _seed_run
+
+    run_id = _seed_run(store_file)
+    out = tmp_path / "decision.json"
+    out.write_text("old")
+    out.chmod(0o640)
+    code, _, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "json", "--out", str(out))
+    assert code == 0, err
+    record = Store(store_file).all("decisions")[0]
+    assert json.loads(out.read_text())["decision_id"] == record["decision_id"]
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("decision.json") and p.name != "decision.json"]

@@ -13,6 +13,7 @@ from core.config import (
     PromptItem,
     dump_models_config,
     dump_prompts_config,
+    load_json_object,
     load_models_config,
     load_prompts_config,
 )
@@ -240,3 +241,47 @@ def test_length_ladder_rungs(builtin: dict[str, list[PromptItem]]) -> None:
 
 def test_shipped_ladder_file_matches_its_generator(builtin: dict[str, list[PromptItem]]) -> None:
     assert builtin[LADDER] == length_ladder()
+
+
+# --- numbers JSON allows but no one can use; files too big to be a product owner's list -----------
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" * 5000])
+def test_non_finite_numbers_are_located_problems(literal: str) -> None:
+    shown = literal if len(literal) <= 40 else literal[:37] + "..."
+    text = '{"q": {"source": "s", "model": "m", "size_mb": VALUE}, "ok": {"source": "s", "model": "n"}}'
+    text = text.replace("VALUE", literal)
+    assert problems_of(load_models_config, text) == [
+        f'models.json → "q" → size_mb: {shown} is not a finite number; write an ordinary number'
+    ]
+    prompts = '["fine", {"id": "a", "prompt": VALUE}]'.replace("VALUE", literal)
+    assert problems_of(load_prompts_config, prompts) == [
+        f"prompts.json → item 2 → prompt: {shown} is not a finite number; write an ordinary number"
+    ]
+
+
+def test_every_model_field_refuses_non_finite_numbers() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        ModelSpec(alias="a", source="s", model="m", size_mb=float("inf"))
+
+
+def test_more_models_than_the_limit_are_refused_in_one_sentence() -> None:
+    entries = {f"m{i}": {"source": "s", "model": f"model-{i}"} for i in range(10_000)}
+    assert problems_of(load_models_config, json.dumps(entries)) == [
+        "models.json: 10,000 models defined; the limit is 200 per file: split it into several files"
+    ]
+    assert len(load_models_config(json.dumps(dict(list(entries.items())[:200])))) == 200
+
+
+def test_json_object_files_share_the_checks() -> None:
+    assert load_json_object('{"latency": 40}', "weights.json") == {"latency": 40}
+    assert problems_of(load_json_object, '{"latency": NaN}', filename="weights.json") == [
+        'weights.json → "latency": NaN is not a finite number; write an ordinary number'
+    ]
+    assert problems_of(load_json_object, "[1, 2]", filename="constraints.json") == [
+        "constraints.json: expected a JSON object such as {\"name\": value}, got a list"
+    ]
+
+
+def test_absurdly_nested_json_is_a_problem_not_a_crash() -> None:
+    assert problems_of(load_models_config, "[" * 100_000) == ["models.json: nested too deeply to be a Pickwise file"]

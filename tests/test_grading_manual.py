@@ -143,3 +143,37 @@ def test_import_accepts_excel_flavours_and_reports_a_wrong_header(store: Store, 
     assert "column missing from the header row" in report.problems[0].message
     with pytest.raises(ValueError, match="not UTF-8"):
         import_annotation_csv(store, run_id, "ana", rubric, b"item_id,faithfulness\n\xff\xfe,4\n")
+
+
+def test_non_finite_and_huge_cells_are_bad_rows_and_good_rows_are_kept(store: Store, setup) -> None:
+    run_id, rubric = setup
+    export = export_annotation_csv(store, run_id, rubric)
+    huge = "4" * 20_000_000  # a 20 MB cell: pasted by mistake, or a hostile file
+    filled = _fill(export, {
+        1: {"faithfulness": "nan", "coverage": "4"},
+        2: {"faithfulness": "inf", "coverage": "-Infinity"},
+        3: {"faithfulness": "1e400", "coverage": "4"},
+        4: {"faithfulness": "5", "coverage": "4", "comment": huge},
+        5: {"faithfulness": "5", "coverage": "4"},
+        6: {"faithfulness": "3", "coverage": "2"},
+    })
+    report = import_annotation_csv(store, run_id, "ana", rubric, filled)
+    assert report.problems == [
+        RowProblem(2, "faithfulness", "'nan' is not a finite number; use a whole number from 1 to 5"),
+        RowProblem(3, "faithfulness", "'inf' is not a finite number; use a whole number from 1 to 5"),
+        RowProblem(3, "coverage", "'-Infinity' is not a finite number; use a whole number from 1 to 5"),
+        RowProblem(4, "faithfulness", "'1e400' is not a finite number; use a whole number from 1 to 5"),
+        RowProblem(5, "comment", "20,000,000 characters; a cell holds at most 1,000,000: shorten it"),
+    ]
+    assert (report.added, report.bad_rows) == (2, [2, 3, 4, 5])
+    assert store.count(GRADES) == 2
+
+
+def test_a_file_above_the_size_limit_is_refused_in_one_sentence(store: Store, setup) -> None:
+    run_id, rubric = setup
+    with pytest.raises(ValueError) as caught:
+        import_annotation_csv(store, run_id, "ana", rubric, b"item_id,faithfulness,coverage\n" + b"x" * 33_000_000)
+    assert str(caught.value) == ("The file is 33.0 MB; an annotation sheet may be at most 32 MB: "
+                                 "import it in parts.")
+    assert store.count(GRADES) == 0
+

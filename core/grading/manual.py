@@ -11,6 +11,10 @@ silently. A grade is keyed by (run, item, grader, rubric version): importing the
 replaces, never duplicates. Exported cells that a spreadsheet would run as a formula (starting
 with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostrophe: responses are
 model output, i.e. untrusted, and ``=HYPERLINK(...)`` in a response must stay text.
+
+Import bounds: scores are read like every typed number (``core.numbers``), so ``nan``, ``inf`` or
+``1e400`` in a cell is a bad row, not an exception that loses the good ones; so is a cell longer
+than ``MAX_CELL_CHARS``; a file above ``MAX_FILE_MB`` is refused whole.
 """
 
 from __future__ import annotations
@@ -25,12 +29,21 @@ from typing import Any
 from core.grading.items import GradingItem, grading_items
 from core.grading.rubric import LEVELS, Rubric
 from core.jobs import utc_now
+from core.numbers import NumberRange
 from store import Store
 
 GRADES = "grades"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
 COMMENT_COLUMN = "comment"
+SCORE = NumberRange("score", whole=True, minimum=LEVELS[0], maximum=LEVELS[-1])
+MAX_FILE_MB = 32
+MAX_CELL_CHARS = 1_000_000  # far above any prompt or answer; a cell beyond it is a paste gone wrong
+
+# The csv module refuses fields above 128 KiB with an exception that ends the whole read, and after
+# it resynchronises mid-cell. Files are bounded by MAX_FILE_MB, so no field can exceed that;
+# long cells are then reported per row (MAX_CELL_CHARS) instead of losing the file.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_MB * 1_000_000))
 
 
 @dataclass(frozen=True)
@@ -86,16 +99,12 @@ def _grader(name: str) -> str:
 
 def _score(value: Any) -> tuple[int | None, str | None]:
     """A whole number 1-5 from a form or a spreadsheet cell ("4", 4, "4.0"), or what is wrong with it."""
-    text = str(value).strip()
-    if text == "" or value is None:
+    if value is None or str(value).strip() == "":
         return None, "no score given"
     try:
-        number = float(text)
-    except ValueError:
-        return None, f"{text!r} is not a number; use a whole number from 1 to 5"
-    if number != int(number) or int(number) not in LEVELS:
-        return None, f"{text} is not a whole number from 1 to 5"
-    return int(number), None
+        return int(SCORE.read(value)), None
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def _grade_doc(item: GradingItem, grader: str, rubric: Rubric, scores: dict[str, int], comment: str,
@@ -200,6 +209,11 @@ class ImportReport:
 
 
 def _read_csv(data: str | bytes) -> list[list[str]]:
+    """Rows of a CSV in any common delimiter; ``ValueError`` for a file too big to be a grading sheet."""
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_MB * 1_000_000:
+        raise ValueError(f"The file is {size / 1e6:.1f} MB; an annotation sheet may be at most {MAX_FILE_MB} MB: "
+                         "import it in parts.")
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)  # Excel in many locales saves with ";"
@@ -253,7 +267,8 @@ def _import_row(row: dict[str, str], number: int, items: dict[str, GradingItem],
     filled = [k for k in rubric.keys if (row.get(k) or "").strip()]
     if not filled and not comment.strip():
         return None, [], 1
-    problems: list[RowProblem] = []
+    problems = [RowProblem(number, column, f"{len(cell):,} characters; a cell holds at most {MAX_CELL_CHARS:,}: "
+                           "shorten it") for column, cell in row.items() if len(cell) > MAX_CELL_CHARS]
     if not item_id:
         problems.append(RowProblem(number, "item_id", "missing: keep the item_id column as exported"))
     elif item_id not in items:
