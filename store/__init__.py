@@ -11,9 +11,13 @@ import os
 
 from core.paths import store_path
 from store.batch import BatchWriter
-from store.db import RecoveryNotice, Store, StoreBusyError, StoreVersionError
+from store.db import RecoveryNotice, Store
+from store.errors import StoreBusyError, StoreError, StoreReadError, StoreVersionError, StoreWriteError
 
-__all__ = ["BatchWriter", "RecoveryNotice", "Store", "StoreBusyError", "StoreVersionError", "open_store"]
+__all__ = [
+    "BatchWriter", "RecoveryNotice", "Store", "StoreBusyError", "StoreError", "StoreReadError", "StoreVersionError",
+    "StoreWriteError", "open_store",
+]
 
 
 def open_store(override: str | os.PathLike[str] | None = None) -> Store:
