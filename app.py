@@ -1,10 +1,16 @@
-"""Pickwise: navigation and the frame every page shares (store status, running jobs)."""
+"""Pickwise: navigation and the frame every page shares (store status, running jobs).
+
+Store failures (a file from a newer Pickwise, a full or read-only disk, a lock another process
+keeps) are caught here once for every page: the user gets the store's one-sentence error in a
+box instead of a traceback, and nothing stored is touched.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from components.sidebar import render_sidebar
+from store import StoreError
 
 st.set_page_config(page_title="Pickwise", page_icon=":material/balance:", layout="wide")
 
@@ -18,5 +24,8 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
-render_sidebar()
-navigation.run()
+try:
+    render_sidebar()
+    navigation.run()
+except StoreError as exc:
+    st.error(str(exc), icon=":material/error:")

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from core import limits
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
-from core.paths import store_path
-from store import Store, StoreVersionError
+from store import Store, StoreError, open_store
 
 
 class CliError(Exception):
@@ -24,9 +23,13 @@ class CliError(Exception):
 
 
 def _open_store(args: argparse.Namespace) -> Store:
-    store = Store(store_path(args.db))
+    """The store every command uses, with runs and jobs whose process is gone marked interrupted."""
+    from core.jobs import mark_orphans_interrupted
+
+    store = open_store(args.db)
     if store.recovered is not None:
         print(f"warning: {store.recovered}", file=sys.stderr)
+    mark_orphans_interrupted(store)
     return store
 
 
@@ -372,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (CliError, EngineError, StoreVersionError) as exc:
+    except (CliError, EngineError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

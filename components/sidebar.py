@@ -13,6 +13,9 @@ def render_sidebar() -> None:
     with st.sidebar:
         if store.recovered is not None:
             st.error(str(store.recovered), icon=":material/warning:")
+        if store.read_only is not None:
+            st.warning(f"You can look at what is stored, but nothing new can be saved. {store.read_only}",
+                       icon=":material/lock:")
         st.caption(f"Store: `{store.path}`")
         counts = store.counts()
         st.caption(

@@ -8,6 +8,7 @@ between requests; samples are flushed in small batches so a killed run keeps wha
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,10 +22,13 @@ from core.engines.base import ChatParams, Engine, EngineError, EngineTimeout, En
 from core.environment import machine_environment
 from core.jobs import JobContext, start_job, utc_now
 from core.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_samples
+from core.ownership import holding, owner_record
 from core.refs import parse_ref
 from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
 from core.sources import Sources
-from store import BatchWriter, Store
+from store import BatchWriter, Store, StoreError
+
+log = logging.getLogger(__name__)
 
 RUNS = "runs"
 SAMPLES = "samples"
@@ -95,7 +99,10 @@ class BenchmarkSettings:
 
 
 def create_run(store: Store, settings: BenchmarkSettings) -> str:
-    """Record a queued run and return its id (the job that executes it is started separately)."""
+    """Record a queued run and return its id (the job that executes it is started separately).
+
+    The run records this process as its ``owner``: if it dies before the run starts, the next
+    listing marks the run interrupted instead of leaving it queued forever."""
     settings.validate()
     run_id = uuid.uuid4().hex[:12]
     store.insert(RUNS, {
@@ -105,6 +112,8 @@ def create_run(store: Store, settings: BenchmarkSettings) -> str:
         "created_at": utc_now(),
         "started_at": None,
         "finished_at": None,
+        "error": None,
+        "owner": owner_record(),
         "settings": asdict(settings),
         "environment": machine_environment(),
         "prompt_set": {"name": settings.prompt_set_name, "prompts": settings.prompts},
@@ -132,15 +141,35 @@ class _Cursor:
 
 
 def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -> dict:
-    """Run every model of a stored run; return the final run record. Never raises for a model's failure."""
+    """Run every model of a stored run; return the final run record. Never raises for a model's failure.
+
+    Anything else that stops the run (the store cannot save its samples, a bug, an abort from the
+    keyboard) ends it as ``failed`` (``interrupted`` for the abort) with the reason in ``error``,
+    then propagates. If even that cannot be saved, the run's ``owner`` (this process, which no longer
+    holds the run) lets the next listing mark it interrupted: it never stays ``running``.
+    """
     run = get_run(store, run_id)
     if run is None:
         raise ValueError(f"No run {run_id!r} in the store.")
+    models: dict[str, dict] = dict(run["models"])
+    with holding(run_id):
+        try:
+            store.update(RUNS, run["_id"], {"status": "running", "started_at": utc_now(), "owner": owner_record()})
+            _run_models(sources, store, run, models, control)
+        except KeyboardInterrupt:
+            _end_early(store, run["_id"], models, "interrupted", "aborted from the keyboard")
+            raise
+        except Exception as exc:
+            _end_early(store, run["_id"], models, "failed", str(exc) or type(exc).__name__)
+            raise
+    return get_run(store, run_id) or {}
+
+
+def _run_models(sources: Sources, store: Store, run: dict, models: dict[str, dict], control: Control) -> None:
+    """The run proper: each model in turn, its record kept current in ``models`` and in the store."""
     settings = BenchmarkSettings(**run["settings"])
-    store.update(RUNS, run["_id"], {"status": "running", "started_at": utc_now()})
     cursor = _Cursor(total=settings.total_requests())
     writer = BatchWriter(store, SAMPLES)
-    models: dict[str, dict] = dict(run["models"])
     for ref in settings.models:
         if control.cancelled:
             models[ref] = {"status": "cancelled"}
@@ -150,13 +179,23 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
             store.update(RUNS, run["_id"], {"models": models})
 
         publish({"status": "running"})
-        models[ref] = _bench_model(sources, settings, run_id, ref, writer, cursor, control, publish)
+        models[ref] = _bench_model(sources, settings, run["run_id"], ref, writer, cursor, control, publish)
         writer.flush()
         store.update(RUNS, run["_id"], {"models": models})
     status = "cancelled" if control.cancelled else "completed"
     store.update(RUNS, run["_id"], {"status": status, "finished_at": utc_now(), "models": models})
     control.progress(cursor.done, cursor.total, f"run {status}", force=True)
-    return get_run(store, run_id) or {}
+
+
+def _end_early(store: Store, doc_id: int, models: dict[str, dict], status: str, reason: str) -> None:
+    """Record why the run stopped, and mark the models it had not finished the same way."""
+    unfinished = {ref: {**m, "status": status} if m.get("status") in ("queued", "running") else m
+                  for ref, m in models.items()}
+    try:
+        store.update(RUNS, doc_id, {"status": status, "error": reason, "finished_at": utc_now(),
+                                    "models": unfinished})
+    except StoreError as exc:  # the owner check turns it into "interrupted" once the store is writable
+        log.error("Run %s stopped (%s), but that could not be saved: %s", doc_id, reason, exc)
 
 
 def _bench_model(
@@ -355,11 +394,7 @@ def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings)
     run_id = create_run(store, settings)
 
     def work(ctx: JobContext) -> str:
-        try:
-            final = execute_run(sources, store, run_id, ctx)
-        except Exception:
-            store.update_where(RUNS, {"status": "failed", "finished_at": utc_now()}, run_id=run_id)
-            raise
+        final = execute_run(sources, store, run_id, ctx)  # records its own failure on the run
         ok = sum(1 for m in final.get("models", {}).values() if m.get("status") in ("completed", "partial"))
         return f"Run {run_id} {final.get('status')}: {ok} of {len(settings.models)} models produced results."
 

@@ -3,15 +3,17 @@
 A job is a function run in a daemon thread with a ``JobContext`` for progress and cancel.
 The job's record lives in the store's ``jobs`` table, so a page reloaded in the browser (a new
 Streamlit session in the same server process) finds it again and polls it; the in-process
-registry adds the live cancel handle. A record left ``running`` by a process that is gone is
-marked ``interrupted`` at the next start-up: the work it finished is in the store, the rest is not.
+registry adds the live cancel handle. Every job and run records its ``owner`` process
+(``core.ownership``); one left ``running`` by an owner that is gone (killed CLI, crashed app, a
+thread that died on a full disk) is marked ``interrupted`` whenever jobs or runs are listed
+(``mark_orphans_interrupted``): the work it finished is in the store, the rest is not.
 
 Worker threads never touch Streamlit: they only write the store.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
 import time
 import traceback
@@ -20,9 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from store import Store
+from core.ownership import is_held, owner_gone, owner_record
+from store import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 JOBS = "jobs"
+RUNS = "runs"
 ACTIVE_STATES = ("running",)
 _PROGRESS_WRITE_INTERVAL_S = 2.0  # each write rewrites the whole store file
 
@@ -87,24 +93,28 @@ def start_job(
     """
     job_id = uuid.uuid4().hex[:12]
     ctx = JobContext(job_id=job_id, store=store)
-    ctx._doc_id = store.insert(
-        JOBS,
-        {
-            "job_id": job_id,
-            "kind": kind,
-            "label": label,
-            "state": "running",
-            "progress": {"done": 0, "total": None},
-            "message": "starting",
-            "run_id": run_id,
-            "pid": os.getpid(),
-            "heartbeat_at": utc_now(),
-            "created_at": utc_now(),
-            "finished_at": None,
-        },
-    )
-    with _live_lock:
+    with _live_lock:  # live before its record exists, so no listing in between takes it for an orphan
         _live[job_id] = ctx
+    try:
+        ctx._doc_id = store.insert(
+            JOBS,
+            {
+                "job_id": job_id,
+                "kind": kind,
+                "label": label,
+                "state": "running",
+                "progress": {"done": 0, "total": None},
+                "message": "starting",
+                "run_id": run_id,
+                "owner": owner_record(),
+                "heartbeat_at": utc_now(),
+                "created_at": utc_now(),
+                "finished_at": None,
+            },
+        )
+    except BaseException:
+        _forget(job_id)
+        raise
     thread = threading.Thread(target=_run, args=(ctx, work), name=f"pickwise-{kind}-{job_id}", daemon=True)
     thread.start()
     return job_id
@@ -122,9 +132,17 @@ def _run(ctx: JobContext, work: Callable[[JobContext], str | None]) -> None:
     finally:
         if ctx.cancel_event.is_set() and state == "completed":
             state = "cancelled"
-        ctx.store.update(JOBS, ctx._doc_id, {"state": state, "message": message, "finished_at": utc_now()})
-        with _live_lock:
-            _live.pop(ctx.job_id, None)
+        try:
+            ctx.store.update(JOBS, ctx._doc_id, {"state": state, "message": message, "finished_at": utc_now()})
+        except StoreError as exc:  # no longer live: the next listing marks the record interrupted
+            log.error("Job %s ended %s, but that could not be saved: %s", ctx.job_id, state, exc)
+        finally:
+            _forget(ctx.job_id)
+
+
+def _forget(job_id: str) -> None:
+    with _live_lock:
+        _live.pop(job_id, None)
 
 
 def cancel_job(job_id: str) -> bool:
@@ -143,7 +161,8 @@ def get_job(store: Store, job_id: str) -> dict | None:
 
 
 def list_jobs(store: Store, *, kind: str | None = None, active_only: bool = False) -> list[dict]:
-    """Jobs newest first, optionally only one kind or only those still running."""
+    """Jobs newest first, optionally only one kind or only those still running (orphans reconciled first)."""
+    mark_orphans_interrupted(store)
     jobs = store.find(JOBS, kind=kind) if kind else store.all(JOBS)
     if active_only:
         jobs = [j for j in jobs if j.get("state") in ACTIVE_STATES]
@@ -155,32 +174,59 @@ def is_live(job_id: str) -> bool:
         return job_id in _live
 
 
+def list_runs(store: Store, *, kind: str | None = None) -> list[dict]:
+    """Runs newest first, optionally of one kind (``benchmark``, ``probe``), orphans reconciled first."""
+    mark_orphans_interrupted(store)
+    runs = store.find(RUNS, kind=kind) if kind else store.all(RUNS)
+    return sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
+
+
 def mark_orphans_interrupted(store: Store) -> int:
-    """Jobs recorded as running whose process is gone (or which this process does not run) end as
-    interrupted, and so do their runs. Called once per server start; returns how many were marked."""
-    marked = 0
+    """Jobs and runs left running by an owner that is gone end as ``interrupted``; return how many.
+
+    A run counts when its own owner is gone, or when the job driving it was orphaned. Their samples
+    stay as they are: only the status changes (and each model still running is marked too). Looks
+    first without the lock, so listing a healthy or read-only store never writes; then looks again
+    inside one transaction, because another process may have reconciled meanwhile.
+    """
+    if _orphans(store) == ([], []):
+        return 0
     with store.transaction():
-        for job in store.find(JOBS, state="running"):
-            pid = job.get("pid")
-            mine = pid == os.getpid()
-            if (mine and not is_live(job["job_id"])) or (not mine and not _pid_alive(pid)):
-                stopped = {"state": "interrupted", "message": "the process running it stopped",
-                           "finished_at": utc_now()}
-                store.update(JOBS, job["_id"], stopped)
-                if job.get("run_id"):  # the run keeps every sample it flushed; only its status changes
-                    store.update_where("runs", {"status": "interrupted", "finished_at": utc_now()},
-                                       run_id=job["run_id"], status="running")
-                marked += 1
-    return marked
+        jobs, runs = _orphans(store)
+        now = utc_now()
+        for job in jobs:
+            store.update(JOBS, job["_id"], {"state": "interrupted", "finished_at": now,
+                                            "message": f"the process running it stopped ({_who(job)})"})
+        for run in runs:
+            models = {ref: {**m, "status": "interrupted"} if m.get("status") in ("queued", "running") else m
+                      for ref, m in (run.get("models") or {}).items()}
+            store.update(RUNS, run["_id"], {
+                "status": "interrupted", "finished_at": now, "models": models,
+                "error": f"the process running it stopped ({_who(run)}); the samples it stored are kept",
+            })
+    return len(jobs) + len(runs)
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _orphans(store: Store) -> tuple[list[dict], list[dict]]:
+    """Running jobs whose owner is gone, and the queued or running runs they or their own owners left."""
+    jobs = [job for job in store.find(JOBS, state="running")
+            if owner_gone(_owner(job), running_here=is_live(job["job_id"]))]
+    from_jobs = {job["run_id"] for job in jobs if job.get("run_id")}
+    runs = []
+    for status in ("queued", "running"):
+        for run in store.find(RUNS, status=status):
+            # a queued run is held by nobody yet: only a gone owner process orphans it
+            here = status == "queued" or is_held(run["run_id"])
+            if run["run_id"] in from_jobs or owner_gone(run.get("owner"), running_here=here):
+                runs.append(run)
+    return jobs, runs
+
+
+def _owner(record: dict) -> dict | None:
+    """The recorded owner; jobs stored before owners existed carry only a ``pid``."""
+    return record.get("owner") or ({"pid": record["pid"]} if record.get("pid") else None)
+
+
+def _who(record: dict) -> str:
+    owner = _owner(record) or {}
+    return f"pid {owner.get('pid')} on {owner.get('host') or 'this host'}"

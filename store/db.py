@@ -15,7 +15,10 @@ writes re-keys the whole table (~0.1 s at 100k samples). ``Store`` keeps TinyDB'
   of samples encodes the batch, not the 100k samples already there;
 * the file carries a schema version (``_meta``); older files are migrated forward once
   (``store.migrations``), newer ones are refused, unreadable ones are moved aside (never
-  deleted) and a fresh store is started, with a ``RecoveryNotice`` for the UI to show.
+  deleted) and a fresh store is started, with a ``RecoveryNotice`` for the UI to show;
+* every failure a user can meet (newer file, lock held too long, disk full, read-only, no
+  permission) is one ``store.errors.StoreError`` whose message says what to do, raised before
+  the file is replaced, so what was stored stays intact.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import orjson
 from filelock import FileLock, Timeout
 
 from store import migrations as mig
+from store.errors import StoreBusyError, StoreIOError, StoreReadError, StoreVersionError, StoreWriteError
 from store.storage import (
     CALLER_OPTS,
     CorruptFileError,
@@ -55,24 +59,6 @@ log = logging.getLogger(__name__)
 
 ID_KEY = "_id"
 _MISSING = object()
-
-
-class StoreVersionError(Exception):
-    """The file was written by a newer Pickwise; this one refuses to read or touch it."""
-
-    def __init__(self, path: Path, file_version: int, supported_version: int) -> None:
-        self.path = path
-        self.file_version = file_version
-        self.supported_version = supported_version
-        super().__init__(
-            f"The store file {path} uses schema version {file_version}, but this Pickwise only "
-            f"understands up to version {supported_version}. Upgrade Pickwise to open it "
-            f"(or point PICKWISE_DB / --db at another file). The file was not changed."
-        )
-
-
-class StoreBusyError(TimeoutError):
-    """Another process held the store lock for longer than ``lock_timeout``."""
 
 
 @dataclass(frozen=True)
@@ -122,11 +108,14 @@ class Store:
 
         ``migrations`` replaces ``store.migrations.MIGRATIONS`` (tests). ``lock_timeout`` bounds
         how long any call waits for another process's write before raising ``StoreBusyError``
-        instead of hanging the UI. Raises ``StoreVersionError`` for a file from a newer Pickwise.
+        instead of hanging the UI. Raises ``StoreVersionError`` for a file from a newer Pickwise and
+        ``StoreWriteError`` when a missing file cannot be created. A store that can be read but not
+        written (read-only disk) opens, with the reason in ``read_only`` for the UI to show.
         """
         self.path = Path(path).expanduser().resolve()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.recovered: RecoveryNotice | None = None
+        self.read_only: StoreWriteError | None = None
         self._migrations = list(mig.MIGRATIONS if migrations is None else migrations)
         self.schema_version = mig.current_version(self._migrations)
         self._lock_timeout = lock_timeout
@@ -143,7 +132,8 @@ class Store:
         self._reads = 0
         self._writes = 0
         self._last_write: dict[str, float] = {}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._refused(StoreWriteError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._remove_strays()
         with self._mutex:
             self._load()
@@ -311,25 +301,39 @@ class Store:
     # -------------------------------------------------------------- internals
 
     @contextmanager
+    def _refused(self, error: type[StoreIOError]) -> Iterator[None]:
+        """Turn the operating system's refusal (``OSError``) into ``error``: one sentence for the user."""
+        try:
+            yield
+        except OSError as exc:
+            raise error(self.path, exc) from exc
+
+    @contextmanager
     def _locked(self) -> Iterator[None]:
         try:
             self._flock.acquire()
-        except Timeout:
-            raise StoreBusyError(
-                f"Another Pickwise process has held {self.lock_path} for more than "
-                f"{self._lock_timeout:g} s; try again, or stop the stuck process."
-            ) from None
+        except Timeout:  # a TimeoutError, hence an OSError: test it first
+            raise StoreBusyError(self.lock_path, self._lock_timeout) from None
+        except OSError as exc:  # the lock file cannot be created: nothing can be written
+            raise StoreWriteError(self.path, exc) from exc
         try:
             yield
         finally:
             self._flock.release()
 
     def _remove_strays(self) -> None:
-        """Delete temp files of killed writers: all of them if we can take the lock right now."""
+        """Delete temp files of killed writers: all of them if we can take the lock right now.
+
+        This is also where a store that cannot be written shows first (the lock file cannot be
+        created): that is recorded in ``read_only`` and opening goes on, because reading needs no lock.
+        """
         try:
             self._flock.acquire(timeout=0)
         except Timeout:
             removed = remove_stray_temps(self.path, lock_held=False)
+        except OSError as exc:
+            self.read_only = StoreWriteError(self.path, exc)
+            return
         else:
             try:
                 removed = remove_stray_temps(self.path, lock_held=True)
@@ -347,23 +351,32 @@ class Store:
             self._load()
 
     def _inspect(self) -> _Found:
-        """Read the file and decide what it needs; raise ``StoreVersionError`` if it is too new."""
+        """Read the file and decide what it needs; raise ``StoreVersionError`` if it is too new.
+
+        The version is checked before the layout: a newer Pickwise may store a table differently,
+        and its file must be refused untouched, never mistaken for a corrupt one and moved aside.
+        """
         try:
-            found = read_file(self.path)
+            with self._refused(StoreReadError):
+                found = read_file(self.path)
         except CorruptFileError as exc:
             return _Found(None, file_state(self.path), "corrupt", reason=exc.reason)
         if found is None:
             return _Found(None, None, "create")
         self._reads += 1
-        tables, state = found
+        data, state = found
+        declared = mig.declared_version(data)
+        if declared is not None and declared > self.schema_version:
+            raise StoreVersionError(self.path, declared, self.schema_version)
         try:
+            tables = check_shape(data)
             version = mig.read_version(tables)
+        except CorruptFileError as exc:
+            return _Found(None, state, "corrupt", reason=exc.reason)
         except ValueError as exc:
             return _Found(None, state, "corrupt", reason=str(exc))
         if version is None:
             return _Found(tables, state, "create")
-        if version > self.schema_version:
-            raise StoreVersionError(self.path, version, self.schema_version)
         if version < self.schema_version:
             return _Found(tables, state, "migrate", version)
         return _Found(tables, state, None, version)
@@ -387,7 +400,8 @@ class Store:
                 return
             if found.action == "migrate":
                 assert found.tables is not None and found.version is not None
-                backup = backup_copy(self.path, f"v{found.version}-backup")
+                with self._refused(StoreWriteError):
+                    backup = backup_copy(self.path, f"v{found.version}-backup")
                 tables = mig.migrate(found.tables, found.version, self._migrations)
                 tables = loads(orjson.dumps(tables, option=CALLER_OPTS))  # plain JSON, like a re-read
                 check_shape(tables)
@@ -400,7 +414,8 @@ class Store:
                 )
             else:
                 if found.action == "corrupt":
-                    moved = move_aside(self.path, "corrupt")
+                    with self._refused(StoreWriteError):
+                        moved = move_aside(self.path, "corrupt")
                     self.recovered = RecoveryNotice(self.path, moved, found.reason)
                     log.error("%s", self.recovered)
                 tables = mig.new_tables(self.schema_version)
@@ -436,9 +451,10 @@ class Store:
                 self._bodies[name] = [encode_table_body(rows)]
         encoded = time.perf_counter()
         timings = WriteTimings()
-        self._state = atomic_write(
-            self.path, iter_file_pieces(self._tables, self._bodies), after=self._state, timings=timings
-        )
+        with self._refused(StoreWriteError):
+            self._state = atomic_write(
+                self.path, iter_file_pieces(self._tables, self._bodies), after=self._state, timings=timings
+            )
         self._dirty = False
         self._writes += 1
         self._last_write = {"encode_s": encoded - started, **asdict(timings)}

@@ -37,6 +37,18 @@ def current_version(migrations: Sequence[Migration]) -> int:
     return 1 + len(migrations)
 
 
+def declared_version(data: Any) -> int | None:
+    """The version a parsed file says it has, read before its layout is checked; ``None`` if it says none.
+
+    A newer Pickwise may lay out its tables differently, so the version must be readable from any
+    JSON: only ``{"_meta": {"1": {"schema_version": <int>}}}`` counts, whatever else the file holds.
+    """
+    meta = data.get(META_TABLE) if isinstance(data, dict) else None
+    doc = meta.get(META_DOC_ID) if isinstance(meta, dict) else None
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    return version if type(version) is int else None
+
+
 def read_version(tables: Tables) -> int | None:
     """The file's schema version; ``None`` for an empty file (a brand-new store).
 

@@ -99,13 +99,15 @@ def loads(raw: bytes | bytearray | memoryview | str) -> Any:
         return orjson.loads(raw)
 
 
-def read_file(path: Path) -> tuple[Tables, FileState] | None:
-    """Parse the store file; ``None`` if it does not exist.
+def read_file(path: Path) -> tuple[Any, FileState] | None:
+    """Parse the store file as JSON; ``None`` if it does not exist.
 
     An empty (or whitespace-only) file is returned as an empty store: it holds nothing to lose
-    and is what ``TinyDB(path)`` itself creates. Anything else that is not TinyDB's layout raises
-    ``CorruptFileError``. The returned ``FileState`` comes from the same open file descriptor
-    as the bytes, so it describes exactly the version that was parsed.
+    and is what ``TinyDB(path)`` itself creates. Bytes that are not JSON raise ``CorruptFileError``.
+    The layout is NOT checked here: the caller first reads the schema version, because a file from
+    a newer Pickwise may use a layout this one does not know and must be refused, not moved aside
+    (then ``check_shape``). The returned ``FileState`` comes from the same open file descriptor as
+    the bytes, so it describes exactly the version that was parsed.
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -117,15 +119,13 @@ def read_file(path: Path) -> tuple[Tables, FileState] | None:
     if not raw.strip():
         return {}, state
     try:
-        data = loads(raw)
+        return loads(raw), state
     except orjson.JSONDecodeError as exc:
         raise CorruptFileError(f"not valid JSON: {exc}") from None
-    check_shape(data)
-    return data, state
 
 
-def check_shape(data: Any) -> None:
-    """Raise ``CorruptFileError`` unless ``data`` is ``{table: {"<int>": {..doc..}}}``."""
+def check_shape(data: Any) -> Tables:
+    """Return ``data`` as ``Tables``; raise ``CorruptFileError`` unless it is ``{table: {"<int>": {..doc..}}}``."""
     if not isinstance(data, dict):
         raise CorruptFileError(f"the top level is a JSON {type(data).__name__}, not an object of tables")
     for name, table in data.items():
@@ -136,6 +136,7 @@ def check_shape(data: Any) -> None:
                 raise CorruptFileError(f"table {name!r} has a non-numeric document id {doc_id!r}")
             if type(doc) is not dict:
                 raise CorruptFileError(f"document {doc_id} in table {name!r} is not an object")
+    return data
 
 
 def encode_table_body(table: dict[str, dict[str, Any]]) -> memoryview:

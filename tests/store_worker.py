@@ -10,6 +10,7 @@ Modes:
   increment N             N transactions that each add 1 to counters doc 1's "value"
   claim WRITER            one transaction: create the running job unless there is one; print won/lost
   touch                   insert one {"from": "worker"} doc, print its id
+  hold                    take the store lock, print "holding", keep it until killed
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def main(argv: list[str]) -> None:
             else:
                 store.insert("jobs", {"state": "running", "owner": args[0]})
                 print("won", flush=True)
+    elif mode == "hold":
+        with store.transaction():
+            print("holding", flush=True)
+            time.sleep(3600)
     elif mode == "touch":
         print(store.insert("samples", {"from": "worker"}), flush=True)
     else:

@@ -107,7 +107,7 @@ def test_a_run_whose_process_died_shows_as_interrupted(store: Store) -> None:
     store.update_where("runs", {"status": "running"}, run_id=run_id)
     store.insert("jobs", {"job_id": "dead", "kind": "benchmark", "state": "running", "run_id": run_id,
                           "pid": 2**22 + 12345, "created_at": "2026-01-01T00:00:00+00:00"})
-    assert mark_orphans_interrupted(store) == 1
+    assert mark_orphans_interrupted(store) == 2  # the job and its run
     assert get_run(store, run_id)["status"] == "interrupted"
     assert get_job(store, "dead")["state"] == "interrupted"
 
