@@ -7,6 +7,7 @@ import streamlit as st
 from components.benchmark_form import import_panel, settings_form
 from components.job_progress import job_panel
 from components.model_table import models_frame
+from components.safe_text import md
 from components.state import get_sources, get_store
 from core.benchmark import RUNS, SAMPLES, get_run, start_benchmark
 from core.default_model import DEFAULT_MODEL_ID
@@ -35,7 +36,7 @@ def _live_table(run_id: str) -> None:
 active = list_jobs(store, kind="benchmark", active_only=True)
 if active:
     job = active[0]
-    st.subheader(f"Running: {job.get('label', '')}")
+    st.subheader(md("Running: {label}", label=job.get("label", "")))
     job_panel(store, job["job_id"], key="bench", live=lambda: _live_table(job["run_id"]))
 else:
     listed = list(models_frame(sources.listings())["ref"])
@@ -59,8 +60,9 @@ else:
     run_id = st.selectbox("Run", ids, index=ids.index(chosen) if chosen in ids else 0, key="bench-run-pick")
     run = get_run(store, run_id)
     if run is not None:
-        st.caption(f"Status **{run['status']}** · prompt set {run['prompt_set']['name']} · "
-                   f"started {run.get('started_at') or '-'} · finished {run.get('finished_at') or '-'}")
+        st.caption(md("Status **{status}** · prompt set {name} · started {started} · finished {finished}",
+                      status=run["status"], name=run["prompt_set"]["name"], started=run.get("started_at") or "-",
+                      finished=run.get("finished_at") or "-"))
         run_samples = store.find(SAMPLES, run_id=run_id)
         st.dataframe(run_summary_frame(run, run_samples), hide_index=True)
         with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):

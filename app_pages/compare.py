@@ -21,7 +21,7 @@ from components.figures import (
     speedup_figure,
     tps_figure,
 )
-from components.safe_text import show_model_text
+from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
 from core.benchmark import RUNS, SAMPLES, get_run
 from core.compare import (
@@ -167,7 +167,7 @@ def _speed(selection: Selection) -> None:
     charts = _charts(selection, "speed")
     _show(charts)
     for warning in sorted({w for w in charts[0][1]["warning"] if w}):
-        st.caption(f":material/info: {warning}")
+        st.caption(md(":material/info: {warning}", warning=warning))
 
 
 def _distributions(selection: Selection) -> None:
@@ -186,7 +186,7 @@ def _footprint(selection: Selection) -> None:
 def _devices(selection: Selection) -> None:
     gap = device_gap_message(_measured(selection))
     if gap:
-        st.info(gap, icon=":material/memory:")
+        st.info(md_literal(gap), icon=":material/memory:")
         return
     st.caption("Speed-up = how many times faster than the baseline device (CPU when there is one), from the means "
                "of every measured request on each device; the 95% interval is a bootstrap. Above 1 is faster.")
@@ -218,9 +218,10 @@ def _change_verdict(changes: pd.DataFrame) -> None:
     if worse.empty:
         st.success("Nothing got worse beyond noise against the baseline (paired over the same prompts).")
         return
-    lines = [f"{r.model} ({r.device}, run {r.run}): {r.metric} {r.change_pct:+.1f}% "
-             f"({'higher' if LOWER_IS_BETTER[r.metric] else 'lower'} is worse)" for r in worse.itertuples()]
-    st.warning("Worse beyond noise:\n\n" + "\n\n".join(f"- {line}" for line in lines), icon=":material/trending_down:")
+    lines = [md("- {model} ({device}, run {run}): ", model=r.model, device=r.device, run=r.run)
+             + f"{r.metric} {r.change_pct:+.1f}% ({'higher' if LOWER_IS_BETTER[r.metric] else 'lower'} is worse)"
+             for r in worse.itertuples()]
+    st.warning("Worse beyond noise:\n\n" + "\n\n".join(lines), icon=":material/trending_down:")
 
 
 def _responses(chosen: list[dict], groups: list[Group]) -> None:
@@ -266,7 +267,8 @@ def main() -> None:
     groups = _groups(selection)
     failed = [g.key for g in groups if g.n == 0]
     if failed:
-        st.warning("No measured request (all failed or none run) for: " + "; ".join(failed), icon=":material/error:")
+        st.warning(md("No measured request (all failed or none run) for: {groups}", groups="; ".join(failed)),
+                   icon=":material/error:")
     if len(failed) == len(groups):
         st.info("None of the selected models has a measured request: pick other runs, or run a benchmark again.")
         return

@@ -8,7 +8,7 @@ from components.decide_figures import contribution_figure, pareto_figure, tornad
 from components.decide_widgets import decision_form, metadata_editor, quality_panel, settings_panel
 from components.decision_exports import decisions_panel
 from components.figures import colour_map
-from components.safe_text import md_literal
+from components.safe_text import md, md_literal
 from components.state import get_store
 from core.benchmark import RUNS
 from core.library import model_specs
@@ -61,9 +61,9 @@ st.subheader("Ranking")
 for note in table.notes:
     st.caption(md_literal(note))
 for criterion, why in ranking.dropped.items():
-    st.warning(f"{criterion} left out for every model: {md_literal(why)}")
+    st.warning(md("{criterion} left out for every model: {why}", criterion=criterion, why=why))
 for excluded in ranking.excluded:  # includes the models with no usable result in the runs
-    st.warning(f"**{md_literal(excluded.ref)}** excluded: " + md_literal("; ".join(excluded.reasons)))
+    st.warning(md("**{ref}** excluded: {reasons}", ref=excluded.ref, reasons="; ".join(excluded.reasons)))
 if not ranking.ranked:
     st.error("No model passes the constraints: relax a limit above.")
     decisions_panel(store)
@@ -76,14 +76,14 @@ if pareto.points:
     st.plotly_chart(pareto_figure(pareto, colours), theme=None, key="pareto")
 if pareto.not_plotted:
     missing = "; ".join(f"{r} ({why})" for r, why in pareto.not_plotted.items())
-    st.caption("Not on the quality/latency chart: " + md_literal(missing))
+    st.caption(md("Not on the quality/latency chart: {missing}", missing=missing))
 
 st.subheader("How robust is the winner?")
 robustness = sensitivity(ranking)
 if ranking.winner:
     share = 100 * robustness.win.probabilities.get(ranking.winner, 0)
-    st.markdown(f"Top-ranked: **{md_literal(ranking.winner)}**. It wins {share:.0f}% of {robustness.win.draws} "
-                "random weightings around yours.")
+    st.markdown(md("Top-ranked: **{winner}**. It wins {share:.0f}% of {draws} random weightings around yours.",
+                   winner=ranking.winner, share=share, draws=robustness.win.draws))
     st.plotly_chart(tornado_figure(tornado_frame(robustness.flips)), theme=None, key="tornado")
     st.plotly_chart(win_probability_figure(robustness.win.probabilities, colours), theme=None, key="win")
 

@@ -7,6 +7,7 @@ import streamlit as st
 from components.job_progress import job_panel
 from components.model_table import models_frame
 from components.probe_panel import probe_panel
+from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
 from core.default_model import DEFAULT_MODEL_ID, prepare_default_model
 from core.engines.base import EngineError
@@ -34,7 +35,8 @@ running_prep = list_jobs(store, kind="prepare-default", active_only=True)
 if DEFAULT_MODEL_ID in foundry_ids:
     st.success(f"`{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}` (SmolLM2-135M-Instruct, Apache-2.0) is ready.")
 elif foundry is None:
-    st.error(f"Foundry Local could not start, so the default model cannot be prepared: {foundry_error()}")
+    st.error(md("Foundry Local could not start, so the default model cannot be prepared: {error}",
+                error=foundry_error()))
 elif running_prep:
     job_panel(store, running_prep[0]["job_id"], key="prep")
 else:
@@ -61,9 +63,9 @@ else:
 st.subheader("All models")
 for listing in listings:
     if listing.error:
-        st.warning(f"**{listing.source}**: {listing.error}")
+        st.warning(md("**{source}**: {error}", source=listing.source, error=listing.error))
 if foundry is not None and hasattr(foundry, "catalog_status"):
-    st.caption(f"Foundry Local public catalog: {foundry.catalog_status()}")
+    st.caption(md("Foundry Local public catalog: {status}", status=foundry.catalog_status()))
 if frame.empty:
     st.info("No models yet: prepare the default model above, or add an endpoint below.")
 else:
@@ -74,21 +76,22 @@ if foundry is not None and foundry_ids:
     st.subheader("Load, unload, download (Foundry Local)")
     chosen = st.selectbox("Foundry Local model", sorted(foundry_ids), key="fl-model")
     entry = foundry_ids[chosen]
-    st.caption(f"State: **{entry.state}** · device {entry.device or '?'} · {entry.execution_provider or ''}")
+    st.caption(md("State: **{state}** · device {device} · {provider}", state=entry.state, device=entry.device or "?",
+                  provider=entry.execution_provider or ""))
     c1, c2, c3 = st.columns(3)
     if c1.button("Load", disabled=entry.state == "available"):
         try:
             loaded = foundry.load(chosen)
         except EngineError as exc:
-            st.error(str(exc))
+            st.error(md("{error}", error=exc))
         else:
-            st.toast(f"Loaded in {loaded.seconds:.2f} s on {loaded.device or '?'}")
+            st.toast(md("Loaded in {seconds:.2f} s on {device}", seconds=loaded.seconds, device=loaded.device or "?"))
             st.rerun()
     if c2.button("Unload", disabled=entry.state != "loaded"):
         try:
             foundry.unload(chosen)
         except EngineError as exc:
-            st.error(str(exc))
+            st.error(md("{error}", error=exc))
         else:
             st.rerun()
     downloads = [j for j in list_jobs(store, kind="download", active_only=True) if j.get("label") == chosen]
@@ -113,8 +116,8 @@ st.caption(
 )
 for endpoint in list_endpoints(store):
     c1, c2 = st.columns([5, 1])
-    key_note = f" · key from `${endpoint['api_key_env']}`" if endpoint.get("api_key_env") else ""
-    c1.markdown(f"**{endpoint['name']}** · `{endpoint['base_url']}`{key_note}")
+    key_note = md(" · key from {env:code}", env="$" + endpoint["api_key_env"]) if endpoint.get("api_key_env") else ""
+    c1.markdown(md("**{name}** · {url:code}", name=endpoint["name"], url=endpoint["base_url"]) + key_note)
     if c2.button("Remove", key=f"rm-{endpoint['name']}"):
         remove_endpoint(store, endpoint["name"])
         st.rerun()
@@ -127,9 +130,9 @@ with st.form("add-endpoint", clear_on_submit=False):
         try:
             add_endpoint(store, name.strip(), base_url.strip(), key_env.strip() or None)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md("{error}", error=exc))
         else:
-            st.success(f"Added {name}.")
+            st.success(md("Added {name}.", name=name))
             st.rerun()
 
 # --- Probe ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.safe_text import md
 from core import limits
 from core.benchmark import BenchmarkSettings
 from core.config import (
@@ -28,8 +29,8 @@ CONCURRENCY_LEVELS = [1, 2, 4, 8]
 
 
 def _show_config_error(exc: ConfigError) -> None:
-    st.error(f"{exc.filename} was not imported: {len(exc.problems)} problem(s). Nothing was changed.\n\n"
-             + "\n".join(f"- `{p}`" for p in exc.problems))
+    st.error(md("{file} was not imported: {n} problem(s). Nothing was changed.\n\n", file=exc.filename,
+                n=len(exc.problems)) + "\n".join(md("- {problem:code}", problem=p) for p in exc.problems))
 
 
 def import_panel(store: Store, available_refs: list[str]) -> None:
@@ -44,7 +45,7 @@ def import_panel(store: Store, available_refs: list[str]) -> None:
             except ConfigError as exc:
                 _show_config_error(exc)
             except ValueError as exc:
-                st.error(str(exc))
+                st.error(md("{error}", error=exc))
             else:
                 st.success(f"Imported {len(items)} prompts.")
         models_file = st.file_uploader("models.json", type=["json"], key="import-models")
@@ -58,8 +59,8 @@ def import_panel(store: Store, available_refs: list[str]) -> None:
                 missing = [s.ref for s in specs if s.ref not in available_refs]
                 st.success(f"Imported {len(specs)} models; they are selected below.")
                 if missing:
-                    st.warning("Not listed by any source right now: " + ", ".join(missing) + ". They stay selected: "
-                               "a model that cannot be reached is marked failed and the run goes on.")
+                    st.warning(md("Not listed by any source right now: {refs}. They stay selected: a model that "
+                                  "cannot be reached is marked failed and the run goes on.", refs=", ".join(missing)))
                 st.session_state["bench-models"] = [s.ref for s in specs]
 
 
@@ -125,6 +126,6 @@ def settings_form(store: Store, available_refs: list[str], preferred: list[str])
     try:
         settings.validate()
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(md("{error}", error=exc))
         return None
     return settings

@@ -6,6 +6,10 @@ explicitly, so kaleido never looks for, or downloads, a browser of its own; Math
 because its default is a CDN script and the charts use no TeX. The figure already carries the app's
 theme (``components.figures.THEME``), so the image matches what the user sees.
 
+The CSV's text cells go through the same neutraliser as every other export
+(``core.untrusted_text.csv_cell``): model ids and devices come from endpoints, so a cell that a spreadsheet
+would evaluate (``=HYPERLINK(...)``) gets a leading apostrophe and invisible characters are written out.
+
 Both files are made only when their button is clicked (deferred downloads): starting chromium costs a
 few seconds and a sample table can be large, which every rerun would otherwise pay for every chart.
 """
@@ -20,6 +24,8 @@ import kaleido
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+
+from core.untrusted_text import csv_cell
 
 CHROMIUM = "/usr/bin/chromium"
 EXPORT_WIDTH = 1200
@@ -42,6 +48,12 @@ def figure_png(fig: go.Figure, *, width: int = EXPORT_WIDTH, scale: int = EXPORT
     return kaleido.calc_fig_sync(fig, opts=opts, kopts={"path": browser, "mathjax": False})
 
 
+def chart_csv(data: pd.DataFrame) -> str:
+    """The numbers behind a chart as CSV: numeric columns as they are, every text cell neutralised."""
+    text_columns = data.select_dtypes(exclude="number").columns
+    return data.assign(**{c: data[c].map(csv_cell) for c in text_columns}).to_csv(index=False)
+
+
 def chart_with_downloads(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str) -> None:
     """Show ``fig`` in the shared theme, with "PNG" and "CSV" download buttons under it."""
     st.plotly_chart(fig, theme=None, key=f"{key}-chart", config={"displaylogo": False})
@@ -53,6 +65,6 @@ def chart_with_downloads(fig: go.Figure, data: pd.DataFrame, name: str, *, key: 
         help="Install chromium to export images" if no_browser else "Download this chart as an image",
     )
     csv.download_button(
-        "CSV", data=partial(data.to_csv, index=False), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
+        "CSV", data=partial(chart_csv, data), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
         icon=":material/table:", on_click="ignore", help="Download the numbers behind this chart",
     )

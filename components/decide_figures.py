@@ -1,4 +1,8 @@
-"""Figures of the Decide page (pure: frames in, plotly figures out), in the shared theme and model colours."""
+"""Figures of the Decide page (pure: frames in, plotly figures out), in the shared theme and model colours.
+
+Model refs become category labels, legend names, point text and hover text here, so each goes through
+``core.untrusted_text.plotly_escape`` (``esc``) first, as in ``components.figures``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import plotly.graph_objects as go
 
 from components.figures import THEME
 from core.selection import Pareto
+from core.untrusted_text import plotly_escape as esc
 
 GREY = "#B8B8C0"
 
@@ -17,9 +22,9 @@ def contribution_figure(frame: pd.DataFrame) -> go.Figure:
     """Stacked bars: each criterion's points in each model's weighted score (rank order, top first)."""
     fig = go.Figure()
     for criterion, part in frame.groupby("criterion", sort=False):
-        fig.add_bar(y=part["model"], x=part["points"], name=str(criterion), orientation="h",
-                    hovertemplate="%{y}<br>" + str(criterion) + ": %{x:.1f} points<extra></extra>")
-    models = list(dict.fromkeys(frame["model"]))
+        fig.add_bar(y=part["model"].map(esc), x=part["points"], name=esc(criterion), orientation="h",
+                    hovertemplate="%{y}<br>" + esc(criterion) + ": %{x:.1f} points<extra></extra>")
+    models = [esc(m) for m in dict.fromkeys(frame["model"])]
     fig.update_layout(template=THEME, barmode="stack", title={"text": "Weighted score (0-100) by criterion"},
                       height=max(300, 140 + 48 * len(models)), xaxis={"title": {"text": "points"}})
     fig.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=models)
@@ -35,9 +40,10 @@ def pareto_figure(pareto: Pareto, colours: Mapping[str, str]) -> go.Figure:
                         line={"dash": "dot", "color": "#555"}, name="Pareto frontier", hoverinfo="skip")
     for p in pareto.points:
         note = "on the frontier" if p.on_frontier else "dominated by " + ", ".join(p.dominated_by)
-        fig.add_scatter(x=[p.latency_s], y=[p.quality], mode="markers+text", text=[p.ref], textposition="top center",
+        fig.add_scatter(x=[p.latency_s], y=[p.quality], mode="markers+text", text=[esc(p.ref)],
+                        textposition="top center",
                         marker={"size": 14, "color": colours.get(p.ref, "#333") if p.on_frontier else GREY},
-                        name=p.ref, hovertemplate=f"{p.ref}<br>{note}<extra></extra>")
+                        name=esc(p.ref), hovertemplate=f"{esc(p.ref)}<br>{esc(note)}<extra></extra>")
     fig.update_layout(template=THEME, title={"text": "Quality against latency (top left is best)"}, height=420,
                       xaxis={"title": {"text": "latency (s)"}}, yaxis={"title": {"text": "quality (1-5)"}})
     return fig
@@ -46,11 +52,12 @@ def pareto_figure(pareto: Pareto, colours: Mapping[str, str]) -> go.Figure:
 def tornado_figure(frame: pd.DataFrame) -> go.Figure:
     """For each weight, how many points it can lose (left) or gain (right) before the winner changes."""
     fig = go.Figure()
-    fig.add_bar(y=frame["criterion"], x=-frame["down (points)"], orientation="h", name="weight lowered",
-                marker={"color": "#0072B2"}, customdata=frame["winner below"],
+    criteria = frame["criterion"].map(esc)
+    fig.add_bar(y=criteria, x=-frame["down (points)"], orientation="h", name="weight lowered",
+                marker={"color": "#0072B2"}, customdata=frame["winner below"].map(esc, na_action="ignore"),
                 hovertemplate="%{y}: -%{x:.1f} points → winner %{customdata}<extra></extra>")
-    fig.add_bar(y=frame["criterion"], x=frame["up (points)"], orientation="h", name="weight raised",
-                marker={"color": "#E69F00"}, customdata=frame["winner above"],
+    fig.add_bar(y=criteria, x=frame["up (points)"], orientation="h", name="weight raised",
+                marker={"color": "#E69F00"}, customdata=frame["winner above"].map(esc, na_action="ignore"),
                 hovertemplate="%{y}: +%{x:.1f} points → winner %{customdata}<extra></extra>")
     fig.update_layout(template=THEME, barmode="overlay", height=max(300, 120 + 44 * len(frame)),
                       title={"text": "How far each weight can move before the winner changes"},
@@ -62,7 +69,7 @@ def tornado_figure(frame: pd.DataFrame) -> go.Figure:
 def win_probability_figure(probabilities: Mapping[str, float], colours: Mapping[str, str]) -> go.Figure:
     """Share of random weightings around the chosen weights that each model wins."""
     refs = sorted(probabilities, key=lambda r: -probabilities[r])
-    fig = go.Figure(go.Bar(y=refs, x=[100 * probabilities[r] for r in refs], orientation="h",
+    fig = go.Figure(go.Bar(y=[esc(r) for r in refs], x=[100 * probabilities[r] for r in refs], orientation="h",
                            marker={"color": [colours.get(r, "#333") for r in refs]},
                            texttemplate="%{x:.0f}%", hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
     fig.update_layout(template=THEME, title={"text": "Chance of winning when the weights are drawn at random"},

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.safe_text import md, md_literal
 from core.config import ModelSpec
 from core.decision import STATUSES, build_decision, save_decision
 from core.grading import GRADES, JUDGMENTS, judge_human_agreement, list_rubrics, quality_by_model
@@ -112,7 +113,7 @@ def quality_panel(store: Store, run_ids: list[str]) -> tuple[dict[str, dict], di
         agreement = judge_human_agreement(store, run_id, judge, rubric)
         described["agreement"] = {"kappa": agreement.kappa, "spearman": agreement.spearman,
                                   "n_items": agreement.n_items, "verdict": agreement.verdict}
-        st.caption(agreement.verdict)
+        st.caption(md_literal(agreement.verdict))
     if not quality:
         st.warning("No scored answers for this choice yet: quality is left out (shown as missing, never as 0).")
     return quality, described
@@ -161,8 +162,8 @@ def decision_form(store: Store, table: CandidateTable, settings: SelectionSettin
                                 override_reason=reason, status=status, consequences=consequences,
                                 quality_source=quality_source)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(md("{error}", error=exc))
         return
     save_decision(store, record)
     st.session_state["decision-shown"] = record["decision_id"]
-    st.success(f"Decision {record['decision_id']} recorded: {record['chosen']}.")
+    st.success(md("Decision {id} recorded: {chosen}.", id=record["decision_id"], chosen=record["chosen"]))

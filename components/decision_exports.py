@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from components.safe_text import md
 from core import report
 from core.decision import STATUSES, list_decisions, set_status
 from store import Store
@@ -42,7 +43,7 @@ def decisions_panel(store: Store) -> None:
         try:
             set_status(store, pick, new_status)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md("{error}", error=exc))
         else:
             st.rerun()
     cols = st.columns(len(FORMATS) + 1)

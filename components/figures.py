@@ -6,6 +6,11 @@ one colour on every chart and every exported image. All figures carry ``THEME`` 
 why the app (``st.plotly_chart(theme=None)``) and the PNG export look the same.
 
 Categories are groups (model × device × run); their axis labels always carry the sample count ``n``.
+
+Model ids, devices and run ids come from endpoints and the store: plotly renders ``<a href>``, ``<b>`` and
+``<br>`` in names, labels and hover text, so every such string goes through ``core.untrusted_text.plotly_escape``
+(imported as ``esc``) before it becomes a trace name, category label, text or hover template. The ``colours``
+maps stay keyed by the raw model ref.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.compare import METRIC_LABELS
+from core.untrusted_text import plotly_escape as esc
 
 PALETTE: tuple[str, ...] = (  # Okabe-Ito first (colour-blind safe), then distinct extras
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
@@ -48,7 +54,7 @@ def colour_map(refs: Iterable[str]) -> dict[str, str]:
 
 def group_label(row: Mapping) -> str:
     """Axis label of one group: model, device, run and how many samples its figures rest on."""
-    return f"{row['model']}<br>{row['device']} · run {str(row['run'])[:6]} · n={row['n']}"
+    return f"{esc(row['model'])}<br>{esc(row['device'])} · run {esc(str(row['run'])[:6])} · n={row['n']}"
 
 
 def _height(n_categories: int, per: int = 56, base: int = 150) -> int:
@@ -90,10 +96,10 @@ def distribution_figure(
     for key, rows in samples.groupby("group", sort=False):
         first = rows.iloc[0]
         model, label = first["model"], group_label(first)
-        common = {"x": rows["value"], "y": [label] * len(rows), "orientation": "h", "name": model,
-                  "legendgroup": model, "showlegend": model not in shown, "line": {"color": colours[model]},
+        common = {"x": rows["value"], "y": [label] * len(rows), "orientation": "h", "name": esc(model),
+                  "legendgroup": esc(model), "showlegend": model not in shown, "line": {"color": colours[model]},
                   "marker": {"color": colours[model], "size": 4, "opacity": 0.55},
-                  "hovertemplate": f"{key}<br>%{{x:.3f}}<extra></extra>"}
+                  "hovertemplate": f"{esc(key)}<br>%{{x:.3f}}<extra></extra>"}
         shown.add(model)
         if kind == "violin":
             fig.add_trace(go.Violin(**common, points="all", pointpos=0, jitter=0.5,
@@ -114,10 +120,11 @@ def percentile_figure(summary: pd.DataFrame, metric: str, colours: Mapping[str, 
         for pct, pattern in (("p50", ""), ("p95", "/")):
             values = rows[f"{prefix}_{pct}_s"]
             fig.add_trace(go.Bar(
-                x=values, y=labels, orientation="h", name=f"{model} {pct}", legendgroup=model,
+                x=values, y=labels, orientation="h", name=f"{esc(model)} {pct}", legendgroup=esc(model),
                 offsetgroup=pct, marker={"color": colours[model], "pattern": {"shape": pattern}},
                 text=[f"{pct} {v:.3f} s" if pd.notna(v) else f"{pct} n/a" for v in values],
-                textposition="outside", cliponaxis=False, hovertemplate=f"{pct} %{{x:.3f}} s<extra>{model}</extra>",
+                textposition="outside", cliponaxis=False,
+                hovertemplate=f"{pct} %{{x:.3f}} s<extra>{esc(model)}</extra>",
             ))
     fig.update_layout(barmode="group")
     fig.update_xaxes(range=_x_range([*summary[f"{prefix}_p50_s"], *summary[f"{prefix}_p95_s"]]))
@@ -131,12 +138,12 @@ def tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
     for model, rows in _by_model(summary):
         mean = rows["tps_mean"]
         fig.add_trace(go.Bar(
-            x=mean, y=[group_label(r) for r in rows.to_dict("records")], orientation="h", name=model,
+            x=mean, y=[group_label(r) for r in rows.to_dict("records")], orientation="h", name=esc(model),
             offsetgroup="tps", marker_color=colours[model],
             error_x={"type": "data", "array": rows["tps_ci95_high"] - mean, "arrayminus": mean - rows["tps_ci95_low"],
                      "color": "#262730", "thickness": 1.5},
             text=[f"{v:.1f}" if pd.notna(v) else "n/a" for v in mean], textposition="inside", insidetextanchor="start",
-            hovertemplate="%{x:.1f} tokens/s<extra>" + model + "</extra>",
+            hovertemplate="%{x:.1f} tokens/s<extra>" + esc(model) + "</extra>",
         ))
     fig.update_xaxes(range=_x_range(summary["tps_ci95_high"].fillna(summary["tps_mean"])))
     return _layout(fig, "Tokens/s after the first token: mean with 95% CI", len(summary),
@@ -152,13 +159,14 @@ def latency_tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.
     fig = go.Figure()
     for model, rows in _by_model(summary):
         fig.add_trace(go.Scatter(
-            x=rows["e2e_p50_s"], y=rows["tps_mean"], mode="markers+text", name=model,
+            x=rows["e2e_p50_s"], y=rows["tps_mean"], mode="markers+text", name=esc(model),
             marker={"color": colours[model], "size": 14, "line": {"color": "white", "width": 1},
                     "symbol": [DEVICE_SYMBOLS.get(d, "triangle-up") for d in rows["device"]]},
             error_y={"type": "data", "array": rows["tps_ci95_high"] - rows["tps_mean"],
                      "arrayminus": rows["tps_mean"] - rows["tps_ci95_low"], "color": colours[model]},
-            text=[f"{d} · n={n}" for d, n in zip(rows["device"], rows["n"], strict=True)], textposition="top center",
-            hovertemplate="latency p50 %{x:.3f} s<br>%{y:.1f} tokens/s<br>%{text}<extra>" + model + "</extra>",
+            text=[f"{esc(d)} · n={n}" for d, n in zip(rows["device"], rows["n"], strict=True)],
+            textposition="top center",
+            hovertemplate="latency p50 %{x:.3f} s<br>%{y:.1f} tokens/s<br>%{text}<extra>" + esc(model) + "</extra>",
         ))
     x_max = max(summary["e2e_p50_s"].max(), 0) * 1.15 or 1.0
     y_max = max(summary["tps_ci95_high"].fillna(summary["tps_mean"]).max(), 0) * 1.15 or 1.0
@@ -191,10 +199,10 @@ def footprint_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Fi
         for model, rows in _by_model(summary):
             values = rows[column].astype(float)
             fig.add_trace(go.Bar(
-                x=values, y=[group_label(r) for r in rows.to_dict("records")], orientation="h", name=model,
-                legendgroup=model, showlegend=col == 1, offsetgroup=column, marker_color=colours[model],
+                x=values, y=[group_label(r) for r in rows.to_dict("records")], orientation="h", name=esc(model),
+                legendgroup=esc(model), showlegend=col == 1, offsetgroup=column, marker_color=colours[model],
                 text=[f"{v:,.0f}" if pd.notna(v) else "not measured" for v in values],
-                textposition="outside", cliponaxis=False, hovertemplate="%{x:,.0f} MB<extra>" + model + "</extra>",
+                textposition="outside", cliponaxis=False, hovertemplate="%{x:,.0f} MB<extra>" + esc(model) + "</extra>",
             ), row=1, col=col)
         fig.update_xaxes(range=_x_range(summary[column]), row=1, col=col)
     _layout(fig, "Memory and disk footprint", len(summary))
@@ -215,12 +223,12 @@ def _metric_facets(
         for model, rows in _by_model(frame[frame["metric"] == metric]):
             records = rows.to_dict("records")
             fig.add_trace(go.Bar(
-                x=rows[value], y=[label(r) for r in records], orientation="h", name=model, legendgroup=model,
+                x=rows[value], y=[label(r) for r in records], orientation="h", name=esc(model), legendgroup=esc(model),
                 showlegend=model not in shown, offsetgroup="bar", marker_color=colours[model],
                 error_x={"type": "data", "array": rows[high] - rows[value], "arrayminus": rows[value] - rows[low],
                          "color": "#262730"},
                 text=[text(r) for r in records], textposition="auto", insidetextanchor="start", cliponaxis=False,
-                hovertemplate="%{x:.2f}<extra>" + model + "</extra>",
+                hovertemplate="%{x:.2f}<extra>" + esc(model) + "</extra>",
             ), row=1, col=col)
             shown.add(model)
         rows = frame[frame["metric"] == metric]
@@ -238,7 +246,8 @@ def speedup_figure(speedups: pd.DataFrame, colours: Mapping[str, str]) -> go.Fig
     fig = _metric_facets(
         speedups, colours, value="speedup", low="ci95_low", high="ci95_high", reference=1.0,
         x_title="× faster",
-        label=lambda r: f"{r['model']}<br>{r['device']} vs {r['baseline_device']} · n={r['n']} vs {r['n_baseline']}",
+        label=lambda r: (f"{esc(r['model'])}<br>{esc(r['device'])} vs {esc(r['baseline_device'])} · "
+                         f"n={r['n']} vs {r['n_baseline']}"),
         text=lambda r: "n/a" if pd.isna(r["speedup"]) else f"{r['speedup']:.2f}×",
     )
     return _layout(fig, "With and without GPU: speed-up with 95% CI (dotted line = same speed)",
@@ -250,7 +259,7 @@ def baseline_change_figure(changes: pd.DataFrame, colours: Mapping[str, str]) ->
     fig = _metric_facets(
         changes, colours, value="change_pct", low="ci95_low_pct", high="ci95_high_pct", reference=0.0,
         x_title="% change",
-        label=lambda r: f"{r['model']}<br>{r['device']} · run {str(r['run'])[:6]} · n={r['n']} vs {r['n_baseline']}",
+        label=lambda r: group_label(r) + f" vs {r['n_baseline']}",
         text=lambda r: r["verdict"] if pd.isna(r["change_pct"]) else f"{r['change_pct']:+.1f}% {r['verdict']}",
     )
     return _layout(fig, "Against the baseline run: change per metric with 95% CI (dotted line = no change)",

@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from components.grading_frames import problems_frame
-from components.safe_text import show_model_text
+from components.safe_text import md, show_model_text
 from core.grading import (
     BlindItem,
     GradingQueue,
@@ -44,7 +44,8 @@ def manual_tab(store: Store, run: dict, rubric: Rubric) -> None:
         if queue.remaining:
             _grade_form(store, run["run_id"], grader, rubric, queue.remaining[0])
         elif queue.total:
-            st.success(f"All {queue.total} answers graded by {grader} with {rubric.label}. See the Results tab.")
+            st.success(md("All {n} answers graded by {grader} with {label}. See the Results tab.", n=queue.total,
+                          grader=grader, label=rubric.label))
         else:
             st.info("This run has no answers to grade (every request failed or was a warm-up).")
     _spreadsheet(store, run["run_id"], grader, rubric)
@@ -68,7 +69,8 @@ def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: Bl
             show_model_text(item.reference)
         st.markdown("**Response**")
         show_model_text(item.response, empty="(the model gave an empty answer)")
-        scores = {c.key: st.radio(f"**{c.title}**: {c.question}", LEVELS, index=None, captions=c.levels,
+        scores = {c.key: st.radio(md("**{title}**: {question}", title=c.title, question=c.question), LEVELS,
+                                  index=None, captions=[md("{level}", level=level) for level in c.levels],
                                   key=f"grade-score-{item.item_id}-{c.key}") for c in rubric.criteria}
         comment = st.text_area("Comment (optional)", key=f"grade-comment-{item.item_id}", height=80)
         submitted = st.form_submit_button("Save and next", type="primary", icon=":material/navigate_next:")
@@ -77,7 +79,8 @@ def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: Bl
     try:
         record_grade(store, run_id, item.item_id, grader, rubric, scores, comment)
     except ValueError as exc:
-        st.error(f"Not saved: {exc}. Choose a score from 1 to 5 for every criterion; your choices are kept.")
+        st.error(md("Not saved: {error}. Choose a score from 1 to 5 for every criterion; your choices are kept.",
+                    error=exc))
         return
     st.rerun()
 
@@ -88,9 +91,9 @@ def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: Bl
 def _spreadsheet(store: Store, run_id: str, grader: str, rubric: Rubric) -> None:
     with st.expander("Grade in a spreadsheet instead (CSV)", icon=":material/table:",
                      expanded=IMPORT_REPORT in st.session_state):
-        st.caption("The sheet lists every answer blind, in the same order, with one empty column per criterion "
-                   f"({', '.join(rubric.keys)}) and a comment column. Fill in whole numbers from 1 to 5, save as CSV "
-                   "and import it here under your name; rows left empty stay ungraded.")
+        st.caption(md("The sheet lists every answer blind, in the same order, with one empty column per criterion "
+                      "({keys}) and a comment column. Fill in whole numbers from 1 to 5, save as CSV and import it "
+                      "here under your name; rows left empty stay ungraded.", keys=", ".join(rubric.keys)))
         st.download_button(
             "Download the annotation sheet", data=partial(export_annotation_csv, store, run_id, rubric),
             file_name=f"pickwise-grades-{run_id}-{rubric.name}-v{rubric.version}.csv", mime="text/csv",
@@ -107,7 +110,7 @@ def _import(store: Store, run_id: str, grader: str, rubric: Rubric, data: bytes)
     try:
         report = import_annotation_csv(store, run_id, grader, rubric, data)
     except ValueError as exc:
-        st.error(f"Nothing imported: {exc}")
+        st.error(md("Nothing imported: {error}", error=exc))
         return
     st.session_state[IMPORT_REPORT] = (run_id, rubric.label, report)
     st.rerun()  # so the progress above counts the imported grades

@@ -12,6 +12,7 @@ from components.chart_export import chart_with_downloads
 from components.figures import colour_map
 from components.grading_figures import length_score_figure
 from components.grading_frames import agreement_frame, quality_frame, score_points, score_sources
+from components.safe_text import md, md_literal
 from core.grading import Rubric, judge_human_agreement, length_bias, quality_by_model
 from store import Store
 
@@ -21,8 +22,8 @@ VERDICT_BOX = {"good": st.success, "moderate": st.info, "poor": st.warning}
 def results_tab(store: Store, run: dict, rubric: Rubric) -> None:
     sources = score_sources(store, run["run_id"], rubric)
     if not sources:
-        st.info(f"No scores with {rubric.label} for this run yet: judge it on the Judge tab or grade it on the Manual "
-                "tab (scores made with another rubric version are under that version).")
+        st.info(md("No scores with {label} for this run yet: judge it on the Judge tab or grade it on the Manual tab "
+                   "(scores made with another rubric version are under that version).", label=rubric.label))
         return
     _quality(store, run["run_id"], rubric, sources)
     _agreement(store, run["run_id"], rubric, sources)
@@ -31,12 +32,12 @@ def results_tab(store: Store, run: dict, rubric: Rubric) -> None:
 
 def _quality(store: Store, run_id: str, rubric: Rubric, sources: list[tuple[str, str | None]]) -> None:
     st.subheader("Quality per model")
-    st.caption(f"Mean score (1-5) with its 95% bootstrap interval, per criterion and overall (mean of the criteria), "
-               f"with {rubric.label}. **scored** = answers the mean rests on; **unscored** = judge replies that "
-               "could not be read (left out of the mean, not counted as 0). Overlapping intervals mean the "
-               "difference may be noise.")
+    st.caption(md("Mean score (1-5) with its 95% bootstrap interval, per criterion and overall (mean of the "
+                  "criteria), with {label}. **scored** = answers the mean rests on; **unscored** = judge replies that "
+                  "could not be read (left out of the mean, not counted as 0). Overlapping intervals mean the "
+                  "difference may be noise.", label=rubric.label))
     for label, judge_ref in sources:
-        st.markdown(f"**{label}**")
+        st.markdown(md("**{label}**", label=label))
         qualities = quality_by_model(store, run_id, rubric, judge_ref=judge_ref)
         st.dataframe(quality_frame(qualities, rubric), hide_index=True)
 
@@ -52,8 +53,8 @@ def _agreement(store: Store, run_id: str, rubric: Rubric, sources: list[tuple[st
                "Spearman: do judge and people rank answers the same way. Only answers scored by both count.")
     for judge_ref in judges:
         agreement = judge_human_agreement(store, run_id, judge_ref, rubric)
-        st.markdown(f"**Judge {judge_ref}** · {agreement.n_items} answers graded by both")
-        VERDICT_BOX.get(agreement.level, st.info)(agreement.verdict)
+        st.markdown(md("**Judge {judge}** · {n} answers graded by both", judge=judge_ref, n=agreement.n_items))
+        VERDICT_BOX.get(agreement.level, st.info)(md_literal(agreement.verdict))
         st.dataframe(agreement_frame(agreement, rubric), hide_index=True)
 
 
@@ -64,10 +65,10 @@ def _length(store: Store, run: dict, rubric: Rubric, sources: list[tuple[str, st
     judge_ref = labels[label]
     points = score_points(store, run["run_id"], rubric, judge_ref)
     if points.empty:
-        st.info(f"{label} has no readable scores yet.")
+        st.info(md("{label} has no readable scores yet.", label=label))
         return
     colours = colour_map(run.get("models", {}))
     chart_with_downloads(length_score_figure(points, colours, label), points, f"score-vs-length-{run['run_id']}",
                          key="grade-length")
     for model, bias in length_bias(store, run["run_id"], rubric, judge_ref=judge_ref).items():
-        st.caption(f"`{model}` (n={bias.n}): {bias.note}")
+        st.caption(md("{model:code} (n={n}): {note}", model=model, n=bias.n, note=bias.note))

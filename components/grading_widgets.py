@@ -19,7 +19,7 @@ from components.grading_frames import (
 )
 from components.job_progress import job_panel
 from components.model_table import models_frame
-from components.safe_text import show_model_text
+from components.safe_text import md, md_literal, show_model_text
 from core.benchmark import RUNS, SAMPLES
 from core.compare import run_label
 from core.grading import (
@@ -95,11 +95,11 @@ def pick_rubric(store: Store) -> Rubric:
     rubric = versions[version]
     note = st.session_state.pop(SAVED_NOTE, None)
     if note:
-        st.success(note)
-    about = f" · {rubric.description}" if rubric.description else ""
-    st.caption(f"Grading with **{rubric.label}**{about}  \nEvery score records this version; scores made with "
-               "other versions are kept apart.")
-    with st.expander(f"What each score means in {rubric.label}", icon=":material/rule:"):
+        st.success(md_literal(note))
+    about = md(" · {description}", description=rubric.description) if rubric.description else ""
+    st.caption(md("Grading with **{label}**", label=rubric.label) + about + "  \nEvery score records this "
+               "version; scores made with other versions are kept apart.")
+    with st.expander(md("What each score means in {label}", label=rubric.label), icon=":material/rule:"):
         st.dataframe(criteria_frame(rubric), hide_index=True)
     with st.expander("Edit this rubric or create a new one", icon=":material/edit:"):
         _rubric_editor(store, rubric)
@@ -129,10 +129,10 @@ def _rubric_editor(store: Store, rubric: Rubric) -> None:
     try:
         saved = save_rubric(store, rubric_from_editor(name, description, uses_reference, rows))
     except ValueError as exc:
-        st.error(f"Not saved: {exc} Your edits are still in the form.")
+        st.error(md("Not saved: {error} Your edits are still in the form.", error=exc))
         return
     if (saved.name, saved.version) == (rubric.name, rubric.version):
-        st.info(f"Nothing changed: {rubric.label} stays as it is.")
+        st.info(md("Nothing changed: {label} stays as it is.", label=rubric.label))
         return
     st.session_state[PENDING_RUBRIC] = (saved.name, saved.version)
     st.session_state[SAVED_NOTE] = f"Saved {saved.label}. Earlier versions and their scores are unchanged."
@@ -144,8 +144,8 @@ def reference_note(run: dict, rubric: Rubric) -> None:
     with_ref, prompts = reference_count(run)
     text = f"Reference answers come from the run's prompt set: {with_ref} of {prompts} prompts have one."
     if rubric.uses_reference and with_ref < prompts:
-        st.warning(f"{text} {rubric.label} grades against the reference, so the judge skips answers to the "
-                   f"{prompts - with_ref} prompts without one.", icon=":material/info:")
+        st.warning(md("{text} {label} grades against the reference, so the judge skips answers to the {n} prompts "
+                      "without one.", text=text, label=rubric.label, n=prompts - with_ref), icon=":material/info:")
     else:
         st.caption(text)
 
@@ -171,7 +171,7 @@ def judge_tab(store: Store, sources: Sources, run: dict, rubric: Rubric) -> None
     """Pick a judge, see its warnings, start/watch/cancel judging, and read how often it could be parsed."""
     job = _judge_job(store)
     if job is not None:
-        st.caption(job.get("label") or "")
+        st.caption(md_literal(job.get("label") or ""))
         job_panel(store, job["job_id"], key="judge")
     # drawn while a job runs too (start disabled): a widget left undrawn for a run forgets its value
     _judge_form(store, sources, run, rubric, busy=job is not None and job.get("state") == "running")
@@ -189,24 +189,24 @@ def _judge_form(store: Store, sources: Sources, run: dict, rubric: Rubric, *, bu
                          help="Any listed model can judge. It grades each answer against the rubric at temperature 0.")
     warning = judge_warning(judge, candidates)
     if warning:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md_literal(warning), icon=":material/warning:")
     done = store.find(JUDGMENTS, run_id=run["run_id"], judge_ref=judge, rubric_name=rubric.name,
                       rubric_version=rubric.version)
     if done:
-        st.caption(f"{len(done)} answers already judged by {judge} with {rubric.label}; starting again judges "
-                   "only the rest.")
+        st.caption(md("{n} answers already judged by {judge} with {label}; starting again judges only the rest.",
+                      n=len(done), judge=judge, label=rubric.label))
     left, right = st.columns(2)
     max_tokens = left.number_input("Judge's max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
                                    key="grade-judge-tokens", help="Bounds each reply so a rambling judge cannot stall.")
     timeout = right.number_input("Timeout per answer (s)", 5, 1800, 120, step=5, key="grade-judge-timeout")
-    if st.button(f"Start judging with {rubric.label}", type="primary", key="grade-judge-start",
+    if st.button(md("Start judging with {label}", label=rubric.label), type="primary", key="grade-judge-start",
                  icon=":material/gavel:", disabled=busy,
                  help="A judge is running: wait for it or cancel it first." if busy else None):
         try:
             job_id = start_judging(sources, store, run["run_id"], judge, rubric,
                                    max_output_tokens=int(max_tokens), timeout_s=float(timeout))
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md("{error}", error=exc))
             return
         st.session_state[JUDGE_JOB] = job_id
         st.rerun()

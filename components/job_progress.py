@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from components.safe_text import md, md_literal
 from core.jobs import cancel_job, get_job, is_live
 from store import Store
 
@@ -29,11 +30,11 @@ def _eta_text(job: dict, done: float, total: float | None) -> str:
 def _outcome(job: dict) -> None:
     state, message = job.get("state"), job.get("message") or ""
     if state == "completed":
-        st.success(message or "Done.")
+        st.success(md_literal(message or "Done."))
     elif state == "cancelled":
-        st.warning(f"Cancelled: {message}")
+        st.warning(md("Cancelled: {message}", message=message))
     else:
-        st.error(f"{(state or 'failed').capitalize()}: {message}")
+        st.error(md("{state}: {message}", state=(state or "failed").capitalize(), message=message))
 
 
 def job_panel(store: Store, job_id: str, *, key: str, live: Callable[[], None] | None = None) -> None:
@@ -57,7 +58,7 @@ def job_panel(store: Store, job_id: str, *, key: str, live: Callable[[], None] |
         done, total = progress.get("done") or 0, progress.get("total")
         share = min(1.0, done / total) if total else 0.0
         eta = _eta_text(current, done, total)
-        st.progress(share, text=" · ".join(x for x in (eta, current.get("message") or "working…") if x))
+        st.progress(share, text=md_literal(" · ".join(x for x in (eta, current.get("message") or "working…") if x)))
         if live is not None:
             live()
         if is_live(job_id) and st.button("Cancel", key=f"{key}-cancel"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.safe_text import md_literal, show_model_text
+from components.safe_text import md, show_model_text
 from core.engines.base import ChatParams
 from core.probe import ProbeResult, run_probe
 from core.sources import Sources
@@ -15,7 +15,7 @@ DEFAULT_PROMPT = "List three benefits of local inference."
 
 def _show_result(result: ProbeResult) -> None:
     if not result.ok:
-        st.error(f"{md_literal(result.model_ref)} did not answer: {md_literal(result.error)}")
+        st.error(md("{ref} did not answer: {error}", ref=result.model_ref, error=result.error))
         return
     t = result.timing
     assert t is not None
@@ -26,8 +26,8 @@ def _show_result(result: ProbeResult) -> None:
     estimated = "" if t.token_source == "engine" else f" ({t.token_source}, estimated)"
     cols[3].metric("Output tokens", f"{t.completion_tokens}{estimated}")
     device = " · ".join(x for x in (result.device, result.execution_provider) if x)
-    st.caption(md_literal(result.model_ref) + (f" · {md_literal(device)}" if device else "")
-               + f" · run `{result.run_id}`")
+    st.caption(md("{ref}", ref=result.model_ref) + (md(" · {device}", device=device) if device else "")
+               + md(" · run {run:code}", run=result.run_id))
     show_model_text(t.text)
 
 
@@ -46,7 +46,7 @@ def probe_panel(store: Store, sources: Sources, refs: list[str], preferred: str 
         if not prompt.strip():
             st.error("Write a prompt first.")
             return
-        with st.spinner(f"Asking {ref}…"):
+        with st.spinner(md("Asking {ref}…", ref=ref)):
             result = run_probe(sources, store, ref, prompt, ChatParams(max_output_tokens=int(max_tokens)))
         st.session_state["probe-result"] = result
     if "probe-result" in st.session_state:

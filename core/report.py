@@ -3,15 +3,16 @@
 Markdown and HTML are rendered from ONE list of blocks (headings, paragraphs, bullets, tables), so
 they always say the same thing and every piece of text passes through the renderer's escaper: model
 references, licenses, reasons and anything a person or a model typed appear as literal text, never
-as markup (a ``<script>`` or ``[x](http://evil)`` stays visible, inert text). CSV cells that a
-spreadsheet would evaluate (``= + - @``) are neutralised. The HTML needs nothing from the network:
+as markup (a ``<script>`` or ``[x](http://evil)`` stays visible, inert text). Every escaper, like the CSV
+cells (neutralised where a spreadsheet would evaluate them: ``= + - @``) and the JSON, comes from
+``core.untrusted_text``, so right-to-left overrides and zero-width characters are made visible in every
+format, where they could otherwise disguise one model as another. The HTML needs nothing from the network:
 inline CSS and inline SVG charts, so it opens offline and prints to PDF with the system Chromium.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import re
@@ -22,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.grading.manual import neutralise_cell
-from core.markdown_text import md_escape
 from core.selection import CRITERION_LABELS
+from core.untrusted_text import csv_cell, html_escape, json_text, md_escape
 
 CHROMIUM = Path("/usr/bin/chromium")
 MISSING = "missing"
@@ -297,19 +297,13 @@ def to_markdown(record: Mapping[str, Any]) -> str:
 def to_json(record: Mapping[str, Any]) -> str:
     """Everything needed to recompute the decision (``core.decision.recompute``), as stable JSON."""
     body = {k: v for k, v in record.items() if k != "_id"}
-    return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **body}, indent=2, sort_keys=True,
-                      ensure_ascii=False)
+    return json_text(json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **body}, indent=2,
+                                sort_keys=True, ensure_ascii=False))
 
 
 def _csv_cell(value: Any) -> Any:
-    """Numbers stay numbers (a negative number is not a formula); text is neutralised for spreadsheets."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return round(value, 6)
-    return neutralise_cell(str(value))
+    """Floats to 6 decimals (enough for any score or share); the rest as every export neutralises cells."""
+    return round(value, 6) if isinstance(value, float) else csv_cell(value)
 
 
 def to_csv(record: Mapping[str, Any]) -> str:
@@ -342,17 +336,17 @@ _BAR_W = _W - _LABEL_W - 60
 
 def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12) -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-family="sans-serif">{html.escape(text)}</text>')
+            f'font-family="sans-serif">{html_escape(text)}</text>')
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
     return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}">'
-            f"<title>{html.escape(tip)}</title></rect>")
+            f"<title>{html_escape(tip)}</title></rect>")
 
 
 def _svg(height: float, body: list[str], title: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_W} {height:.0f}" '
-            f'width="{_W}" height="{height:.0f}"><title>{html.escape(title)}</title>{"".join(body)}</svg>')
+            f'width="{_W}" height="{height:.0f}"><title>{html_escape(title)}</title>{"".join(body)}</svg>')
 
 
 def _bars(rows: Sequence[tuple[str, Sequence[tuple[float, float, str, str]]]], top: float, title: str,
@@ -437,7 +431,7 @@ def pareto_svg(record: Mapping[str, Any]) -> str:
         x, y = xy(p)
         fill = "#e15759" if p["on_frontier"] else "none"
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{fill}" stroke="#e15759" stroke-width="2">'
-                    f'<title>{html.escape(p["ref"])}</title></circle>')
+                    f'<title>{html_escape(p["ref"])}</title></circle>')
         body.append(_text(x + 9, y - 8, p["ref"][:34], size=11))
     return _svg(top + height + 44, body, "Quality against latency")
 
@@ -455,7 +449,7 @@ svg{max-width:100%;height:auto}@media print{h2{break-after:avoid}table,figure{br
 
 
 def _html_block(block: Block) -> str:
-    e = html.escape
+    e = html_escape
     match block:
         case Heading(level, text):
             return f"<h{level}>{e(text)}</h{level}>"
@@ -477,7 +471,7 @@ def to_html(record: Mapping[str, Any]) -> str:
     """One self-contained page (inline CSS and SVG, no script, no network) with the Markdown's content."""
     body = "\n".join(_html_block(b) for b in _blocks(record))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Decision: '
-            f"{html.escape(record['title'])}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+            f"{html_escape(record['title'])}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
 def to_pdf(record: Mapping[str, Any], *, chromium: Path = CHROMIUM, timeout_s: float = 120) -> bytes:

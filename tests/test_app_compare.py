@@ -111,3 +111,26 @@ def test_a_run_whose_model_failed_says_so(app: AppTest, store: Store) -> None:
     assert not app.exception
     assert "No measured request" in _texts(app.warning)
     assert "None of the selected models has a measured request" in _texts(app.info)
+
+
+EVIL_REF = 'acc:[x](https://evil.example/)<a href="https://evil.example/">y</a><b>B</b>'
+
+
+def test_hostile_model_ids_stay_text_in_warnings_and_charts(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL), ModelSpec(EVIL_REF), ModelSpec(EVIL_REF + ":failed", failing=True)])
+    app.run()
+    assert not app.exception
+    warning = _texts(app.warning)
+    assert "No measured request" in warning and "[x](" not in warning and r"\[x\]" in warning
+    specs = " ".join(_spec_text(c) for c in app.get("plotly_chart"))
+    assert len(app.get("plotly_chart")) == 4
+    assert "<a href" not in specs and "<b>B" not in specs and "&lt;a href=" in specs
+    _open(app, "Distributions")
+    assert "<a href" not in " ".join(_spec_text(c) for c in app.get("plotly_chart"))
+
+
+def _spec_text(chart) -> str:
+    """A chart's figure JSON as the browser reads it (the proto escapes ``<`` as ``\\u003c``)."""
+    import json
+
+    return json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)

@@ -87,3 +87,29 @@ def test_quality_defaults_to_the_grades_the_run_has(app_store: Path) -> None:
     ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
     assert ranked.loc["fast:fake-model", "quality value"] == 4.0
     assert ranked.loc["slow:fake-model", "quality value"] == 2.0
+
+
+def test_hostile_model_ids_stay_text_in_the_ranking_and_charts(app_store: Path) -> None:
+    """A model id is whatever an endpoint lists: markup in it is shown, never rendered, in the page's
+    markdown and in every plotly chart (labels, legends, hover)."""
+    evil = '[x](https://evil.example/)<a href="https://evil.example/">y</a><b>B</b>'
+    store = Store(app_store)
+    with FakeOpenAIServer(Scenario(models=[evil], n_tokens=4)) as server:
+        add_endpoint(store, "acc", server.base_url)
+        add_endpoint(store, "gone", down_base_url())
+        settings = BenchmarkSettings(models=[f"acc:{evil}", f"gone:{evil}"], prompts=[{"id": "a", "prompt": "Hi"}],
+                                     rounds=2, warmup=0, timeout_s=5)
+        run_id = create_run(store, settings)
+        execute_run(Sources(store, None), store, run_id, _Control())
+    at = open_app("app_pages/decide.py").run()
+    assert not at.exception, at.exception
+    markdown = "\n".join(e.value for e in [*at.warning, *at.markdown, *at.caption]).replace("\u2060", "")
+    assert "[x](" not in markdown and "<b>" not in markdown and r"\[x\](https:" in markdown
+    specs = [_spec_text(c) for c in at.get("plotly_chart")]
+    assert len(specs) >= 3 and not any("<a href" in spec or "<b>B" in spec for spec in specs)
+    assert sum("&lt;a href=" in spec for spec in specs) >= 2  # the ranking and the chance of winning
+
+
+def _spec_text(chart) -> str:
+    """A chart's figure JSON as the browser reads it (the proto escapes ``<`` as ``\\u003c``)."""
+    return json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)

@@ -257,3 +257,33 @@ def test_the_editor_table_round_trips_and_names_the_bad_row() -> None:
     rows.loc[1, "level 3"] = None
     with pytest.raises(ValueError, match="Criterion row 2: Criterion 'coverage' needs exactly five non-empty"):
         rubric_from_editor("faithful", "", True, rows)
+
+
+EVIL_RUBRIC = "[x](https://evil.example/) <b>B</b>"
+
+
+def test_rubric_text_is_literal_in_captions_labels_and_buttons(app: AppTest, store_file: Path) -> None:
+    """A rubric is user (or imported) text: its name, description, titles, questions and anchors are shown
+    as typed, never as links, images or bold, wherever the page writes markdown."""
+    from core.grading import Criterion, Rubric, save_rubric
+
+    store = Store(store_file)
+    make_run(store, ANSWERS)
+    levels = tuple(f"![beacon](https://evil.example/{n}.png) level {n}" for n in range(1, 6))
+    save_rubric(store, Rubric(name=EVIL_RUBRIC, description="**loud** [y](https://evil.example/)",
+                              criteria=(Criterion("helpfulness", "*Helpful* <i>", "[q](https://evil.example/)?",
+                                                  levels),)))
+    app.run()
+    app.selectbox(key="grade-rubric").select(EVIL_RUBRIC).run()
+    _open(app, "Manual")
+    app.text_input(key="grade-grader").input("ann").run()
+    assert not app.exception
+    markup = [app.caption, app.markdown, app.info, app.warning, app.success, app.error]
+    shown = [_texts(elements) for elements in markup] + [e.label for e in app.expander]
+    shown += [r.label for r in app.radio] + [c for r in app.radio for c in r.proto.captions]
+    _open(app, "Judge")
+    shown += [b.label for b in app.button] + [_texts(app.caption)]
+    everything = "\n".join(shown).replace("\u2060", "")
+    assert r"\[x\](https://evil.example/) \<b\>B\</b\>" in everything
+    for raw in ("[x](", "[y](", "[q](", "![beacon](", "<b>", "<i>", "**loud**", "*Helpful*"):
+        assert raw not in everything, raw

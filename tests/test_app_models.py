@@ -63,3 +63,23 @@ def test_unreachable_endpoint_is_reported_without_hiding_other_models(app: AppTe
     _add_endpoint(app, "gone", down_base_url())
     assert not app.exception
     assert any("gone" in w.value for w in app.warning)
+
+
+HOSTILE_BODY = "[click](https://evil.example/x) ![beacon](https://evil.example/b.png) <b>bold</b>"
+
+
+def test_a_hostile_error_body_is_shown_as_plain_text(app: AppTest, app_store: Path) -> None:
+    """A 500 from /v1/models whose body is markdown and HTML: the warning shows the characters, no live link,
+    no remote image (a tracking beacon), no bold."""
+    from core.sources import add_endpoint
+
+    with FakeOpenAIServer(Scenario(models_status=500, error_body=HOSTILE_BODY)) as server:
+        add_endpoint(Store(app_store), "hostile", server.base_url)
+        app.run()
+    assert not app.exception
+    [warning] = [w.value for w in app.warning if "hostile" in w.value]
+    assert "[click](" not in warning and "![beacon](" not in warning and "<b>" not in warning
+    assert r"\[click\](https:" in warning.replace("\u2060", "")
+    assert r"!\[beacon\](https:" in warning.replace("\u2060", "")
+    assert r"\<b\>bold\</b\>" in warning
+    assert "https://" not in warning  # GFM would turn a bare URL into a link even when escaped

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from core.decision import build_decision, get_decision, list_decisions, recompute, save_decision, set_status
-from core.markdown_text import md_escape
 from core.report import (
     PdfUnavailable,
     filename,
@@ -24,6 +23,7 @@ from core.report import (
     to_pdf,
 )
 from core.selection import CandidateTable, Constraints, SelectionSettings, candidate_table, default_criteria, rank
+from core.untrusted_text import md_escape
 from tests.test_selection import model_entry, run_doc
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -231,3 +231,41 @@ def test_csv_cells_that_spreadsheets_would_evaluate_are_neutralised():
     assert "'=evil:<script>alert(1)</script>" in models
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
     assert not any(cell.startswith("-") and not re.fullmatch(r"-[\d.e-]+", cell) for row in rows for cell in row)
+
+
+INVISIBLE_REF = "acc:model\u202egnp.exe\u200b"
+FORMULAS = ('=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(A1:A2)", "-1+1")
+
+
+def invisible_record() -> dict[str, Any]:
+    evil_table = table({INVISIBLE_REF: model_entry(0.5, 0.9, 60, peak=500, disk=300)},
+                       specs={INVISIBLE_REF: {"license": "\u2066mit\u2069"}, "fast:model": {"license": "apache-2.0"}})
+    return record(evil_table, context="A \ufeffhidden\u200d note " + " ".join(FORMULAS),
+                  consequences=FORMULAS[0], decision_makers=[FORMULAS[1], "\u202eAna"])
+
+
+def test_invisible_characters_are_visible_in_every_text_export():
+    rec = invisible_record()
+    md, page, table_csv = to_markdown(rec), to_html(rec), to_csv(rec)
+    for text in (md, page, table_csv):
+        assert not re.search("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", text)
+    assert r"acc:model\<U+202E\>gnp.exe\<U+200B\>" in md
+    assert "acc:model&lt;U+202E&gt;gnp.exe&lt;U+200B&gt;" in page
+    assert "acc:model<U+202E>gnp.exe<U+200B>" in table_csv
+
+
+def test_json_export_escapes_invisible_characters_and_still_recomputes():
+    rec = invisible_record()
+    text = to_json(rec)
+    assert "\u202e" not in text and "\\u202e" in text
+    assert json.loads(text)["candidates"] == json.loads(json.dumps(rec["candidates"]))
+    assert [m.ref for m in recompute(json.loads(text)).ranked] == [m["ref"] for m in rec["ranked"]]
+
+
+def test_formulas_in_model_ids_are_neutralised_in_csv():
+    evil_refs = {formula: model_entry(0.5 + i, 0.9 + i, 60, peak=500, disk=300) for i, formula in enumerate(FORMULAS)}
+    rows = list(csv.reader(io.StringIO(to_csv(record(table(evil_refs))))))
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+    assert {"'" + formula for formula in FORMULAS} <= set(cells)
+    assert not any(cell.startswith("-") and not re.fullmatch(r"-[\d.e-]+", cell) for cell in cells)

@@ -9,8 +9,9 @@ Spreadsheets: the CSV export puts one empty column per criterion; the import sto
 row and lists every bad one by row, column and reason, so nothing a grader typed is lost
 silently. A grade is keyed by (run, item, grader, rubric version): importing the same file twice
 replaces, never duplicates. Exported cells that a spreadsheet would run as a formula (starting
-with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostrophe: responses are
-model output, i.e. untrusted, and ``=HYPERLINK(...)`` in a response must stay text.
+with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostrophe, and invisible
+characters are written out (``core.untrusted_text.neutralise_formula``): responses are model output,
+i.e. untrusted, and ``=HYPERLINK(...)`` in a response must stay text.
 
 Import bounds: scores are read like every typed number (``core.numbers``), so ``nan``, ``inf`` or
 ``1e400`` in a cell is a bad row, not an exception that loses the good ones; so is a cell longer
@@ -30,10 +31,10 @@ from core.grading.items import GradingItem, grading_items
 from core.grading.rubric import LEVELS, Rubric
 from core.jobs import utc_now
 from core.numbers import NumberRange
+from core.untrusted_text import neutralise_formula
 from store import Store
 
 GRADES = "grades"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
 COMMENT_COLUMN = "comment"
 SCORE = NumberRange("score", whole=True, minimum=LEVELS[0], maximum=LEVELS[-1])
@@ -160,12 +161,6 @@ def record_grade(store: Store, run_id: str, item_id: str, grader: str, rubric: R
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
-def neutralise_cell(text: str | None) -> str:
-    """A cell value a spreadsheet shows as text, never evaluates (OWASP CSV-injection advice)."""
-    text = text or ""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def export_annotation_csv(store: Store, run_id: str, rubric: Rubric, *, seed: int = 0) -> str:
     """Every item of the run, blind and in the blind order, with one empty column per criterion."""
     _require_saved(rubric)
@@ -174,7 +169,7 @@ def export_annotation_csv(store: Store, run_id: str, rubric: Rubric, *, seed: in
     writer.writerow([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN])
     for item in _blind_order(grading_items(store, run_id), run_id, seed):
         cells = [item.item_id, item.prompt, item.response, item.reference]
-        writer.writerow([neutralise_cell(c) for c in cells] + [""] * len(rubric.keys) + [""])
+        writer.writerow([neutralise_formula(c) for c in cells] + [""] * len(rubric.keys) + [""])
     return out.getvalue()
 
 
