@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.safe_text import md
 from components.sidebar import render_sidebar
 from store import StoreError
 
@@ -28,4 +29,4 @@ try:
     render_sidebar()
     navigation.run()
 except StoreError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(md("{error}", error=exc), icon=":material/error:")

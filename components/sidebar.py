@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.safe_text import md
 from components.state import get_store
 from core.jobs import list_jobs
 
@@ -12,11 +13,11 @@ def render_sidebar() -> None:
     store = get_store()
     with st.sidebar:
         if store.recovered is not None:
-            st.error(str(store.recovered), icon=":material/warning:")
+            st.error(md("{notice}", notice=store.recovered), icon=":material/warning:")
         if store.read_only is not None:
-            st.warning(f"You can look at what is stored, but nothing new can be saved. {store.read_only}",
+            st.warning(md("You can look at what is stored, but nothing new can be saved. {why}", why=store.read_only),
                        icon=":material/lock:")
-        st.caption(f"Store: `{store.path}`")
+        st.caption(md("Store: {path:code}", path=store.path))
         counts = store.counts()
         st.caption(
             f"{counts.get('runs', 0)} runs · {counts.get('samples', 0)} samples · "
@@ -27,4 +28,5 @@ def render_sidebar() -> None:
             progress = job.get("progress") or {}
             total = progress.get("total")
             share = min(1.0, progress.get("done", 0) / total) if total else 0.0
-            st.progress(share, text=f"{job.get('label') or job['kind']}: {job.get('message', '')}")
+            st.progress(share, text=md("{label}: {message}", label=job.get("label") or job["kind"],
+                                        message=job.get("message", "")))

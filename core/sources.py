@@ -11,6 +11,7 @@ keeps it from being used. Only ``Sources`` reads the stored documents themselves
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,8 +23,9 @@ from core.engines.openai_compatible import (
     validate_endpoint_name,
 )
 from core.jobs import utc_now
+from core.redaction import REDACTED, looks_like_secret, redact_url
 from core.refs import FOUNDRY_SOURCE, ModelRef, parse_ref
-from store import Store
+from store import Store, StoreError
 
 ENDPOINTS = "endpoints"
 KeyResolver = Callable[[str], "str | None"]
@@ -48,7 +50,37 @@ def remove_endpoint(store: Store, name: str) -> bool:
 
 
 def _stored_endpoints(store: Store) -> list[dict]:
+    """The stored endpoint documents, after scrubbing credentials an older version stored in them."""
+    _scrub_stored_secrets(store)
     return sorted(store.all(ENDPOINTS), key=lambda e: e["name"])
+
+
+def _scrub_stored_secrets(store: Store) -> None:
+    """Rewrite, in place, endpoints an older version stored with a password in the URL or a key as the
+    variable name: the store file must not keep a secret in plain text (bundles and backups copy it).
+
+    The scrubbed endpoint keeps its ``problem`` (its URL still shows ``***@``), so it stays unusable until
+    the user adds it again the right way. A read-only store is left as it is: the secret is still never
+    shown or sent, and the next writable start scrubs it."""
+    dirty = [(doc["_id"], _scrubbed(doc)) for doc in store.all(ENDPOINTS)]
+    dirty = [(doc_id, fields) for doc_id, fields in dirty if fields]
+    if not dirty:
+        return
+    with contextlib.suppress(StoreError), store.transaction():
+        for doc_id, fields in dirty:
+            store.update(ENDPOINTS, doc_id, fields)
+
+
+def _scrubbed(doc: dict) -> dict:
+    """The fields of a stored endpoint that hold a secret, with the secret removed ({} when clean)."""
+    fields: dict = {}
+    url = str(doc.get("base_url") or "")
+    if redact_url(url) != url:
+        fields["base_url"] = redact_url(url)
+    key_env = doc.get("api_key_env")
+    if isinstance(key_env, str) and looks_like_secret(key_env):
+        fields["api_key_env"] = REDACTED
+    return fields
 
 
 def list_endpoints(store: Store) -> list[dict]:
