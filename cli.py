@@ -15,6 +15,7 @@ from collections.abc import Callable
 from core import limits
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
+from core.paths import store_path
 from store import Store, StoreError, open_store
 
 
@@ -26,7 +27,7 @@ def _open_store(args: argparse.Namespace) -> Store:
     """The store every command uses, with runs and jobs whose process is gone marked interrupted."""
     from core.jobs import mark_orphans_interrupted
 
-    store = open_store(args.db)
+    store = open_store(store_path(args.db))
     if store.recovered is not None:
         print(f"warning: {store.recovered}", file=sys.stderr)
     mark_orphans_interrupted(store)

@@ -1,15 +1,15 @@
 """Pickwise's persistence: one TinyDB-format JSON file, safe across threads and processes.
 
-Use ``open_store()`` (path from ``--db`` / ``PICKWISE_DB`` / ``<data>/pickwise.json``) and the
-``Store`` methods; the tables and their fields are documented in ``store/SCHEMA.md``.
-Never imports Streamlit: the runner and CLI use it too.
+Use ``open_store(path)`` and the ``Store`` methods; the tables and their fields are documented in
+``store/SCHEMA.md``. The store is the bottom layer: it imports nothing of Pickwise (not even
+``core.paths``: callers resolve the path, e.g. ``core.paths.store_path(args.db)``) and never Streamlit,
+so the runner, the CLI and the app all use it the same way.
 """
 
 from __future__ import annotations
 
 import os
 
-from core.paths import store_path
 from store.batch import BatchWriter
 from store.db import RecoveryNotice, Store
 from store.errors import StoreBusyError, StoreError, StoreReadError, StoreVersionError, StoreWriteError
@@ -24,14 +24,14 @@ __all__ = [
 LOCK_TIMEOUT_ENV = "PICKWISE_LOCK_TIMEOUT"
 
 
-def open_store(override: str | os.PathLike[str] | None = None) -> Store:
-    """Open (creating if needed) the store at ``core.paths.store_path(override)``.
+def open_store(path: str | os.PathLike[str]) -> Store:
+    """Open (creating if needed) the store whose main file is ``path``, as resolved by the caller.
 
     Check ``store.recovered`` afterwards and show it to the user when set: it means the old file
     was unreadable and has been moved aside; ``store.read_only`` says why nothing can be saved.
     ``PICKWISE_LOCK_TIMEOUT`` (seconds) bounds how long a write waits for another process.
     """
-    return Store(store_path(override), lock_timeout=_lock_timeout())
+    return Store(path, lock_timeout=_lock_timeout())
 
 
 def _lock_timeout() -> float:

@@ -184,11 +184,12 @@ def test_transaction_writes_once_and_rolls_back_on_error(store: Store, store_fil
     assert store.all("jobs") == [{"state": "running", "message": "half", "_id": job}]
 
 
-def test_open_store_uses_core_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert open_store(tmp_path / "a.json").path == (tmp_path / "a.json").resolve()
-    monkeypatch.setenv("PICKWISE_DB", str(tmp_path / "b.json"))
-    assert open_store().path == (tmp_path / "b.json").resolve()
-    assert (tmp_path / "b.json").exists()
+def test_open_store_opens_the_path_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolving ``--db`` / ``PICKWISE_DB`` is the caller's job (``core.paths``): the store never reads them."""
+    monkeypatch.setenv("PICKWISE_DB", str(tmp_path / "elsewhere.json"))
+    store = open_store(tmp_path / "a.json")
+    assert store.path == (tmp_path / "a.json").resolve() and (tmp_path / "a.json").exists()
+    assert not (tmp_path / "elsewhere.json").exists()
 
 
 # ------------------------------------------------------------------ concurrency
