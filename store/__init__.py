@@ -1,4 +1,4 @@
-"""Pickwise's persistence: one TinyDB-format JSON file, safe across threads and processes.
+"""Pickwise's persistence: TinyDB-format JSON files (main file, one per run for samples), thread- and process-safe.
 
 Use ``open_store(path)`` and the ``Store`` methods; the tables and their fields are documented in
 ``store/SCHEMA.md``. The store is the bottom layer: it imports nothing of Pickwise (not even

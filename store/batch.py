@@ -1,7 +1,8 @@
 """Batched inserts for a stream of documents (samples, judgments): one file rewrite per batch.
 
-Every store write rewrites the whole file, so a runner producing a document per request buffers
-them and flushes every ``every`` documents or ``seconds`` seconds; a final ``flush`` keeps the rest.
+Every store write rewrites the files it changes (here: the run's file and the index), so a runner
+producing a document per request buffers them and flushes every ``every`` documents or ``seconds``
+seconds; a final ``flush`` keeps the rest.
 """
 
 from __future__ import annotations

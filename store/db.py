@@ -1,32 +1,38 @@
-"""``Store``: the one place Pickwise reads and writes its TinyDB JSON file.
+"""``Store``: the one place Pickwise reads and writes its TinyDB JSON files.
 
 Why not TinyDB's own classes: TinyDB is neither thread- nor process-safe (its JSON storage
 truncates and rewrites the file in place; 4 threads were enough to corrupt it), its tables
 cache ``next id`` and query results across writes from other processes, and each of its
 writes re-keys the whole table (~0.1 s at 100k samples). ``Store`` keeps TinyDB's file format
-(``{table: {"<int id>": doc}}``, readable by ``tinydb.TinyDB(path)``) and replaces the engine:
+(``{table: {"<int id>": doc}}``, every file readable by ``tinydb.TinyDB(path)``) and replaces
+the engine:
 
+* the store is a small main file (runs, jobs, grades, ...) plus one file per run for the tables
+  that grow with every request, ``samples`` and ``judgments`` (``store.partitions``): callers
+  see one table either way, a write replaces only the files it changed, and ``find(table,
+  run_id=X)`` reads only run X's file;
 * every change runs under a ``threading.RLock`` (threads) plus a ``filelock`` lock file beside
-  the store (processes), reads the latest file first if another process changed it, and ends
-  in ONE atomic write (``store.storage.atomic_write``), so concurrent writers never lose each
-  other's documents and a killed writer never leaves a half-written store;
-* the parsed file stays in memory; a read costs one ``stat`` unless the file changed on disk;
-* each table's encoded JSON is cached too, and inserts only append to it, so storing a batch
-  of samples encodes the batch, not the 100k samples already there;
-* the file carries a schema version (``_meta``); older files are migrated forward once
-  (``store.migrations``), newer ones are refused, unreadable ones are moved aside (never
-  deleted) and a fresh store is started, with a ``RecoveryNotice`` for the UI to show;
+  the main file (processes), reads the latest files first if another process changed them, and
+  replaces each changed file with ONE atomic write (``store.storage.atomic_write``), so
+  concurrent writers never lose each other's documents and a killed writer never leaves a
+  half-written file. A change that spans several files (samples of two runs, or samples and a
+  run in one ``transaction``) is written file by file, run files first and the main file last:
+  a writer killed (or refused by the disk) in between leaves the files before it changed;
+* parsed files stay in memory (``store.tablefile``); a read costs a ``stat`` or two unless a
+  file it needs changed on disk, and then only that file is read again;
+* the main file carries a schema version (``_meta``); older stores are migrated forward once
+  (``store.migrations``), newer ones are refused, unreadable files are moved aside (never
+  deleted) with a ``RecoveryNotice`` for the UI to show;
 * every failure a user can meet (newer file, lock held too long, disk full, read-only, no
   permission) is one ``store.errors.StoreError`` whose message says what to do, raised before
-  the file is replaced, so what was stored stays intact.
+  the file concerned is replaced, so what it stored stays intact.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,23 +43,22 @@ from filelock import FileLock, Timeout
 
 from store import migrations as mig
 from store.errors import StoreBusyError, StoreIOError, StoreReadError, StoreVersionError, StoreWriteError
+from store.partitions import PARTITION_FIELD, PARTITIONED_TABLES, Key, Partitions
 from store.storage import (
     CALLER_OPTS,
     CorruptFileError,
     FileState,
     Tables,
     WriteTimings,
-    atomic_write,
     backup_copy,
     check_shape,
-    encode_table_body,
     file_state,
-    iter_file_pieces,
     loads,
     move_aside,
     read_file,
     remove_stray_temps,
 )
+from store.tablefile import Rows, TableFile
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +68,23 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class RecoveryNotice:
-    """An unreadable store file was moved aside and an empty store started in its place."""
+    """An unreadable store file was moved aside; ``lost`` says what reads as empty until it is restored."""
 
     path: Path
     moved_to: Path
     reason: str
+    lost: str = "a new empty store was started"
 
     def __str__(self) -> str:
         return (
             f"The store file {self.path} could not be read ({self.reason}); it was moved to "
-            f"{self.moved_to} and a new empty store was started. Nothing was deleted: to get the "
-            f"old data back, stop Pickwise, repair {self.moved_to.name} (or restore a backup) and "
-            f"move it back to {self.path}."
+            f"{self.moved_to} and {self.lost}. Nothing was deleted: to get the old data back, stop "
+            f"Pickwise, repair {self.moved_to.name} (or restore a backup) and move it back to {self.path}."
         )
 
 
 class _Found(NamedTuple):
-    """What ``_inspect`` saw on disk and what has to happen before it can be used."""
+    """What ``_inspect`` saw in the main file and what has to happen before it can be used."""
 
     tables: Tables | None
     state: FileState | None
@@ -88,13 +93,22 @@ class _Found(NamedTuple):
     reason: str = ""
 
 
+class _Query(NamedTuple):
+    """``field=value`` conditions normalised once: the wanted id (``_id=``) and the other fields."""
+
+    doc_key: str | None
+    fields: list[tuple[str, Any]]
+
+
 class Store:
     """A TinyDB-format JSON store that is safe across threads and processes.
 
     Documents are plain JSON objects; every returned document is a fresh deep copy with its
     integer id under ``"_id"`` (the id is never stored as a field, and an ``"_id"`` passed in
     is ignored). Table names starting with ``_`` are reserved for the store itself.
-    Ids are TinyDB's: 1, 2, ... per table (a new id is one more than the largest present).
+    Ids are TinyDB's: 1, 2, ... per table. In the main file's tables a new id is one more than the
+    largest present; ``samples`` and ``judgments`` keep one sequence across all their run files
+    and never reuse an id (see ``store.partitions``).
     """
 
     def __init__(
@@ -104,7 +118,7 @@ class Store:
         migrations: Sequence[mig.Migration] | None = None,
         lock_timeout: float = 30.0,
     ) -> None:
-        """Open ``path``, creating it (and its folder) if missing.
+        """Open the store whose main file is ``path``, creating it (and its folder) if missing.
 
         ``migrations`` replaces ``store.migrations.MIGRATIONS`` (tests). ``lock_timeout`` bounds
         how long any call waits for another process's write before raising ``StoreBusyError``
@@ -123,12 +137,10 @@ class Store:
         # thread_local=False: the RLock already lets one thread at a time in, and nested
         # acquisitions (transaction -> insert) must share one counter.
         self._flock = FileLock(self.lock_path, timeout=lock_timeout, thread_local=False, preserve_lock_file=True)
-        self._tables: Tables = {}
-        self._state: FileState | None = None
-        self._bodies: dict[str, list[bytes | memoryview]] = {}
+        self._main = TableFile(self.path)
+        self._parts = Partitions(self.path, self._run_file_unreadable)
         self._next_ids: dict[str, int] = {}
         self._depth = 0
-        self._dirty = False
         self._reads = 0
         self._writes = 0
         self._last_write: dict[str, float] = {}
@@ -148,7 +160,7 @@ class Store:
         return self.insert_many(table, [doc])[0]
 
     def insert_many(self, table: str, docs: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Add documents with ONE file write and return their ids, in order.
+        """Add documents with ONE write of each file they go to and return their ids, in order.
 
         Documents are copied through JSON first, so later changes to the caller's objects do not
         leak in, and anything not JSON-serialisable raises ``TypeError`` before anything changes.
@@ -158,15 +170,11 @@ class Store:
         if not clean:
             return []
         with self.transaction():
-            rows = self._tables.setdefault(table, {})
+            if table in PARTITIONED_TABLES:
+                return self._parts.insert(table, clean)
             first = self._next_id(table)
-            added = {str(first + offset): doc for offset, doc in enumerate(clean)}
-            rows.update(added)
+            self._main.add(table, {str(first + offset): doc for offset, doc in enumerate(clean)})
             self._next_ids[table] = first + len(clean)
-            body = self._bodies.get(table)
-            if body is not None:
-                body.append(encode_table_body(added))
-            self._dirty = True
         return list(range(first, first + len(clean)))
 
     def update(self, table: str, doc_id: int, fields: Mapping[str, Any]) -> None:
@@ -174,12 +182,9 @@ class Store:
         _check_table(table)
         clean = _normalise_fields(fields)
         with self.transaction():
-            rows = self._tables.get(table, {})
-            key = _key(doc_id)
-            if key not in rows:
+            if not self._change(table, {ID_KEY: doc_id}, lambda rows, key: rows[key].update(clean),
+                                rekeyed=PARTITION_FIELD in clean):
                 raise KeyError(f"no document {doc_id} in table {table!r}")
-            rows[key].update(clean)
-            self._touched(table)
 
     def update_where(self, table: str, fields: Mapping[str, Any], /, **equals: Any) -> int:
         """Set ``fields`` on every document whose fields equal ``equals``; return how many.
@@ -192,24 +197,15 @@ class Store:
             raise ValueError("update_where needs at least one field=value condition")
         clean = _normalise_fields(fields)
         with self.transaction():
-            keys = self._matching(table, equals)
-            rows = self._tables.get(table, {})
-            for key in keys:
-                rows[key].update(clean)
-            if keys:
-                self._touched(table)
-        return len(keys)
+            return self._change(table, equals, lambda rows, key: rows[key].update(clean),
+                                rekeyed=PARTITION_FIELD in clean)
 
     def remove(self, table: str, doc_id: int) -> None:
         """Delete one document; ``KeyError`` if it does not exist (so double deletes are visible)."""
         _check_table(table)
         with self.transaction():
-            rows = self._tables.get(table, {})
-            key = _key(doc_id)
-            if key not in rows:
+            if not self._change(table, {ID_KEY: doc_id}, lambda rows, key: rows.pop(key), rekeyed=False):
                 raise KeyError(f"no document {doc_id} in table {table!r}")
-            del rows[key]
-            self._touched(table)
 
     def remove_where(self, table: str, /, **equals: Any) -> int:
         """Delete every document whose fields equal ``equals``; return how many (at least one condition)."""
@@ -217,13 +213,7 @@ class Store:
         if not equals:
             raise ValueError("remove_where needs at least one field=value condition")
         with self.transaction():
-            keys = self._matching(table, equals)
-            rows = self._tables.get(table, {})
-            for key in keys:
-                del rows[key]
-            if keys:
-                self._touched(table)
-        return len(keys)
+            return self._change(table, equals, lambda rows, key: rows.pop(key), rekeyed=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -243,11 +233,11 @@ class Store:
                     self._depth -= 1
                 return
             with self._locked():
-                self._sync()
+                self._sync(writing=True)
                 self._depth = 1
                 try:
                     yield self
-                    if self._dirty:
+                    if self._main.dirty or self._parts.dirty:
                         self._write()
                 except BaseException:
                     self._discard()
@@ -259,46 +249,84 @@ class Store:
 
     def all(self, table: str) -> list[dict[str, Any]]:
         """Every document of ``table`` in insertion order (``[]`` for an unknown table)."""
-        with self._mutex:
-            self._sync()
-            rows = self._tables.get(table, {})
-            return self._copies(rows, list(rows))
+        return self.find(table)
 
     def find(self, table: str, /, **equals: Any) -> list[dict[str, Any]]:
-        """Documents whose fields equal every ``field=value`` given (all documents if none)."""
+        """Documents whose fields equal every ``field=value`` given (all documents if none).
+
+        On ``samples`` and ``judgments``, ``run_id=X`` reads only run X's file.
+        """
         with self._mutex:
             self._sync()
-            rows = self._tables.get(table, {})
-            keys = self._matching(table, equals) if equals else list(rows)
-            return self._copies(rows, keys)
+            query = _query(equals)
+            found: list[tuple[str, dict[str, Any]]] = []
+            shards = self._shards(table, equals)
+            for _key, rows in shards:
+                found.extend((key, rows[key]) for key in _matching(rows, query))
+            if table in PARTITIONED_TABLES:  # across run files (or after a move): insertion = id order
+                found.sort(key=lambda pair: int(pair[0]))
+            return _copies(found)
 
     def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
         """One document by id, or ``None``."""
-        with self._mutex:
-            self._sync()
-            rows = self._tables.get(table, {})
-            key = _key(doc_id)
-            return self._copies(rows, [key])[0] if key in rows else None
+        found = self.find(table, **{ID_KEY: doc_id})
+        return found[0] if found else None
 
     def count(self, table: str) -> int:
-        """Number of documents in ``table`` (0 if unknown); no copying."""
+        """Number of documents in ``table`` (0 if unknown); reads no run file, copies nothing."""
         with self._mutex:
             self._sync()
-            return len(self._tables.get(table, {}))
+            if table in PARTITIONED_TABLES:
+                return self._parts.count(table)
+            return len(self._main.rows(table))
+
+    def count_by_run(self, table: str) -> dict[str | None, int]:
+        """Documents per ``run_id`` of ``samples`` or ``judgments`` (``None``: without a run), from the index."""
+        if table not in PARTITIONED_TABLES:
+            raise ValueError(f"{table!r} is not kept per run; count_by_run works on {sorted(PARTITIONED_TABLES)}")
+        with self._mutex:
+            self._sync()
+            return self._parts.count_by_run(table)
 
     def counts(self) -> dict[str, int]:
-        """Document count of every user table present in the file (``_meta`` etc. excluded)."""
+        """Document count of every user table present (``_meta`` etc. excluded); reads no run file."""
         with self._mutex:
             self._sync()
-            return {name: len(rows) for name, rows in self._tables.items() if not name.startswith("_")}
+            found = {name: len(rows) for name, rows in self._main.tables.items() if not name.startswith("_")}
+            return found | {table: self._parts.count(table) for table in sorted(self._parts.tables())}
 
     @property
     def stats(self) -> dict[str, Any]:
-        """File reads/writes done by this object and the timing of the last write (diagnostics)."""
+        """Files parsed and replaced by this object and the timing of the last write (diagnostics)."""
         with self._mutex:
-            return {"file_reads": self._reads, "file_writes": self._writes, "last_write": dict(self._last_write)}
+            return {"file_reads": self._reads + self._parts.reads, "file_writes": self._writes,
+                    "last_write": dict(self._last_write)}
 
     # -------------------------------------------------------------- internals
+
+    def _shards(self, table: str, equals: Mapping[str, Any]) -> list[tuple[Key, Rows]]:
+        """The documents a query on ``table`` must look at: the main file's table, or the run files it needs."""
+        if table in PARTITIONED_TABLES:
+            return [(key, loaded.rows(table)) for key, loaded in self._parts.files_for(table, dict(equals))]
+        return [(None, self._main.rows(table))]
+
+    def _change(self, table: str, equals: Mapping[str, Any], edit: Callable[[Rows, str], object], *,
+                rekeyed: bool) -> int:
+        """Apply ``edit(rows, key)`` to every matching document (inside a transaction); return how many."""
+        query = _query(equals)
+        changed = 0
+        for shard_key, rows in self._shards(table, equals):
+            keys = _matching(rows, query)
+            for key in keys:
+                edit(rows, key)
+            if not keys:
+                continue
+            changed += len(keys)
+            if table in PARTITIONED_TABLES:
+                self._parts.changed(table, shard_key, rekeyed=rekeyed)
+            else:
+                self._main.touched(table)
+        return changed
 
     @contextmanager
     def _refused(self, error: type[StoreIOError]) -> Iterator[None]:
@@ -330,28 +358,40 @@ class Store:
         try:
             self._flock.acquire(timeout=0)
         except Timeout:
-            removed = remove_stray_temps(self.path, lock_held=False)
+            removed = self._remove_temps(lock_held=False)
         except OSError as exc:
             self.read_only = StoreWriteError(self.path, exc)
             return
         else:
             try:
-                removed = remove_stray_temps(self.path, lock_held=True)
+                removed = self._remove_temps(lock_held=True)
             finally:
                 self._flock.release()
         for path in removed:
             log.warning("Removed %s, left behind by a Pickwise process that was killed while writing", path)
 
-    def _sync(self) -> None:
-        """Re-read the file if another process (or Store object) changed it since we last looked."""
+    def _remove_temps(self, *, lock_held: bool) -> list[Path]:
+        folders = [self._parts.folder, *(self._parts.folder / table for table in sorted(PARTITIONED_TABLES))]
+        removed = remove_stray_temps(self.path.parent, owner=self.path.name, lock_held=lock_held)
+        for folder in folders:
+            removed += remove_stray_temps(folder, owner=None, lock_held=lock_held)
+        return removed
+
+    def _sync(self, *, writing: bool = False) -> None:
+        """Re-read what another process (or Store object) changed since we last looked.
+
+        A writer (holding the lock, about to change things) also checks every run file against the
+        index, so what a killed writer left behind is counted before any new id is handed out.
+        """
         if self._depth:
-            return  # we hold the lock: the file cannot change, and memory may hold our pending edits
+            return  # we hold the lock: the files cannot change, and memory may hold our pending edits
         state = file_state(self.path)
-        if state is None or state != self._state:
+        if state is None or state != self._main.state:
             self._load()
+        self._parts.sync(writing=writing)
 
     def _inspect(self) -> _Found:
-        """Read the file and decide what it needs; raise ``StoreVersionError`` if it is too new.
+        """Read the main file and decide what it needs; raise ``StoreVersionError`` if it is too new.
 
         The version is checked before the layout: a newer Pickwise may store a table differently,
         and its file must be refused untouched, never mistaken for a corrupt one and moved aside.
@@ -377,12 +417,12 @@ class Store:
             return _Found(None, state, "corrupt", reason=str(exc))
         if version is None:
             return _Found(tables, state, "create")
-        if version < self.schema_version:
+        if version < self.schema_version or PARTITIONED_TABLES & tables.keys():
             return _Found(tables, state, "migrate", version)
         return _Found(tables, state, None, version)
 
     def _load(self) -> None:
-        """Bring memory up to date with the file, creating, migrating or recovering it if needed.
+        """Bring memory up to date with the main file, creating, migrating or recovering it if needed.
 
         The common case (a valid current file) needs no lock: writers replace the file
         atomically, so what we read is always a complete version. Anything that writes takes
@@ -394,109 +434,128 @@ class Store:
             return
         with self._locked():
             found = self._inspect()
-            previous = found.state or self._state
+            previous = found.state or self._main.state
             if found.action is None:
                 self._install(found.tables or {}, found.state)
                 return
+            moved: Tables = {}
             if found.action == "migrate":
                 assert found.tables is not None and found.version is not None
-                with self._refused(StoreWriteError):
-                    backup = backup_copy(self.path, f"v{found.version}-backup")
-                tables = mig.migrate(found.tables, found.version, self._migrations)
-                tables = loads(orjson.dumps(tables, option=CALLER_OPTS))  # plain JSON, like a re-read
-                check_shape(tables)
-                log.warning(
-                    "Migrated %s from schema version %s to %s; the old file is kept as %s",
-                    self.path,
-                    found.version,
-                    self.schema_version,
-                    backup,
-                )
+                tables = self._migrated(found.tables, found.version)
+                moved = {name: tables.pop(name) for name in sorted(PARTITIONED_TABLES & tables.keys())}
             else:
-                if found.action == "corrupt":
-                    with self._refused(StoreWriteError):
-                        moved = move_aside(self.path, "corrupt")
-                    self.recovered = RecoveryNotice(self.path, moved, found.reason)
-                    log.error("%s", self.recovered)
+                self._start_empty(found)
                 tables = mig.new_tables(self.schema_version)
             self._install(tables, previous)
+            self._main.dirty = True
             try:
-                self._write()
+                self._parts.sync(writing=True)
+                for name, rows in moved.items():
+                    self._parts.adopt(name, rows)
+                self._write()  # run files first: if this is cut short, the old main file still holds them
             except BaseException:
                 self._discard()  # memory must not claim a migration/creation the disk never got
                 raise
 
+    def _migrated(self, tables: Tables, version: int) -> Tables:
+        """Back the main file up, then run the migrations from ``version`` (nothing is written yet)."""
+        with self._refused(StoreWriteError):
+            backup = backup_copy(self.path, f"v{version}-backup")
+        tables = mig.migrate(tables, version, self._migrations)
+        tables = loads(orjson.dumps(tables, option=CALLER_OPTS))  # plain JSON, like a re-read
+        check_shape(tables)
+        log.warning("Migrated %s from schema version %s to %s; the old file is kept as %s",
+                    self.path, version, self.schema_version, backup)
+        return tables
+
+    def _start_empty(self, found: _Found) -> None:
+        """Before a new main file: move an unreadable one aside, and any run folder it leaves behind.
+
+        Run files belong to the main file that lists their runs; a new, empty store must not show
+        samples of runs it does not have, so they are moved aside with it (``...runs.corrupt-...``),
+        or as ``...runs.orphaned-...`` when the main file was simply gone.
+        """
+        with self._refused(StoreWriteError):
+            if found.action == "corrupt":
+                moved = move_aside(self.path, "corrupt")
+                self.recovered = RecoveryNotice(self.path, moved, found.reason)
+                log.error("%s", self.recovered)
+            if self._parts.folder.exists():
+                label = "corrupt" if found.action == "corrupt" else "orphaned"
+                log.warning("Moved %s aside as %s", self._parts.folder, move_aside(self._parts.folder, label))
+        self._parts.forget()
+
+    def _run_file_unreadable(self, path: Path, reason: str) -> None:
+        """A run file does not parse: move it aside (under the lock) so the run reads as empty, and say so."""
+        with self._locked(), self._refused(StoreWriteError):
+            try:
+                TableFile(path).read()
+                return  # another process replaced (or removed) it meanwhile
+            except CorruptFileError:
+                moved = move_aside(path, "corrupt")
+        self.recovered = RecoveryNotice(path, moved, reason, lost="that run's documents read as empty")
+        log.error("%s", self.recovered)
+
     def _install(self, tables: Tables, state: FileState | None) -> None:
         if mig.META_TABLE not in tables:  # pre-versioning file: stamp it on the next write
             mig.stamp_version(tables, self.schema_version)
-        self._tables = tables
-        self._state = state
-        self._bodies = {}
+        self._main.install(tables, state)
         self._next_ids = {}
-        self._dirty = False
 
     def _discard(self) -> None:
-        """Forget in-memory edits; the next call re-reads the file."""
-        self._tables = {}
-        self._state = None
-        self._bodies = {}
+        """Forget in-memory edits; the next call re-reads the files."""
+        self._main.forget()
+        self._parts.forget()
         self._next_ids = {}
-        self._dirty = False
 
     def _write(self) -> None:
-        """Write all tables in one atomic replace (caller holds the lock)."""
-        started = time.perf_counter()
-        for name, rows in self._tables.items():
-            if name not in self._bodies:
-                self._bodies[name] = [encode_table_body(rows)]
-        encoded = time.perf_counter()
+        """Write every changed file, run files first, main file last (caller holds the lock)."""
         timings = WriteTimings()
         with self._refused(StoreWriteError):
-            self._state = atomic_write(
-                self.path, iter_file_pieces(self._tables, self._bodies), after=self._state, timings=timings
-            )
-        self._dirty = False
-        self._writes += 1
-        self._last_write = {"encode_s": encoded - started, **asdict(timings)}
-
-    def _touched(self, table: str) -> None:
-        """A document of ``table`` changed in place: its cached encoding is stale."""
-        self._bodies.pop(table, None)
-        self._dirty = True
+            if self._parts.dirty:
+                self._parts.write(timings)
+            if self._main.dirty:
+                self._main.write(timings)
+        self._writes += timings.files
+        self._last_write = asdict(timings)
 
     def _next_id(self, table: str) -> int:
         if table not in self._next_ids:
-            self._next_ids[table] = max(map(int, self._tables.get(table, {})), default=0) + 1
+            self._next_ids[table] = max(map(int, self._main.rows(table)), default=0) + 1
         return self._next_ids[table]
 
-    def _matching(self, table: str, equals: Mapping[str, Any]) -> list[str]:
-        """Keys of documents whose fields equal ``equals`` (``_id`` matches the document id)."""
-        rows = self._tables.get(table, {})
-        wanted = dict(equals)
-        if ID_KEY in wanted:
-            key = _key(wanted.pop(ID_KEY))
-            if key not in rows:
-                return []
-            rows = {key: rows[key]}
-        try:  # compare like with like: tuples become lists, numpy scalars plain numbers
-            wanted = loads(orjson.dumps(wanted, option=CALLER_OPTS)) if wanted else {}
-        except orjson.JSONEncodeError as exc:
-            raise TypeError(f"query value is not JSON-serialisable: {exc}") from None
-        if not wanted:
-            return list(rows)
-        wanted = list(wanted.items())
-        if len(wanted) == 1:
-            field, value = wanted[0]
-            return [key for key, doc in rows.items() if doc.get(field, _MISSING) == value]
-        return [key for key, doc in rows.items() if all(doc.get(f, _MISSING) == v for f, v in wanted)]
 
-    @staticmethod
-    def _copies(rows: dict[str, dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
-        """Deep copies (one orjson round trip: far cheaper than ``copy.deepcopy``) plus ``_id``."""
-        copies = loads(orjson.dumps([rows[key] for key in keys]))
-        for copy, key in zip(copies, keys, strict=True):
-            copy[ID_KEY] = int(key)
-        return copies
+def _query(equals: Mapping[str, Any]) -> _Query:
+    """Normalise conditions like stored values (tuples become lists, numpy scalars plain numbers)."""
+    wanted = dict(equals)
+    doc_key = _key(wanted.pop(ID_KEY)) if ID_KEY in wanted else None
+    try:
+        wanted = loads(orjson.dumps(wanted, option=CALLER_OPTS)) if wanted else {}
+    except orjson.JSONEncodeError as exc:
+        raise TypeError(f"query value is not JSON-serialisable: {exc}") from None
+    return _Query(doc_key, list(wanted.items()))
+
+
+def _matching(rows: Rows, query: _Query) -> list[str]:
+    """Keys of documents in ``rows`` that satisfy ``query`` (``_id`` matches the document id)."""
+    if query.doc_key is not None:
+        if query.doc_key not in rows:
+            return []
+        rows = {query.doc_key: rows[query.doc_key]}
+    if not query.fields:
+        return list(rows)
+    if len(query.fields) == 1:
+        field, value = query.fields[0]
+        return [key for key, doc in rows.items() if doc.get(field, _MISSING) == value]
+    return [key for key, doc in rows.items() if all(doc.get(f, _MISSING) == v for f, v in query.fields)]
+
+
+def _copies(found: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Deep copies (one orjson round trip: far cheaper than ``copy.deepcopy``) plus ``_id``."""
+    copies = loads(orjson.dumps([doc for _, doc in found]))
+    for copy, (key, _) in zip(copies, found, strict=True):
+        copy[ID_KEY] = int(key)
+    return copies
 
 
 def _check_table(table: str) -> None:

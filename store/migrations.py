@@ -1,4 +1,4 @@
-"""Ordered, forward-only schema migrations for the store file.
+"""Ordered, forward-only schema migrations for the store's main file.
 
 ``MIGRATIONS[i]`` upgrades a file from version ``i + 1`` to ``i + 2``; so ``CURRENT_VERSION`` is
 ``1 + len(MIGRATIONS)``. Version 1 is the initial schema documented in ``store/SCHEMA.md``.
@@ -8,7 +8,8 @@ and either mutates it in place and returns ``None`` or returns a replacement dic
 touch ``_meta``: the store stamps the new version itself once all steps ran. The store runs the
 steps that apply, in order, exactly once, under the cross-process lock, keeps a byte copy of
 the pre-migration file beside it (``pickwise.json.v1-backup-<stamp>``) and writes the result
-in one atomic write; if any step raises, nothing on disk changes.
+in one atomic write (after the run files, see ``per_run_files``); if any step raises, nothing on
+disk changes.
 
 Adding a migration: append a function, bump nothing else, describe the change under a new
 "Version N" heading in SCHEMA.md, and add a test that feeds it a file of the previous version.
@@ -23,8 +24,20 @@ from store.storage import Tables
 
 Migration = Callable[[Tables], "Tables | None"]
 
-#: Version N -> N+1 steps, oldest first. Empty: version 1 is the only schema so far.
-MIGRATIONS: list[Migration] = []
+
+
+def per_run_files(tables: Tables) -> None:
+    """Version 1 -> 2: ``samples`` and ``judgments`` move from the main file to one file per run.
+
+    The documents themselves do not change, so this step has nothing to edit: the store moves any
+    ``samples`` / ``judgments`` it finds in a main file, whatever its version, to their run files
+    (``store.partitions``), run files first and the main file last, keeping every id. What the bump
+    buys is the refusal: a version-1 Pickwise must not open a store whose samples it cannot see.
+    """
+
+
+#: Version N -> N+1 steps, oldest first.
+MIGRATIONS: list[Migration] = [per_run_files]
 
 CURRENT_VERSION: int = 1 + len(MIGRATIONS)
 

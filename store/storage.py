@@ -167,12 +167,14 @@ def iter_file_pieces(tables: Tables, bodies: dict[str, list[bytes | memoryview]]
 
 @dataclass
 class WriteTimings:
-    """Where the time of the last write went (for the benchmark and diagnostics)."""
+    """Where the time of the last write went, summed over the files it replaced (benchmark, diagnostics)."""
 
+    encode_s: float = 0.0
     write_s: float = 0.0
     fsync_s: float = 0.0
     replace_s: float = 0.0
     bytes: int = 0
+    files: int = 0
 
 
 def atomic_write(
@@ -183,7 +185,7 @@ def atomic_write(
     ``after`` is the version being replaced (``None`` if there is none); the new file gets an
     mtime strictly after it so the ``FileState`` of consecutive versions always differs. The
     mode of the replaced file is kept. On any failure the temp file is removed and ``path`` is
-    untouched. Returns the ``FileState`` of the new version.
+    untouched. Returns the ``FileState`` of the new version and adds its timings to ``timings``.
     """
     tmp = temp_sibling(path)
     old_link: Path | None = None
@@ -213,10 +215,11 @@ def atomic_write(
         fsync_dir(path.parent)
         if old_link is not None:
             unlink_in_background(old_link)
-        timings.write_s = synced - started
-        timings.fsync_s = replaced - synced
-        timings.replace_s = time.perf_counter() - replaced
-        timings.bytes = written
+        timings.write_s += synced - started
+        timings.fsync_s += replaced - synced
+        timings.replace_s += time.perf_counter() - replaced
+        timings.bytes += written
+        timings.files += 1
         return state
     except BaseException:
         if fd >= 0:
@@ -310,22 +313,26 @@ def backup_copy(path: Path, label: str) -> Path:
     return target
 
 
-def remove_stray_temps(path: Path, *, lock_held: bool, grace_s: float = STRAY_GRACE_S) -> list[Path]:
-    """Delete temp files a killed writer left beside ``path``; return what was removed.
+def remove_stray_temps(
+    folder: Path, *, owner: str | None, lock_held: bool, grace_s: float = STRAY_GRACE_S
+) -> list[Path]:
+    """Delete temp files a killed writer left in ``folder``; return what was removed.
 
-    Only names made by ``atomic_write`` (``<name>.tmp-<pid>-<hex>``) are considered. With the
-    store lock held nobody can be writing one, so all are stray; without it, only those older
-    than ``grace_s`` are removed, in case a live writer is still filling one.
+    Only names made by ``atomic_write`` (``<name>.tmp-<pid>-<hex>``) are considered, and with
+    ``owner`` only those of that file (the main file's folder may hold other programs' files;
+    the store's own folders hold nothing else). With the store lock held nobody can be writing
+    one, so all are stray; without it, only those older than ``grace_s`` are removed, in case a
+    live writer is still filling one.
     """
-    prefix = path.name + TEMP_INFIX
     removed: list[Path] = []
     now = time.time()
     try:
-        entries = list(os.scandir(path.parent))
+        entries = list(os.scandir(folder))
     except FileNotFoundError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(prefix) or not _looks_like_temp(entry.name[len(prefix) :]):
+        name, infix, tail = entry.name.rpartition(TEMP_INFIX)
+        if not infix or not _looks_like_temp(tail) or (owner is not None and name != owner):
             continue
         try:
             if not lock_held and now - entry.stat(follow_symlinks=False).st_mtime < grace_s:

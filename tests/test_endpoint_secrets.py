@@ -24,6 +24,7 @@ from core.engines.openai_compatible import (
 from core.redaction import redact_url
 from core.sources import Sources, add_endpoint, list_endpoints
 from store import Store
+from store.partitions import runs_folder
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
 PASSWORD = "hunter2pass"
@@ -157,7 +158,8 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
         printed += _cli(capsys, store_file, "decide", "--runs", run_id, "--format", "md", "--out", str(out_file))[1]
     assert PASSWORD not in printed
     written = json.loads(store_file.read_text())  # the endpoint itself was scrubbed in the file too
-    assert "runs" in written and "samples" in written and PASSWORD not in json.dumps(written)
+    run_files = "".join(path.read_text() for path in runs_folder(store_file).rglob("*.json"))
+    assert "runs" in written and '"samples"' in run_files and PASSWORD not in json.dumps(written) + run_files
     assert not out_file.exists() or PASSWORD not in out_file.read_text()
     assert all(PASSWORD not in json.dumps(e) for e in list_endpoints(store))
 

@@ -1,7 +1,8 @@
 """The store against real files: concurrency, crashes, corruption, migrations, caching.
 
 Multi-process tests drive ``tests/store_worker.py`` in subprocesses; nothing touches a mock
-filesystem.
+filesystem. ``samples`` live in per-run files (``tests/test_store_partitions.py`` covers the
+layout); here they are read back from disk with ``raw_table``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 import tinydb
 
 from store import RecoveryNotice, Store, StoreVersionError, open_store
+from store.partitions import runs_folder
 from store.storage import TEMP_INFIX
 
 WORKER = Path(__file__).with_name("store_worker.py")
@@ -31,6 +33,18 @@ WORKER = Path(__file__).with_name("store_worker.py")
 def raw(path: Path) -> dict:
     """The file as plain JSON, read without the store (so it also proves the file is valid)."""
     return json.loads(path.read_text())
+
+
+def raw_table(store_file: Path, table: str) -> dict:
+    """Every document of a per-run table as stored on disk, merged over its run files."""
+    merged: dict = {}
+    for path in sorted((runs_folder(store_file) / table).glob("*.json")):
+        merged.update(raw(path)[table])
+    return merged
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if TEMP_INFIX in p.name]
 
 
 def start_workers(path: Path, tmp_path: Path, *commands: list[str]) -> tuple[list[subprocess.Popen], Path]:
@@ -106,7 +120,7 @@ def test_id_is_returned_but_never_stored(store: Store, store_file: Path) -> None
     doc_id = store.insert("samples", {"_id": 42, "text": "hi"})
     assert doc_id == 1
     store.update("samples", doc_id, {"_id": 7, "text": "ho"})
-    assert raw(store_file)["samples"] == {"1": {"text": "ho"}}
+    assert raw_table(store_file, "samples") == {"1": {"text": "ho"}}
     assert store.all("samples") == [{"text": "ho", "_id": 1}]
 
 
@@ -130,12 +144,15 @@ def test_values_are_normalised_to_json(store: Store) -> None:
     assert store.count("samples") == 1
 
 
-def test_insert_many_is_one_write(store: Store) -> None:
+def test_insert_many_is_one_write_per_file(store: Store) -> None:
     before = store.stats["file_writes"]
+    store.insert_many("runs", [{"i": i} for i in range(500)])
+    assert store.stats["file_writes"] == before + 1  # the main file
     store.insert_many("samples", [{"i": i} for i in range(500)])
-    assert store.stats["file_writes"] == before + 1
+    assert store.stats["file_writes"] == before + 3  # the run's file and the index
     store.update_where("samples", {"x": 1}, i=-1)  # matches nothing: no write
-    assert store.stats["file_writes"] == before + 1
+    store.update_where("runs", {"x": 1}, i=-1)
+    assert store.stats["file_writes"] == before + 3
 
 
 def test_appends_after_an_update_keep_the_file_exact(store: Store, store_file: Path) -> None:
@@ -148,7 +165,7 @@ def test_appends_after_an_update_keep_the_file_exact(store: Store, store_file: P
     store.remove("samples", 1)
     store.insert("samples", {"i": 6})
     expected = {"2": {"i": "two"}, "3": {"i": 2}, "4": {"i": 3}, "5": {"i": 4}, "6": {"i": 5}, "7": {"i": 6}}
-    assert raw(store_file)["samples"] == expected
+    assert raw_table(store_file, "samples") == expected
     assert raw(store_file)["runs"] == {"1": {"run_id": "r"}}
     assert Store(store_file).all("samples") == store.all("samples")
 
@@ -156,7 +173,10 @@ def test_appends_after_an_update_keep_the_file_exact(store: Store, store_file: P
 def test_file_is_readable_by_plain_tinydb_and_vice_versa(tmp_path: Path) -> None:
     ours = Store(tmp_path / "ours.json")
     ours.insert_many("samples", [{"a": 1}, {"a": 2}])
+    ours.insert("runs", {"run_id": "r"})
     with tinydb.TinyDB(tmp_path / "ours.json") as db:
+        assert db.table("runs").all() == [{"run_id": "r"}]
+    with tinydb.TinyDB(runs_folder(tmp_path / "ours.json") / "samples" / "_unassigned.json") as db:
         assert db.table("samples").all() == [{"a": 1}, {"a": 2}]
 
     with tinydb.TinyDB(tmp_path / "theirs.json") as db:
@@ -219,7 +239,7 @@ def test_threads_sharing_and_not_sharing_a_store_lose_nothing(store_file: Path) 
     for thread in threads:
         thread.join()
     assert not errors
-    samples = raw(store_file)["samples"]
+    samples = raw_table(store_file, "samples")
     assert sorted(map(int, samples)) == list(range(1, 8 * per_thread + 1))
     seen = sorted((d["writer"], d["seq"]) for d in samples.values())
     assert seen == [(w, s) for w in range(8) for s in range(per_thread)]
@@ -233,7 +253,7 @@ def test_processes_writing_at_once_lose_nothing(store_file: Path, tmp_path: Path
     )
     go.touch()
     finish(procs)
-    samples = raw(store_file)["samples"]
+    samples = raw_table(store_file, "samples")
     assert sorted(map(int, samples)) == list(range(1, 181))
     assert sorted((d["writer"], d["seq"]) for d in samples.values()) == [
         (w, s) for w in ("w0", "w1", "w2") for s in range(60)
@@ -279,15 +299,15 @@ def test_killed_writer_leaves_a_readable_consistent_prefix(store_file: Path, tmp
         proc.stdout.close()
         proc.stderr.close()
 
-        before_open = store_file.read_bytes()
-        json.loads(before_open)  # valid JSON even before any clean-up
+        for path in (store_file, *runs_folder(store_file).rglob("*.json")):
+            json.loads(path.read_bytes())  # every file is valid JSON even before any clean-up
         reopened = Store(store_file)
         assert reopened.recovered is None
         docs = reopened.all("samples")
         assert [d["seq"] for d in docs] == list(range(len(docs)))
         assert len(docs) > target
         assert [d["_id"] for d in docs] == list(range(1, len(docs) + 1))
-        assert not [p for p in tmp_path.iterdir() if TEMP_INFIX in p.name]
+        assert not temp_files(tmp_path)
 
 
 # ------------------------------------------------------------------ cache and visibility
@@ -306,7 +326,7 @@ def test_reads_use_memory_until_the_file_changes(store_file: Path, tmp_path: Pat
     go.touch()
     (new_id,) = finish([proc])
     assert store.get("samples", int(new_id)) == {"from": "worker", "_id": int(new_id)}
-    assert store.stats["file_reads"] == reads + 1
+    assert store.stats["file_reads"] == reads + 2  # the index and the one run file; not the main file
 
 
 def test_same_size_rewrites_by_another_store_are_never_missed(store_file: Path) -> None:

@@ -1,8 +1,9 @@
 """The store under failure: newer files, full and read-only disks, a lock another process keeps.
 
 Each failure must raise one ``StoreError`` whose message says what to do, and leave the file exactly
-as it was. Real files throughout; the disks are real tmpfs mounts where root can make them, plus a
-simulated ENOSPC (an ``os.fsync`` that refuses to grow the file past a limit) that always runs.
+as it was: the main file, and a run's file for ``samples`` (``store.partitions``). Real files throughout;
+the disks are real tmpfs mounts where root can make them, plus a simulated ENOSPC (an ``os.fsync`` that
+refuses to grow the file past a limit) that always runs.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from pathlib import Path
 import pytest
 
 from store import Store, StoreBusyError, StoreError, StoreVersionError, StoreWriteError
+from store.migrations import CURRENT_VERSION
+from store.partitions import runs_folder
 from tests.disk_faults import disk_full_at, remount_read_only, tmpfs
 
 WORKER = Path(__file__).with_name("store_worker.py")
+NEWER = CURRENT_VERSION + 1
 
 
 def _listing(folder: Path) -> list[str]:
@@ -44,17 +48,17 @@ def _snapshot(path: Path) -> tuple[bytes, int, list[str]]:
     ids=["table-is-a-list", "doc-is-a-string", "non-numeric-id"],
 )
 def test_newer_file_with_a_new_layout_is_refused_untouched(store_file: Path, layout: dict) -> None:
-    store_file.write_text(json.dumps({"_meta": {"1": {"schema_version": 2}}, **layout}))
+    store_file.write_text(json.dumps({"_meta": {"1": {"schema_version": NEWER}}, **layout}))
     before = _snapshot(store_file)
     with pytest.raises(StoreVersionError) as info:
         Store(store_file)
-    assert "version 2" in str(info.value) and "Upgrade Pickwise" in str(info.value)
+    assert f"version {NEWER}" in str(info.value) and "Upgrade Pickwise" in str(info.value)
     assert isinstance(info.value, StoreError)
     assert _snapshot(store_file) == before  # same bytes, same mtime, nothing moved aside
 
 
 def test_unreadable_file_is_still_moved_aside(store_file: Path) -> None:
-    store_file.write_text(json.dumps({"_meta": {"1": {"schema_version": 1}}, "alerts": [1]}))
+    store_file.write_text(json.dumps({"_meta": {"1": {"schema_version": CURRENT_VERSION}}, "alerts": [1]}))
     store = Store(store_file)
     assert store.recovered is not None and "alerts" in store.recovered.reason
 
@@ -62,37 +66,40 @@ def test_unreadable_file_is_still_moved_aside(store_file: Path) -> None:
 # ------------------------------------------------------------------ full disk
 
 
-def _filled(store: Store) -> None:
-    store.insert_many("samples", [{"seq": i, "text": "answer " * 20} for i in range(20)])
+def _filled(store: Store, table: str = "samples") -> Path:
+    """Twenty documents of run ``r1`` in ``table``; returns the file that holds them."""
+    store.insert_many(table, [{"run_id": "r1", "seq": i, "text": "answer " * 20} for i in range(20)])
+    return runs_folder(store.path) / table / "r1.json" if table == "samples" else store.path
 
 
+@pytest.mark.parametrize("table", ["samples", "runs"], ids=["run-file", "main-file"])
 def test_simulated_full_disk_raises_one_clear_error_and_keeps_the_file(
-    store: Store, store_file: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, table: str
 ) -> None:
-    _filled(store)
-    before = _snapshot(store_file)
-    monkeypatch.setattr(os, "fsync", disk_full_at(store_file.stat().st_size + 100))
+    path = _filled(store, table)
+    before = _snapshot(path)
+    monkeypatch.setattr(os, "fsync", disk_full_at(path.stat().st_size + 100))
     with pytest.raises(StoreWriteError) as info:
-        store.insert_many("samples", [{"seq": 99, "text": "x" * 5000}])
+        store.insert_many(table, [{"run_id": "r1", "seq": 99, "text": "x" * 5000}])
     assert info.value.errno == errno.ENOSPC
     assert "full" in str(info.value) and "free some space" in str(info.value)
-    assert _snapshot(store_file) == before  # no temp file left either
-    assert store.count("samples") == 20  # memory forgot the refused batch
-    store.insert("samples", {"seq": 20})  # a write that fits still works
+    assert _snapshot(path) == before  # no temp file left either
+    assert store.count(table) == 20  # memory forgot the refused batch
+    store.insert(table, {"run_id": "r1", "seq": 20})  # a write that fits still works
     monkeypatch.undo()
-    assert Store(store_file).count("samples") == 21
+    assert Store(store.path).count(table) == 21
 
 
 def test_real_full_tmpfs_keeps_every_stored_document(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "disk", "2m") as disk:
         path = disk / "pickwise.json"
         store = Store(path)
-        _filled(store)
-        before = _snapshot(path)
+        run_file = _filled(store)
+        before = _snapshot(run_file), _snapshot(path)
         with pytest.raises(StoreWriteError) as info:
-            store.insert_many("samples", [{"seq": i, "pad": "x" * 100_000} for i in range(25)])
+            store.insert_many("samples", [{"run_id": "r1", "seq": i, "pad": "x" * 100_000} for i in range(25)])
         assert info.value.errno == errno.ENOSPC and "full" in str(info.value)
-        assert _snapshot(path) == before
+        assert (_snapshot(run_file), _snapshot(path)) == before
         assert Store(path).count("samples") == 20
         store.insert("samples", {"seq": 20})
         assert Store(path).count("samples") == 21
@@ -105,16 +112,19 @@ def test_read_only_store_reads_but_refuses_writes_clearly(tmp_path: Path) -> Non
     with tmpfs(tmp_path / "disk", "2m") as disk:
         path = disk / "pickwise.json"
         Store(path).insert("runs", {"run_id": "kept"})
+        run_file = _filled(Store(path))
         remount_read_only(disk)
-        before = _snapshot(path)
+        before = _snapshot(path), _snapshot(run_file)
         store = Store(path)
         assert store.read_only is not None and "read-only" in str(store.read_only)
         assert [r["run_id"] for r in store.all("runs")] == ["kept"]
-        with pytest.raises(StoreWriteError) as info:
-            store.insert("runs", {"run_id": "new"})
-        assert info.value.errno == errno.EROFS
-        assert "read-only" in str(info.value) and "make it writable" in str(info.value)
-        assert _snapshot(path) == before
+        assert len(store.find("samples", run_id="r1")) == 20
+        for table in ("runs", "samples"):
+            with pytest.raises(StoreWriteError) as info:
+                store.insert(table, {"run_id": "r1"})
+            assert info.value.errno == errno.EROFS
+            assert "read-only" in str(info.value) and "make it writable" in str(info.value)
+        assert (_snapshot(path), _snapshot(run_file)) == before
 
 
 def test_missing_store_on_a_read_only_disk_cannot_be_created(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 from cli import main
 from core.paths import REPO_ROOT
 from store import Store
+from store.migrations import CURRENT_VERSION
 from tests.conftest import open_app
 from tests.disk_faults import disk_full_at, remount_read_only, tmpfs
 from tests.test_store_failures import hold_lock
@@ -37,8 +38,11 @@ def assert_one_error_line(done: subprocess.CompletedProcess[str], *parts: str) -
     assert all(part in lines[0] for part in parts), lines[0]
 
 
+NEWER = CURRENT_VERSION + 1
+
+
 def newer_store(path: Path) -> bytes:
-    path.write_text(json.dumps({"_meta": {"1": {"schema_version": 2}}, "alerts": [{"at": "later"}]}))
+    path.write_text(json.dumps({"_meta": {"1": {"schema_version": NEWER}}, "alerts": [{"at": "later"}]}))
     return path.read_bytes()
 
 
@@ -48,7 +52,7 @@ def newer_store(path: Path) -> bytes:
 def test_cli_refuses_a_newer_store_in_one_line(store_file: Path) -> None:
     original = newer_store(store_file)
     for argv in (["endpoints", "list"], ["endpoints", "add", "x", "--base-url", "http://127.0.0.1:9/v1"]):
-        assert_one_error_line(cli(store_file, *argv), "schema version 2", "Upgrade Pickwise")
+        assert_one_error_line(cli(store_file, *argv), f"schema version {NEWER}", "Upgrade Pickwise")
     assert store_file.read_bytes() == original
     assert sorted(p.name for p in store_file.parent.iterdir()) == ["pickwise.json", "pickwise.json.lock"]
 
@@ -104,7 +108,7 @@ def test_app_shows_a_newer_store_as_an_error_box_on_every_page(
     at = open_app(page).run()
     assert not at.exception
     boxes = [e.value for e in at.error]
-    assert any("schema version 2" in b and "Upgrade Pickwise" in b for b in boxes), boxes
+    assert any(f"schema version {NEWER}" in b and "Upgrade Pickwise" in b for b in boxes), boxes
     assert app_store.read_bytes() == original
 
 
