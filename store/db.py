@@ -261,7 +261,8 @@ class Store:
             query = _query(equals)
             found: list[tuple[str, dict[str, Any]]] = []
             shards = self._shards(table, equals)
-            for _key, rows in shards:
+            for _key, loaded in shards:
+                rows = loaded.rows(table)
                 found.extend((key, rows[key]) for key in _matching(rows, query))
             if table in PARTITIONED_TABLES:  # across run files (or after a move): insertion = id order
                 found.sort(key=lambda pair: int(pair[0]))
@@ -304,18 +305,19 @@ class Store:
 
     # -------------------------------------------------------------- internals
 
-    def _shards(self, table: str, equals: Mapping[str, Any]) -> list[tuple[Key, Rows]]:
-        """The documents a query on ``table`` must look at: the main file's table, or the run files it needs."""
+    def _shards(self, table: str, equals: Mapping[str, Any]) -> list[tuple[Key, TableFile]]:
+        """The files a query on ``table`` must look at: the main file, or the run files it needs."""
         if table in PARTITIONED_TABLES:
-            return [(key, loaded.rows(table)) for key, loaded in self._parts.files_for(table, dict(equals))]
-        return [(None, self._main.rows(table))]
+            return list(self._parts.files_for(table, dict(equals)))
+        return [(None, self._main)]
 
     def _change(self, table: str, equals: Mapping[str, Any], edit: Callable[[Rows, str], object], *,
                 rekeyed: bool) -> int:
         """Apply ``edit(rows, key)`` to every matching document (inside a transaction); return how many."""
         query = _query(equals)
         changed = 0
-        for shard_key, rows in self._shards(table, equals):
+        for shard_key, loaded in self._shards(table, equals):
+            rows = loaded.rows(table)
             keys = _matching(rows, query)
             for key in keys:
                 edit(rows, key)
@@ -323,7 +325,7 @@ class Store:
                 continue
             changed += len(keys)
             if table in PARTITIONED_TABLES:
-                self._parts.changed(table, shard_key, rekeyed=rekeyed)
+                self._parts.changed(table, shard_key, loaded, rekeyed=rekeyed)
             else:
                 self._main.touched(table)
         return changed

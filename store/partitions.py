@@ -30,6 +30,7 @@ import hashlib
 import logging
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,10 @@ PARTITIONED_TABLES = frozenset({"samples", "judgments"})
 PARTITION_FIELD = "run_id"
 INDEX_NAME = "index.json"
 UNASSIGNED = "_unassigned"
+
+#: Run files kept parsed in memory, most recently used first; more are read again when needed, so a
+#: long-lived process (the app, a CLI filling a big store) does not end up holding every sample.
+CACHED_RUN_FILES = 64
 
 #: A partition key: the document's run id, or ``None`` for documents without a usable one.
 Key = str | None
@@ -119,7 +124,7 @@ class Partitions:
         """Drop everything in memory (after a failed write); the next ``sync`` reads the disk again."""
         self._entries: dict[tuple[str, Key], Entry] = {}
         self._next_ids: dict[str, int] = {}
-        self._files: dict[tuple[str, Key], TableFile] = {}
+        self._files: OrderedDict[tuple[str, Key], TableFile] = OrderedDict()
         self._dirty: set[tuple[str, Key]] = set()
         self._index_state: FileState | None = None
         self._index_dirty = False
@@ -202,7 +207,7 @@ class Partitions:
                 log.warning("Ignoring %s: none of its documents belongs to a run named like the file", path)
                 return None
         where = (table, known[0])
-        self._files[where] = loaded
+        self._cache(where, loaded)
         self._entries[where] = Entry.describing(rows, loaded.state)
         self._index_dirty = True
         return where
@@ -230,6 +235,7 @@ class Partitions:
             return None
         cached = self._files.get(where)
         if cached is not None and (cached.dirty or not cached.changed_on_disk()):
+            self._files.move_to_end(where)
             return cached
         loaded = self._read(self.folder / table / file_name(key))
         if loaded is None:
@@ -237,11 +243,18 @@ class Partitions:
             self._files.pop(where, None)
             self._index_dirty = True
             return None
-        self._files[where] = loaded
+        self._cache(where, loaded)
         if loaded.state != entry.state:
             self._entries[where] = Entry.describing(loaded.rows(table), loaded.state)
             self._index_dirty = True
         return loaded
+
+    def _cache(self, where: tuple[str, Key], loaded: TableFile) -> None:
+        """Keep ``loaded`` as the most recent run file; forget the oldest unchanged ones beyond the limit."""
+        self._files[where] = loaded
+        self._files.move_to_end(where)
+        for old in [w for w, f in self._files.items() if not f.dirty][:-CACHED_RUN_FILES]:
+            del self._files[old]
 
     def keys(self, table: str) -> list[Key]:
         """Every run with a file for ``table``, oldest first (by the smallest id it holds)."""
@@ -301,10 +314,10 @@ class Partitions:
             self._next_ids[table] = max(self._next_ids.get(table, 1), max(map(int, rows)) + 1)
         self._index_dirty = True
 
-    def changed(self, table: str, key: Key, *, rekeyed: bool) -> None:
+    def changed(self, table: str, key: Key, loaded: TableFile, *, rekeyed: bool) -> None:
         """Documents of ``key``'s file were updated or removed; ``rekeyed``: maybe their ``run_id`` too."""
-        loaded = self._files[(table, key)]
         loaded.touched(table)
+        self._cache((table, key), loaded)  # dirty now: stays in memory until written
         rows = loaded.rows(table)
         if rekeyed:
             moving = {doc_id: doc for doc_id, doc in rows.items() if partition_key(doc.get(PARTITION_FIELD)) != key}
@@ -322,7 +335,7 @@ class Partitions:
         loaded = self.file(table, key)
         if loaded is None:
             loaded = TableFile(self.folder / table / file_name(key))
-            self._files[where] = loaded
+            self._cache(where, loaded)
         loaded.add(table, added)
         entry = self._entries.setdefault(where, Entry())
         entry.count = len(loaded.rows(table))

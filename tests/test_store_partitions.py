@@ -206,3 +206,14 @@ def test_temp_files_a_killed_writer_left_in_the_run_folders_are_removed(store: S
         stray.write_text('{"half": ')
     Store(store_file)
     assert not any(stray.exists() for stray in strays)
+
+
+def test_queries_over_more_runs_than_stay_in_memory_change_every_run(store: Store, monkeypatch) -> None:
+    monkeypatch.setattr("store.partitions.CACHED_RUN_FILES", 3)
+    for n in range(8):
+        store.insert_many("samples", samples(f"run-{n}", 2, judge="x"))
+    assert store.update_where("samples", {"judge": "y"}, judge="x") == 16
+    assert store.remove_where("samples", prompt_id="p0") == 8
+    reopened = Store(store.path)
+    assert [d["judge"] for d in reopened.all("samples")] == ["y"] * 8
+    assert reopened.count_by_run("samples") == {f"run-{n}": 1 for n in range(8)}
