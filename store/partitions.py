@@ -355,7 +355,7 @@ class Partitions:
         (that file is unchanged; files written before it keep their change); one from the index is
         only logged, because the run files already hold the data and the next write redoes the index.
         """
-        for where in sorted(self._dirty, key=repr):
+        for where in sorted(self._dirty, key=_by_run):
             table, key = where
             loaded = self._files[where]
             if loaded.rows(table):
@@ -375,11 +375,16 @@ class Partitions:
     def _write_index(self, timings: WriteTimings) -> None:
         docs = {
             str(n): {"table": table, "key": key, "count": entry.count, "ids": entry.ids,
-                     "state": [entry.state.ino, entry.state.size, entry.state.mtime_ns] if entry.state else None}
-            for n, ((table, key), entry) in enumerate(sorted(self._entries.items(), key=repr), start=1)
+                     "state": list(entry.state) if entry.state else None}
+            for n, ((table, key), entry) in enumerate(sorted(self._entries.items(), key=_by_run), start=1)
         }
         body = orjson.dumps({"partitions": docs, "next_ids": {"1": self._next_ids}})
         self.folder.mkdir(parents=True, exist_ok=True)
         self._index_state = atomic_write(self.index_path, [body], after=self._index_state, timings=timings)
         self._index_dirty = False
 
+
+def _by_run(item: tuple[tuple[str, Key], Any] | tuple[str, Key]) -> tuple[str, str]:
+    """Sort key for ``(table, key)`` (or ``((table, key), value)``): table, then run id, unassigned first."""
+    table, key = item[0] if isinstance(item[0], tuple) else item
+    return table, "" if key is None else key

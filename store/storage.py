@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -56,9 +56,8 @@ class CorruptFileError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class FileState:
-    """What identifies one version of the file on disk without reading it."""
+class FileState(NamedTuple):
+    """What identifies one version of the file on disk without reading it (a tuple: cheap to make and compare)."""
 
     ino: int
     size: int
