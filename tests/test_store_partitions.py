@@ -16,7 +16,7 @@ import pytest
 import tinydb
 
 from core.grading.items import grading_items
-from store import RecoveryNotice, Store
+from store import RecoveryNotice, Store, StoreVersionError
 from store.partitions import INDEX_NAME, PARTITIONED_TABLES, runs_folder
 
 #: Built with the single-file code of commit cc60415 (two benchmark runs of two models against a local
@@ -217,3 +217,17 @@ def test_queries_over_more_runs_than_stay_in_memory_change_every_run(store: Stor
     reopened = Store(store.path)
     assert [d["judge"] for d in reopened.all("samples")] == ["y"] * 8
     assert reopened.count_by_run("samples") == {f"run-{n}": 1 for n in range(8)}
+
+
+def test_a_newer_store_is_refused_before_any_run_file_is_touched(store: Store, store_file: Path) -> None:
+    store.insert_many("samples", samples("run-a", 2))
+    main = json.loads(store_file.read_text())
+    main["_meta"]["1"]["schema_version"] = store.schema_version + 1
+    store_file.write_text(json.dumps(main))
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in runs_folder(store_file).rglob("*") if p.is_file()}
+    with pytest.raises(StoreVersionError):
+        Store(store_file)
+    with pytest.raises(StoreVersionError):
+        store.find("samples", run_id="run-a")
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in runs_folder(store_file).rglob("*") if p.is_file()}
+    assert after == before
