@@ -11,9 +11,10 @@ Policy for fields, deliberately asymmetric:
   field the model does not declare, at any depth, and a value of the wrong type: a record that does
   not fit the contract is a bug, caught by the first test that writes it.
 * **Tolerant on read.** ``extra="allow"``: a document from an older (or newer minor) Pickwise with
-  fields this version does not know still reads, and its unknown fields are kept, never dropped, so
-  rewriting it loses nothing. Fields added over time have defaults, so older documents that lack
-  them read as "unknown" (``None``), never as zero.
+  fields this version does not know still reads, with those fields in ``model_extra``; updates
+  (``store.queries.update``) change only the fields they name, so the unknown ones stay in the file.
+  Fields added over time have defaults, so older documents that lack them read as "unknown"
+  (``None``), never as zero.
 
 Writes store exactly the fields that were set (``exclude_unset``): a probe's model entry does not
 grow a dozen nulls it never measured. Nothing here imports ``core``: the store stands alone.
