@@ -226,7 +226,8 @@ def _print_summary(run: dict, samples: list[dict]) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from core.benchmark import SAMPLES, create_run, execute_run
+    from core.benchmark import create_run, execute_run
+    from store import queries
 
     store = _open_store(args)
     settings = _bench_settings(args, store)
@@ -240,9 +241,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         control.finish()
-    samples = store.find(SAMPLES, run_id=run_id)
-    _print_summary(run, samples)
-    ok = [ref for ref, m in run["models"].items() if m.get("status") in ("completed", "partial")]
+    _print_summary(run, queries.run_samples(store, run_id))
+    ok = [ref for ref, m in run["models"].items() if queries.produced_results(m)]
     if args.json:
         record = {k: run[k] for k in ("run_id", "status", "settings", "environment")}
         record["models"] = run["models"]
@@ -269,6 +269,7 @@ def _json_file(path: str | None, what: str) -> dict:
 def cmd_decide(args: argparse.Namespace) -> int:
     from core import report
     from core.decision import build_decision, save_decision
+    from core.grading.quality_source import quality_for_decision
     from core.output_file import OutputError, write_output
     from core.selection import Constraints, SelectionSettings, candidate_table_from_store, default_criteria
 
@@ -278,10 +279,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
         constraints = Constraints.from_dict(_json_file(args.constraints, "constraints"))
         settings = SelectionSettings(criteria=default_criteria(weights), latency_stat=args.latency,
                                      constraints=constraints)
-        table = candidate_table_from_store(store, args.runs)
-        record = build_decision(table, settings, title=args.title, context=args.context)
+        quality = quality_for_decision(store, args.runs, args.quality, args.rubric)
+        table = candidate_table_from_store(store, args.runs, quality.quality)
+        record = build_decision(table, settings, title=args.title, context=args.context,
+                                quality_source=quality.source)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
+    for note in [quality.note, *(a.verdict for a in quality.agreements.values())]:
+        if note:
+            print(f"quality: {note}", file=sys.stderr)
     render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
               "pdf": report.to_pdf}[args.format]
     try:
@@ -363,6 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--weights", help='JSON file, e.g. {"latency": 40, "throughput": 20, "memory": 20, ...}')
     decide.add_argument("--constraints", help='JSON file, e.g. {"max_memory_mb": 4096, "allowed_licenses": ["MIT"]}')
     decide.add_argument("--latency", choices=["mean", "p95"], default="mean")
+    decide.add_argument("--quality", default="none", metavar="judge:REF|people|none",
+                        help="grades for the quality criterion: a judge model's (judge:SOURCE:MODEL_ID), "
+                             "people's, or none (default)")
+    decide.add_argument("--rubric", help="rubric NAME whose latest version the grades used (default: the rubric "
+                                         "with the most grades from that source in these runs)")
     decide.add_argument("--title", default="Model selection")
     decide.add_argument("--context", default="")
     decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)

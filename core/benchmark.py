@@ -18,7 +18,8 @@ from itertools import islice
 from typing import Any, Protocol
 
 from core import limits
-from core.engines.base import ChatParams, Engine, EngineError, EngineTimeout, EngineUnreachable
+from core.engines.base import ChatParams, Engine, EngineError
+from core.engines.session import MAX_CONSECUTIVE_FAILURES, FailureStreak, LoadedModel
 from core.environment import machine_environment
 from core.jobs import JobContext, start_job, utc_now
 from core.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_samples
@@ -26,13 +27,12 @@ from core.ownership import holding, owner_record
 from core.refs import parse_ref
 from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
 from core.sources import Sources
-from store import BatchWriter, Store, StoreError
+from store import BatchWriter, Store, StoreError, queries
+from store.records import Run, Sample, Table
 
 log = logging.getLogger(__name__)
 
-RUNS = "runs"
-SAMPLES = "samples"
-MAX_CONSECUTIVE_FAILURES = 2  # an endpoint that is down or hangs should not cost rounds × prompts timeouts
+RUNS, SAMPLES = Table.RUNS, Table.SAMPLES  # for app_pages/ and components/ until they import store.records
 _PlanItem = tuple[int, dict[str, Any], bool]  # (round, prompt, warm-up?)
 
 
@@ -105,7 +105,7 @@ def create_run(store: Store, settings: BenchmarkSettings) -> str:
     listing marks the run interrupted instead of leaving it queued forever."""
     settings.validate()
     run_id = uuid.uuid4().hex[:12]
-    store.insert(RUNS, {
+    queries.insert(store, Run.build({
         "run_id": run_id,
         "kind": "benchmark",
         "status": "queued",
@@ -118,12 +118,13 @@ def create_run(store: Store, settings: BenchmarkSettings) -> str:
         "environment": machine_environment(),
         "prompt_set": {"name": settings.prompt_set_name, "prompts": settings.prompts},
         "models": {ref: {"status": "queued"} for ref in settings.models},
-    })
+    }))
     return run_id
 
 
 def get_run(store: Store, run_id: str) -> dict | None:
-    found = store.find(RUNS, run_id=run_id)
+    """The run's stored document (for pages and tables; ``store.queries.get_run`` gives the typed record)."""
+    found = store.find(Table.RUNS, run_id=run_id)
     return found[0] if found else None
 
 
@@ -154,7 +155,8 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
     models: dict[str, dict] = dict(run["models"])
     with holding(run_id):
         try:
-            store.update(RUNS, run["_id"], {"status": "running", "started_at": utc_now(), "owner": owner_record()})
+            queries.update(store, Run, run["_id"], {"status": "running", "started_at": utc_now(),
+                                                    "owner": owner_record()})
             _run_models(sources, store, run, models, control)
         except KeyboardInterrupt:
             _end_early(store, run["_id"], models, "interrupted", "aborted from the keyboard")
@@ -169,21 +171,21 @@ def _run_models(sources: Sources, store: Store, run: dict, models: dict[str, dic
     """The run proper: each model in turn, its record kept current in ``models`` and in the store."""
     settings = BenchmarkSettings(**run["settings"])
     cursor = _Cursor(total=settings.total_requests())
-    writer = BatchWriter(store, SAMPLES)
+    writer = BatchWriter(store, Table.SAMPLES)
     for ref in settings.models:
         if control.cancelled:
             models[ref] = {"status": "cancelled"}
             continue
         def publish(record: dict, ref: str = ref) -> None:
             models[ref] = dict(record)
-            store.update(RUNS, run["_id"], {"models": models})
+            queries.update(store, Run, run["_id"], {"models": models})
 
         publish({"status": "running"})
         models[ref] = _bench_model(sources, settings, run["run_id"], ref, writer, cursor, control, publish)
         writer.flush()
-        store.update(RUNS, run["_id"], {"models": models})
+        queries.update(store, Run, run["_id"], {"models": models})
     status = "cancelled" if control.cancelled else "completed"
-    store.update(RUNS, run["_id"], {"status": status, "finished_at": utc_now(), "models": models})
+    queries.update(store, Run, run["_id"], {"status": status, "finished_at": utc_now(), "models": models})
     control.progress(cursor.done, cursor.total, f"run {status}", force=True)
 
 
@@ -192,8 +194,8 @@ def _end_early(store: Store, doc_id: int, models: dict[str, dict], status: str, 
     unfinished = {ref: {**m, "status": status} if m.get("status") in ("queued", "running") else m
                   for ref, m in models.items()}
     try:
-        store.update(RUNS, doc_id, {"status": status, "error": reason, "finished_at": utc_now(),
-                                    "models": unfinished})
+        queries.update(store, Run, doc_id, {"status": status, "error": reason, "finished_at": utc_now(),
+                                            "models": unfinished})
     except StoreError as exc:  # the owner check turns it into "interrupted" once the store is writable
         log.error("Run %s stopped (%s), but that could not be saved: %s", doc_id, reason, exc)
 
@@ -215,10 +217,10 @@ def _bench_model(
     rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
     control.progress(cursor.done, cursor.total, f"{ref}: loading")
     try:
-        engine.prepare(model_id)
-        loaded = engine.load(model_id)
+        session = LoadedModel.open(engine, model_id)
     except EngineError as exc:
         return _skip(record, f"failed to load: {exc}", settings, cursor, control, ref)
+    loaded = session.loaded
     gpu_after = gpu_memory_used_mb()
     record.update({
         "load_s": None if loaded.already_loaded else loaded.seconds,
@@ -235,16 +237,16 @@ def _bench_model(
     runner = _ModelRunner(engine, model_id, ref, run_id, settings, writer, cursor, control)
     energy = EnergyMeter()
     energy.start()
-    with PeakRssSampler() as peak:
-        failure = runner.run_all()
-    joules = energy.stop()
+    try:
+        with PeakRssSampler() as peak:
+            failure = runner.run_all()
+        joules = energy.stop()  # before unloading: what unloading costs is not the answers' energy
+    finally:
+        session.close()
     if failure and not control.cancelled:  # requests not sent still count as handled for progress/ETA
         cursor.done = cursor_at_start + _requests_per_model(settings)
-    if not loaded.already_loaded:
-        try:
-            engine.unload(model_id)
-        except EngineError as exc:
-            record["unload_error"] = str(exc)
+    if session.unload_error:
+        record["unload_error"] = session.unload_error
     samples = runner.samples
     record.update(model_figures(samples, settings, in_process, peak.peak_mb - rss_before, joules))
     record["throughput_by_concurrency"] = runner.throughput
@@ -291,7 +293,7 @@ def model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: 
     level = min(settings.concurrency)
     primary = [s for s in samples if s.get("concurrency", 1) == level]
     summary = summarize_samples(primary, seed=settings.seed or 0)
-    counted = [s for s in primary if not s.get("warmup") and not s.get("error")]
+    counted = queries.counted_samples(primary)
     out_tokens = sum(s.get("completion_tokens") or 0 for s in samples if not s.get("error"))
     first = samples[0] if samples else None
     return {
@@ -315,7 +317,7 @@ class _ModelRunner:
         self.params = settings.chat_params()
         self.samples: list[dict] = []
         self.throughput: dict[str, float | None] = {}
-        self._consecutive_failures = 0
+        self._failures = FailureStreak()
 
     def run_all(self) -> str | None:
         """Returns the reason the model stopped early, or None.
@@ -366,11 +368,11 @@ class _ModelRunner:
         except EngineError as exc:
             error = exc
         timing: SampleTiming = meter.result()
-        sample = {
+        sample = Sample.build({
             "run_id": self.run_id, "model_ref": self.ref, "prompt_id": prompt["id"], "round": round_no,
             "warmup": warmup, "concurrency": level, "error": str(error) if error else None,
             "created_at": utc_now(), **timing.as_dict(),
-        }
+        }).to_doc()
         return sample, error
 
     def _record(self, result: tuple[dict, Exception | None]) -> str | None:
@@ -379,12 +381,8 @@ class _ModelRunner:
         self.writer.add(sample)
         phase = "warm-up" if sample["warmup"] else f"round {sample['round'] + 1}"
         self.cursor.advance(self.control, f"{self.ref} · {sample['prompt_id']} · {phase}")
-        if isinstance(error, EngineTimeout | EngineUnreachable):
-            self._consecutive_failures += 1
-            if self._consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
-                return f"stopped after {MAX_CONSECUTIVE_FAILURES} consecutive failures: {error}"
-        else:
-            self._consecutive_failures = 0
+        if self._failures.record(error):
+            return f"stopped after {MAX_CONSECUTIVE_FAILURES} consecutive failures: {error}"
         return None
 
 
@@ -395,7 +393,7 @@ def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings)
 
     def work(ctx: JobContext) -> str:
         final = execute_run(sources, store, run_id, ctx)  # records its own failure on the run
-        ok = sum(1 for m in final.get("models", {}).values() if m.get("status") in ("completed", "partial"))
+        ok = sum(1 for m in final.get("models", {}).values() if queries.produced_results(m))
         return f"Run {run_id} {final.get('status')}: {ok} of {len(settings.models)} models produced results."
 
     job_id = start_job(store, "benchmark", work, run_id=run_id, label=f"Benchmark {run_id}")

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.metrics import summarize_samples
+from core.metrics import percentile_interval, resampled_means, summarize_samples
+from store.queries import counted_samples, is_benchmark, newest_first
 
-BENCHMARK = "benchmark"
 UNKNOWN_DEVICE = "unknown"
 CPU = "CPU"
 SPEED_METRICS: tuple[str, ...] = ("ttft_s", "e2e_s", "decode_tps")
@@ -43,8 +43,7 @@ N_BOOT = 2000
 
 def benchmark_runs(runs: Iterable[dict]) -> list[dict]:
     """Benchmark runs, newest first (probes are one-sample checks, not comparable evidence)."""
-    kept = [r for r in runs if r.get("kind") == BENCHMARK]
-    return sorted(kept, key=lambda r: r.get("created_at") or "", reverse=True)
+    return newest_first(r for r in runs if is_benchmark(r))
 
 
 def device_of(info: Mapping[str, Any]) -> str:
@@ -101,11 +100,6 @@ def run_label(run: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------ groups
 
 
-def counted(samples: Iterable[dict]) -> list[dict]:
-    """The samples statistics count: warm-up and failed requests excluded (as ``summarize_samples`` does)."""
-    return [s for s in samples if not s.get("warmup") and not s.get("error")]
-
-
 @dataclass(frozen=True)
 class Group:
     """One model in one run on one device, with its lowest-concurrency samples and their summary."""
@@ -132,7 +126,7 @@ class Group:
 
     def values(self, name: str) -> list[float]:
         """The counted samples' measured values of one metric (missing ones left out)."""
-        return [s[name] for s in counted(self.samples) if s.get(name) is not None]
+        return [s[name] for s in counted_samples(self.samples) if s.get(name) is not None]
 
 
 def _primary(run: Mapping[str, Any], samples: list[dict]) -> list[dict]:
@@ -209,13 +203,11 @@ def distribution_frame(groups: Iterable[Group], metric: str) -> pd.DataFrame:
 
 def _bootstrap(draw: Callable[[np.random.Generator], np.ndarray], seed: int) -> tuple[float, float]:
     """Percentile-bootstrap 95% interval of the statistic ``draw`` computes for ``N_BOOT`` resamples."""
-    stats = draw(np.random.default_rng(seed))
-    low, high = np.percentile(stats, [2.5, 97.5], method="linear")
-    return float(low), float(high)
+    return percentile_interval(draw(np.random.default_rng(seed)))
 
 
 def _resampled_means(rng: np.random.Generator, data: np.ndarray) -> np.ndarray:
-    return rng.choice(data, size=(N_BOOT, data.size)).mean(axis=1)
+    return resampled_means(rng, data, N_BOOT)
 
 
 @dataclass(frozen=True)
@@ -352,7 +344,7 @@ def device_gap_message(groups: list[Group]) -> str | None:
 def per_prompt_values(group: Group, metric: str) -> dict[str, list[float]]:
     """Each prompt's counted values over the rounds: what a paired comparison pairs."""
     by_prompt: dict[str, list[float]] = defaultdict(list)
-    for sample in counted(group.samples):
+    for sample in counted_samples(group.samples):
         if sample.get(metric) is not None:
             by_prompt[sample["prompt_id"]].append(sample[metric])
     return dict(by_prompt)
@@ -414,7 +406,7 @@ def answer_of(group: Group, prompt_id: str) -> str | None:
     asked = [s for s in group.samples if s["prompt_id"] == prompt_id and not s.get("warmup")]
     if not asked:
         return None
-    ok = counted(asked)
+    ok = counted_samples(asked)
     if ok:
         return min(ok, key=lambda s: s.get("round", 0)).get("text") or ""
     return f"(failed: {asked[0].get('error')})"

@@ -25,10 +25,10 @@ from core.selection import (
     rank,
     sensitivity,
 )
-from store import Store
+from store import Store, queries
+from store.records import DECISION_STATUSES, Decision, Table
 
-DECISIONS = "decisions"
-STATUSES: tuple[str, ...] = ("proposed", "accepted", "superseded")
+STATUSES = DECISION_STATUSES
 
 
 def _check_choice(ranking: Ranking, chosen: str, override_reason: str) -> None:
@@ -115,18 +115,19 @@ def save_decision(store: Store, record: Mapping[str, Any]) -> int:
             old = get_decision(store, old_id)
             if old is None:
                 raise ValueError(f"No decision {old_id!r} to supersede.")
-            store.update(DECISIONS, old["_id"], {"status": "superseded", "superseded_by": record["decision_id"]})
-        return store.insert(DECISIONS, record)
+            queries.update(store, Decision, old["_id"], {"status": "superseded",
+                                                         "superseded_by": record["decision_id"]})
+        return queries.insert(store, Decision.build(record))
 
 
 def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:
-    found = store.find(DECISIONS, decision_id=decision_id)
+    found = store.find(Table.DECISIONS, decision_id=decision_id)
     return found[0] if found else None
 
 
 def list_decisions(store: Store) -> list[dict[str, Any]]:
     """Every stored decision, newest first."""
-    return sorted(store.all(DECISIONS), key=lambda d: (d.get("created_at") or "", d["_id"]), reverse=True)
+    return sorted(store.all(Table.DECISIONS), key=lambda d: (d.get("created_at") or "", d["_id"]), reverse=True)
 
 
 def set_status(store: Store, decision_id: str, status: str) -> None:
@@ -135,4 +136,4 @@ def set_status(store: Store, decision_id: str, status: str) -> None:
     if record is None:
         raise ValueError(f"No decision {decision_id!r}.")
     _check_people(status, record.get("decision_makers") or [])
-    store.update(DECISIONS, record["_id"], {"status": status})
+    queries.update(store, Decision, record["_id"], {"status": status})

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.ownership import is_held, owner_gone, owner_record
-from store import Store, StoreError
+from store import Store, StoreError, queries
+from store.records import Job, Run, Table
 
 log = logging.getLogger(__name__)
 
-JOBS = "jobs"
-RUNS = "runs"
 ACTIVE_STATES = ("running",)
 _PROGRESS_WRITE_INTERVAL_S = 2.0  # each write rewrites the whole store file
 
@@ -67,8 +66,9 @@ class JobContext:
             return
         self._last_write = now
         assert self._doc_id is not None
-        self.store.update(
-            JOBS,
+        queries.update(
+            self.store,
+            Job,
             self._doc_id,
             {"progress": {"done": done, "total": total}, "message": message, "heartbeat_at": utc_now()},
         )
@@ -96,8 +96,7 @@ def start_job(
     with _live_lock:  # live before its record exists, so no listing in between takes it for an orphan
         _live[job_id] = ctx
     try:
-        ctx._doc_id = store.insert(
-            JOBS,
+        ctx._doc_id = queries.insert(store, Job.build(
             {
                 "job_id": job_id,
                 "kind": kind,
@@ -111,7 +110,7 @@ def start_job(
                 "created_at": utc_now(),
                 "finished_at": None,
             },
-        )
+        ))
     except BaseException:
         _forget(job_id)
         raise
@@ -133,7 +132,7 @@ def _run(ctx: JobContext, work: Callable[[JobContext], str | None]) -> None:
         if ctx.cancel_event.is_set() and state == "completed":
             state = "cancelled"
         try:
-            ctx.store.update(JOBS, ctx._doc_id, {"state": state, "message": message, "finished_at": utc_now()})
+            queries.update(ctx.store, Job, ctx._doc_id, {"state": state, "message": message, "finished_at": utc_now()})
         except StoreError as exc:  # no longer live: the next listing marks the record interrupted
             log.error("Job %s ended %s, but that could not be saved: %s", ctx.job_id, state, exc)
         finally:
@@ -156,14 +155,14 @@ def cancel_job(job_id: str) -> bool:
 
 
 def get_job(store: Store, job_id: str) -> dict | None:
-    found = store.find(JOBS, job_id=job_id)
+    found = store.find(Table.JOBS, job_id=job_id)
     return found[0] if found else None
 
 
 def list_jobs(store: Store, *, kind: str | None = None, active_only: bool = False) -> list[dict]:
     """Jobs newest first, optionally only one kind or only those still running (orphans reconciled first)."""
     mark_orphans_interrupted(store)
-    jobs = store.find(JOBS, kind=kind) if kind else store.all(JOBS)
+    jobs = store.find(Table.JOBS, kind=kind) if kind else store.all(Table.JOBS)
     if active_only:
         jobs = [j for j in jobs if j.get("state") in ACTIVE_STATES]
     return sorted(jobs, key=lambda j: j.get("created_at") or "", reverse=True)
@@ -177,8 +176,7 @@ def is_live(job_id: str) -> bool:
 def list_runs(store: Store, *, kind: str | None = None) -> list[dict]:
     """Runs newest first, optionally of one kind (``benchmark``, ``probe``), orphans reconciled first."""
     mark_orphans_interrupted(store)
-    runs = store.find(RUNS, kind=kind) if kind else store.all(RUNS)
-    return sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
+    return queries.newest_first(store.find(Table.RUNS, kind=kind) if kind else store.all(Table.RUNS))
 
 
 def mark_orphans_interrupted(store: Store) -> int:
@@ -195,12 +193,12 @@ def mark_orphans_interrupted(store: Store) -> int:
         jobs, runs = _orphans(store)
         now = utc_now()
         for job in jobs:
-            store.update(JOBS, job["_id"], {"state": "interrupted", "finished_at": now,
-                                            "message": f"the process running it stopped ({_who(job)})"})
+            queries.update(store, Job, job["_id"], {"state": "interrupted", "finished_at": now,
+                                                    "message": f"the process running it stopped ({_who(job)})"})
         for run in runs:
             models = {ref: {**m, "status": "interrupted"} if m.get("status") in ("queued", "running") else m
                       for ref, m in (run.get("models") or {}).items()}
-            store.update(RUNS, run["_id"], {
+            queries.update(store, Run, run["_id"], {
                 "status": "interrupted", "finished_at": now, "models": models,
                 "error": f"the process running it stopped ({_who(run)}); the samples it stored are kept",
             })
@@ -209,12 +207,12 @@ def mark_orphans_interrupted(store: Store) -> int:
 
 def _orphans(store: Store) -> tuple[list[dict], list[dict]]:
     """Running jobs whose owner is gone, and the queued or running runs they or their own owners left."""
-    jobs = [job for job in store.find(JOBS, state="running")
+    jobs = [job for job in store.find(Table.JOBS, state="running")
             if owner_gone(_owner(job), running_here=is_live(job["job_id"]))]
     from_jobs = {job["run_id"] for job in jobs if job.get("run_id")}
     runs = []
     for status in ("queued", "running"):
-        for run in store.find(RUNS, status=status):
+        for run in store.find(Table.RUNS, status=status):
             # a queued run is held by nobody yet: only a gone owner process orphans it
             here = status == "queued" or is_held(run["run_id"])
             if run["run_id"] in from_jobs or owner_gone(run.get("owner"), running_here=here):

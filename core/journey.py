@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from store import Store
+from store.queries import benchmark_runs
+from store.records import Table
 
 
 @dataclass(frozen=True)
@@ -34,15 +36,14 @@ class Suggestion:
 
 def next_step(store: Store) -> Suggestion:
     """The furthest step the store shows as done decides what comes next."""
-    runs = store.all("runs")
-    if any(r.get("kind") == "benchmark" and r.get("status") == "completed" for r in runs):
+    if any(r.get("status") == "completed" for r in benchmark_runs(store)):
         return Suggestion(
             "You have benchmark results: compare them side by side, then grade the answers (judge model or "
             "blind by hand) on Grade. Another prompt set, device or more rounds makes the evidence stronger.",
             "app_pages/compare.py",
             "Go to Compare",
         )
-    if any(r.get("kind") == "probe" and r.get("status") == "completed" for r in runs):
+    if store.find(Table.RUNS, kind="probe", status="completed"):
         return Suggestion(
             "A model answers. Add the other candidates on Models (Foundry Local models or OpenAI-compatible "
             "endpoints), then benchmark them on a prompt set.",

@@ -10,17 +10,15 @@ from __future__ import annotations
 from core.config import ModelSpec, PromptItem
 from core.jobs import utc_now
 from core.prompt_sets import builtin_prompt_sets
-from store import Store
-
-PROMPT_SETS = "prompt_sets"
-MODELS = "models"
+from store import Store, queries
+from store.records import ModelInfo, PromptSet, Table
 
 
 def prompt_set_choices(store: Store) -> dict[str, list[dict]]:
     """Built-in sets first, then imported ones, as plain dicts ready for a run's settings."""
     choices = {name: [item.model_dump(exclude_none=True) for item in items]
                for name, items in builtin_prompt_sets().items()}
-    for saved in sorted(store.all(PROMPT_SETS), key=lambda s: s["name"]):
+    for saved in sorted(store.all(Table.PROMPT_SETS), key=lambda s: s["name"]):
         choices.setdefault(saved["name"], saved["prompts"])
     return choices
 
@@ -34,8 +32,9 @@ def save_prompt_set(store: Store, name: str, items: list[PromptItem]) -> None:
         raise ValueError(f"{name!r} is a built-in prompt set; import yours under another name.")
     prompts = [item.model_dump(exclude_none=True) for item in items]
     with store.transaction():
-        store.remove_where(PROMPT_SETS, name=name)
-        store.insert(PROMPT_SETS, {"name": name, "prompts": prompts, "builtin": False, "created_at": utc_now()})
+        store.remove_where(Table.PROMPT_SETS, name=name)
+        queries.insert(store, PromptSet.build({"name": name, "prompts": prompts, "builtin": False,
+                                               "created_at": utc_now()}))
 
 
 def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:
@@ -45,14 +44,14 @@ def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:
     specs × stored models (a scan per spec took 0.2 s for 2,000 specs and grew quadratically)."""
     refs = {spec.ref for spec in specs}
     with store.transaction():
-        for old in store.all(MODELS):
+        for old in store.all(Table.MODELS):
             if old["ref"] in refs:
-                store.remove(MODELS, old["_id"])
-        store.insert_many(MODELS, [{"ref": spec.ref, "alias": spec.alias, "license": spec.license,
-                                    "capabilities": list(spec.capabilities), "size_mb": spec.size_mb,
-                                    "notes": spec.notes} for spec in specs])
+                store.remove(Table.MODELS, old["_id"])
+        queries.insert_many(store, [ModelInfo(ref=spec.ref, alias=spec.alias, license=spec.license,
+                                              capabilities=list(spec.capabilities), size_mb=spec.size_mb,
+                                              notes=spec.notes) for spec in specs])
 
 
 def model_specs(store: Store) -> dict[str, dict]:
     """Stored model metadata by reference."""
-    return {m["ref"]: m for m in store.all(MODELS)}
+    return {m["ref"]: m for m in store.all(Table.MODELS)}

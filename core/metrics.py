@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from core.engines.base import StreamEnd, StreamEvent
+from store.queries import counted_samples
 
 SUMMARY_METRICS: tuple[str, ...] = (
     "ttft_s",
@@ -255,7 +256,9 @@ def summarize(values: Iterable[float | None], *, seed: int = 0, n_boot: int = 20
     mean = float(data.mean())
     std = float(data.std(ddof=1)) if n >= 2 else None
     p50, p90, p95, p99 = (float(p) for p in np.percentile(data, [50, 90, 95, 99], method="linear"))
-    ci_low, ci_high = _bootstrap_mean_ci(data, seed, n_boot) if n >= 2 else (None, None)
+    ci_low = ci_high = None
+    if n >= 2:
+        ci_low, ci_high = percentile_interval(resampled_means(np.random.default_rng(seed), data, n_boot))
     return Summary(
         n=n,
         n_missing=missing,
@@ -283,17 +286,22 @@ def _small_sample_warning(n: int) -> str | None:
     )
 
 
-def _bootstrap_mean_ci(data: np.ndarray, seed: int, n_boot: int) -> tuple[float, float]:
-    """Percentile-bootstrap 95% interval of the mean, drawn in batches so memory stays bounded."""
-    rng = np.random.default_rng(seed)
+def resampled_means(rng: np.random.Generator, data: np.ndarray, n_boot: int) -> np.ndarray:
+    """The means of ``n_boot`` bootstrap resamples of ``data``, drawn in batches so memory stays bounded.
+
+    The one bootstrap of Pickwise: a metric's interval (``summarize``) and Compare's ratios
+    (``core.compare``) are both built on it, with a seeded generator so the same data always gives
+    the same interval."""
     rows_per_batch = max(1, _BOOTSTRAP_CELLS_PER_BATCH // data.size)
-    means = np.concatenate(
-        [
-            rng.choice(data, size=(min(rows_per_batch, n_boot - start), data.size)).mean(axis=1)
-            for start in range(0, n_boot, rows_per_batch)
-        ]
-    )
-    low, high = np.percentile(means, [2.5, 97.5], method="linear")
+    return np.concatenate([
+        rng.choice(data, size=(min(rows_per_batch, n_boot - start), data.size)).mean(axis=1)
+        for start in range(0, n_boot, rows_per_batch)
+    ])
+
+
+def percentile_interval(statistics: np.ndarray) -> tuple[float, float]:
+    """The percentile-bootstrap 95% interval of resampled statistics."""
+    low, high = np.percentile(statistics, [2.5, 97.5], method="linear")
     return float(low), float(high)
 
 
@@ -324,7 +332,7 @@ def summarize_samples(samples: list[dict[str, Any]], *, seed: int = 0) -> dict[s
     """
     warmup = [s for s in samples if s.get("warmup")]
     errors = [s for s in samples if not s.get("warmup") and s.get("error")]
-    counted = [s for s in samples if not s.get("warmup") and not s.get("error")]
+    counted = counted_samples(samples)
     return {
         "n_samples": len(samples),
         "n_counted": len(counted),

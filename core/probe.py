@@ -16,10 +16,8 @@ from core.jobs import utc_now
 from core.metrics import SampleTiming, measure
 from core.refs import parse_ref
 from core.sources import Sources
-from store import Store
-
-RUNS = "runs"
-SAMPLES = "samples"
+from store import Store, queries
+from store.records import Run, Sample
 
 
 @dataclass
@@ -75,8 +73,7 @@ def _empty_answer(timing: SampleTiming) -> str | None:
 
 def _store_probe(store: Store, result: ProbeResult, prompt: str, params: ChatParams, started: str) -> None:
     status = "completed" if result.ok else "failed"
-    store.insert(
-        RUNS,
+    queries.insert(store, Run.build(
         {
             "run_id": result.run_id,
             "kind": "probe",
@@ -97,9 +94,9 @@ def _store_probe(store: Store, result: ProbeResult, prompt: str, params: ChatPar
                 }
             },
         },
-    )
+    ))
     sample = {"run_id": result.run_id, "model_ref": result.model_ref, "prompt_id": "probe", "round": 0,
               "warmup": False, "error": result.error, "created_at": utc_now()}
     if result.timing is not None:
         sample.update(asdict(result.timing))
-    store.insert(SAMPLES, sample)
+    queries.insert(store, Sample.build(sample))

@@ -42,6 +42,7 @@ import pandas as pd
 from core.benchmark import get_run
 from core.library import model_specs
 from store import Store
+from store.queries import produced_results
 
 CRITERIA: tuple[str, ...] = ("latency", "throughput", "memory", "quality", "footprint", "license")
 CRITERION_LABELS: dict[str, str] = {
@@ -56,7 +57,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 NORMALISATIONS: tuple[str, ...] = ("minmax", "rank", "relative")
 LATENCY_STATS: tuple[str, ...] = ("mean", "p95")
-USABLE_STATUSES = ("completed", "partial")
 # 1 = permissive, commercial use fine; 0.5 = usable with conditions (acceptable-use policy, user caps);
 # 0 = no commercial use. A license not listed scores as missing, never as 0.
 DEFAULT_LICENSE_SCORES: dict[str, float] = {
@@ -231,7 +231,7 @@ class CandidateTable:
 
 def _usable(info: Mapping[str, Any]) -> bool:
     summary = info.get("summary") or {}
-    return info.get("status") in USABLE_STATUSES and (summary.get("n_counted") or 0) > 0
+    return produced_results(info) and (summary.get("n_counted") or 0) > 0
 
 
 def _ci(metric: Mapping[str, Any]) -> tuple[float, float] | None:

@@ -25,9 +25,9 @@ from core.engines.openai_compatible import (
 from core.jobs import utc_now
 from core.redaction import REDACTED, looks_like_secret, redact_url
 from core.refs import FOUNDRY_SOURCE, ModelRef, parse_ref
-from store import Store, StoreError
+from store import Store, StoreError, queries
+from store.records import Endpoint, Table
 
-ENDPOINTS = "endpoints"
 KeyResolver = Callable[[str], "str | None"]
 
 
@@ -38,21 +38,21 @@ def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None
     base_url = validate_base_url(base_url)
     api_key_env = validate_api_key_env(api_key_env) if api_key_env and api_key_env.strip() else None
     with store.transaction():
-        if store.find(ENDPOINTS, name=name):
+        if store.find(Table.ENDPOINTS, name=name):
             raise ValueError(f"An endpoint named {name!r} already exists: remove it first or pick another name.")
         doc = {"name": name, "base_url": base_url, "api_key_env": api_key_env, "created_at": utc_now()}
-        store.insert(ENDPOINTS, doc)
+        queries.insert(store, Endpoint.build(doc))
     return doc
 
 
 def remove_endpoint(store: Store, name: str) -> bool:
-    return store.remove_where(ENDPOINTS, name=name) > 0
+    return store.remove_where(Table.ENDPOINTS, name=name) > 0
 
 
 def _stored_endpoints(store: Store) -> list[dict]:
     """The stored endpoint documents, after scrubbing credentials an older version stored in them."""
     _scrub_stored_secrets(store)
-    return sorted(store.all(ENDPOINTS), key=lambda e: e["name"])
+    return sorted(store.all(Table.ENDPOINTS), key=lambda e: e["name"])
 
 
 def _scrub_stored_secrets(store: Store) -> None:
@@ -62,13 +62,13 @@ def _scrub_stored_secrets(store: Store) -> None:
     The scrubbed endpoint keeps its ``problem`` (its URL still shows ``***@``), so it stays unusable until
     the user adds it again the right way. A read-only store is left as it is: the secret is still never
     shown or sent, and the next writable start scrubs it."""
-    dirty = [(doc["_id"], _scrubbed(doc)) for doc in store.all(ENDPOINTS)]
+    dirty = [(doc["_id"], _scrubbed(doc)) for doc in store.all(Table.ENDPOINTS)]
     dirty = [(doc_id, fields) for doc_id, fields in dirty if fields]
     if not dirty:
         return
     with contextlib.suppress(StoreError), store.transaction():
         for doc_id, fields in dirty:
-            store.update(ENDPOINTS, doc_id, fields)
+            queries.update(store, Endpoint, doc_id, fields)
 
 
 def _scrubbed(doc: dict) -> dict:
@@ -127,7 +127,7 @@ class Sources:
             if self._foundry is None:
                 raise EngineError("Foundry Local is not available in this process (the SDK failed to start).")
             return self._foundry
-        found = self._store.find(ENDPOINTS, name=source)
+        found = self._store.find(Table.ENDPOINTS, name=source)
         if not found:
             known = ", ".join([FOUNDRY_SOURCE] + [e["name"] for e in _stored_endpoints(self._store)])
             raise EngineError(f"Unknown model source {source!r}. Known sources: {known}.")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from core.grading.items import grading_items, item_id_for
-from store import Store
+from store import Store, queries
+from store.records import Run, Sample
 
 PROMPTS = [
     {"id": "capital", "prompt": "What is the capital of France?", "reference": "Paris."},
@@ -22,15 +23,19 @@ PROMPTS = [
 
 def make_run(store: Store, answers: list[tuple[str, str, str]], *, prompts: list[dict[str, Any]] | None = None,
              extra_samples: list[dict[str, Any]] | None = None) -> str:
-    """A completed run whose counted samples are ``(model_ref, prompt_id, text)``; returns its id."""
+    """A completed run whose counted samples are ``(model_ref, prompt_id, text)``; returns its id.
+
+    Written through the store's contract (``store.records``), as the runner writes it."""
     run_id = uuid.uuid4().hex[:12]
     prompts = PROMPTS if prompts is None else prompts
-    store.insert("runs", {"run_id": run_id, "kind": "benchmark", "status": "completed",
-                          "prompt_set": {"name": "test", "prompts": prompts},
-                          "models": {ref: {"status": "completed"} for ref, _, _ in answers}})
-    samples = [{"run_id": run_id, "model_ref": ref, "prompt_id": pid, "text": text, "round": 0, "warmup": False,
-                "error": None, "concurrency": 1} for ref, pid, text in answers]
-    store.insert_many("samples", samples + [{"run_id": run_id, **s} for s in extra_samples or []])
+    queries.insert(store, Run.build({
+        "run_id": run_id, "kind": "benchmark", "status": "completed", "created_at": "2026-03-01T10:00:00+00:00",
+        "settings": {}, "environment": {}, "prompt_set": {"name": "test", "prompts": prompts},
+        "models": {ref: {"status": "completed"} for ref, _, _ in answers}}))
+    base = {"run_id": run_id, "round": 0, "warmup": False, "error": None, "concurrency": 1,
+            "created_at": "2026-03-01T10:00:01+00:00"}
+    samples = [{**base, "model_ref": ref, "prompt_id": pid, "text": text} for ref, pid, text in answers]
+    queries.insert_many(store, [Sample.build(s) for s in samples + [{**base, **s} for s in extra_samples or []]])
     return run_id
 
 

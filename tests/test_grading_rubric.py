@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from core.grading.presets import PRESETS, install_presets
-from core.grading.rubric import RUBRICS, Criterion, Rubric, get_rubric, list_rubrics, rubric_versions, save_rubric
+from core.grading.rubric import Criterion, Rubric, get_rubric, list_rubrics, rubric_versions, save_rubric
 from store import Store
+from store.records import Table
 
 LEVELS = ("awful", "poor", "fair", "good", "excellent")
 
@@ -21,7 +22,7 @@ def test_saving_a_changed_rubric_adds_a_version_and_keeps_the_old_one(store: Sto
     first = save_rubric(store, _rubric())
     assert first.version == 1 and first.label == "clarity v1"
     assert save_rubric(store, _rubric()) == first  # unchanged: no new version, no write
-    assert store.count(RUBRICS) == 1
+    assert store.count(Table.RUBRICS) == 1
 
     second = save_rubric(store, _rubric("Could a newcomer follow it?"))
     assert second.version == 2
@@ -29,7 +30,7 @@ def test_saving_a_changed_rubric_adds_a_version_and_keeps_the_old_one(store: Sto
     assert get_rubric(store, "clarity") == second
     old = get_rubric(store, "clarity", 1)
     assert old is not None and old.criteria[0].question == "Is it clear?"  # never mutated
-    stored = store.find(RUBRICS, name="clarity", version=1)[0]
+    stored = store.find(Table.RUBRICS, name="clarity", version=1)[0]
     assert stored["criteria"][0]["levels"] == list(LEVELS) and stored["created_at"]
     # saving an old version's content again is a change relative to the latest: version 3
     assert save_rubric(store, replace(old, version=None)).version == 3
@@ -59,4 +60,4 @@ def test_presets_install_once_and_never_revert_a_user_edit(store: Store) -> None
     install_presets(store)  # e.g. the next start-up
     assert get_rubric(store, "helpfulness") == edited
     assert [r.name for r in list_rubrics(store)] == sorted(PRESETS)
-    assert store.count(RUBRICS) == 6
+    assert store.count(Table.RUBRICS) == 6

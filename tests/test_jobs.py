@@ -19,11 +19,12 @@ import psutil
 import pytest
 
 from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run, get_run
-from core.jobs import JOBS, get_job, list_jobs, list_runs
+from core.jobs import get_job, list_jobs, list_runs
 from core.ownership import owner_record
 from core.paths import REPO_ROOT
 from core.sources import Sources, add_endpoint
 from store import Store, StoreWriteError
+from store.records import Table
 from tests.disk_faults import disk_full_at
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 from tests.test_benchmark import _Control
@@ -96,7 +97,7 @@ def test_a_reused_pid_does_not_keep_a_run_running(store: Store, other_process: p
 def test_a_record_this_process_owns_but_no_longer_works_on_is_interrupted(store: Store) -> None:
     """What a job thread leaves when even its final write failed (the disk was full)."""
     run_id = _running_run(store, owner_record())
-    store.insert(JOBS, {"job_id": "j1", "kind": "benchmark", "state": "running", "run_id": run_id,
+    store.insert(Table.JOBS, {"job_id": "j1", "kind": "benchmark", "state": "running", "run_id": run_id,
                         "owner": owner_record(), "created_at": "2026-01-01T00:00:00+00:00"})
     queued = create_run(store, _settings())  # queued by this live process: its job may start any moment
     assert list_jobs(store, active_only=True) == []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.config import ModelSpec
-from core.library import MODELS, model_specs, save_model_specs
+from core.library import model_specs, save_model_specs
 from store import Store
+from store.records import Table
 
 
 def _specs(count: int, *, license: str | None = None, start: int = 0) -> list[ModelSpec]:
@@ -18,5 +19,5 @@ def test_saving_again_replaces_by_reference_and_keeps_the_rest(store: Store) -> 
     saved = model_specs(store)
     assert sorted(saved) == ["s:model-0", "s:model-1", "s:model-2", "s:model-3"]
     assert saved["s:model-2"]["license"] == "MIT" and saved["s:model-0"]["license"] is None
-    assert store.count(MODELS) == 4
+    assert store.count(Table.MODELS) == 4
 

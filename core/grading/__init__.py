@@ -43,10 +43,10 @@ from core.grading.results import (
     parse_failure_rates,
     quality_by_model,
 )
-from core.grading.rubric import RUBRICS, Criterion, Rubric, get_rubric, list_rubrics, rubric_versions, save_rubric
+from core.grading.rubric import Criterion, Rubric, get_rubric, list_rubrics, rubric_versions, save_rubric
 
 __all__ = [
-    "GRADES", "JUDGMENTS", "PRESETS", "RUBRICS", "Agreement", "BlindItem", "Criterion", "GradingItem",
+    "GRADES", "JUDGMENTS", "PRESETS", "Agreement", "BlindItem", "Criterion", "GradingItem",
     "GradingQueue", "ImportReport", "LengthBias", "ModelQuality", "ParseStats", "ParsedReply", "RowProblem",
     "Rubric", "blind_queue", "build_judge_messages", "execute_judging", "export_annotation_csv", "get_rubric",
     "grading_items", "import_annotation_csv", "install_presets", "judge_human_agreement", "judge_item",

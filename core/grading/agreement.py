@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.grading.judge import JUDGMENTS
-from core.grading.manual import GRADES
 from core.grading.rubric import LEVELS, Rubric
-from store import Store
+from store import Store, queries
+from store.records import Table
 
 MIN_OVERLAP = 10  # items graded by both; below this kappa's uncertainty is too wide to say anything
 GOOD_KAPPA = 0.6  # "substantial" on the Landis & Koch scale
@@ -116,9 +115,10 @@ def judge_human_agreement(store: Store, run_id: str, judge_ref: str, rubric: Rub
                           grader: str | None = None, min_overlap: int = MIN_OVERLAP) -> Agreement:
     """Compare the judge's scored judgments with people's grades (one ``grader`` or everyone) on the
     items both graded under this rubric version. Unscored judgments are not comparable and left out."""
-    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
-    judged = {j["item_id"]: j["scores"] for j in store.find(JUDGMENTS, judge_ref=judge_ref, status="scored", **where)}
-    grades = store.find(GRADES, **where) if grader is None else store.find(GRADES, grader=grader, **where)
+    judgments = queries.scores_for(store, Table.JUDGMENTS, run_id, rubric.name, rubric.version, judge_ref=judge_ref,
+                                   status="scored")
+    judged = {j["item_id"]: j["scores"] for j in judgments}
+    grades = queries.scores_for(store, Table.GRADES, run_id, rubric.name, rubric.version, grader=grader)
     pairs = {key: Pairs() for key in rubric.keys}
     items, n_pairs = set(), 0
     for grade in grades:

@@ -14,10 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from store import Store
-
-RUNS = "runs"
-SAMPLES = "samples"
+from store import Store, queries
 
 
 @dataclass(frozen=True)
@@ -45,15 +42,13 @@ def item_id_for(run_id: str, model_ref: str, prompt_id: str, text: str) -> str:
 
 def grading_items(store: Store, run_id: str) -> list[GradingItem]:
     """The run's distinct answers in sample order; ``ValueError`` if the run is unknown."""
-    runs = store.find(RUNS, run_id=run_id)
-    if not runs:
+    run = queries.get_run(store, run_id)
+    if run is None:
         raise ValueError(f"No run {run_id!r} in the store.")
-    prompts = {p["id"]: p for p in runs[0].get("prompt_set", {}).get("prompts", [])}
+    prompts = {p.id: p for p in run.prompt_set.prompts}
     items: dict[str, GradingItem] = {}
-    for sample in store.find(SAMPLES, run_id=run_id):
-        if sample.get("warmup") or sample.get("error"):
-            continue
-        prompt = prompts.get(sample["prompt_id"], {})
+    for sample in queries.counted_samples(queries.run_samples(store, run_id)):
+        prompt = prompts.get(sample["prompt_id"])
         text = sample.get("text") or ""
         item_id = item_id_for(run_id, sample["model_ref"], sample["prompt_id"], text)
         if item_id not in items:
@@ -63,8 +58,8 @@ def grading_items(store: Store, run_id: str) -> list[GradingItem]:
                 sample_id=sample["_id"],
                 model_ref=sample["model_ref"],
                 prompt_id=sample["prompt_id"],
-                prompt=prompt.get("prompt", ""),
-                reference=prompt.get("reference"),
+                prompt=prompt.prompt if prompt else "",
+                reference=prompt.reference if prompt else None,
                 response=text,
             )
     return list(items.values())

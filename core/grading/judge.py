@@ -17,11 +17,13 @@ so a rerun asks the same question the same way and a rambling judge cannot stall
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from core.benchmark import Control
-from core.engines.base import ChatParams, Engine, EngineError, EngineTimeout, EngineUnreachable, StreamEnd
+from core.engines.base import ChatParams, Engine, EngineError, StreamEnd
+from core.engines.session import FailureStreak, LoadedModel
 from core.grading.items import GradingItem, grading_items
 from core.grading.parse import ParsedReply, parse_reply
 from core.grading.rubric import Rubric
@@ -29,10 +31,12 @@ from core.jobs import JobContext, start_job, utc_now
 from core.refs import parse_ref
 from core.sources import Sources
 from store import BatchWriter, Store
+from store.records import Judgment, Table
 
-JUDGMENTS = "judgments"
+log = logging.getLogger(__name__)
+
+JUDGMENTS = Table.JUDGMENTS  # for components/ until they import store.records
 DEFAULT_MAX_OUTPUT_TOKENS = 400
-MAX_CONSECUTIVE_FAILURES = 2
 RETRY_OPENING = "I could not read valid scores from your reply"
 
 SYSTEM_PROMPT = (
@@ -159,9 +163,9 @@ def judge_item(engine: Engine, model_id: str, rubric: Rubric, item: GradingItem,
 
 
 def judgment_doc(item: GradingItem, judge_ref: str, rubric: Rubric, verdict: Verdict) -> dict[str, Any]:
-    """The stored form of one judgment (fields documented in ``store/SCHEMA.md``)."""
+    """The stored form of one judgment (``store.records.Judgment``), checked against the contract."""
     parsed = verdict.parsed
-    return {
+    return Judgment.build({
         "run_id": item.run_id, "item_id": item.item_id, "sample_id": item.sample_id,
         "model_ref": item.model_ref, "prompt_id": item.prompt_id, "response_chars": item.response_chars,
         "judge_ref": judge_ref, "rubric_name": rubric.name, "rubric_version": rubric.version,
@@ -169,7 +173,7 @@ def judgment_doc(item: GradingItem, judge_ref: str, rubric: Rubric, verdict: Ver
         "partial_scores": parsed.partial, "rationale": parsed.rationale, "problem": parsed.problem,
         "parse_method": parsed.method, "retried": verdict.retried, "raw_replies": verdict.replies,
         "created_at": utc_now(),
-    }
+    }).to_doc()
 
 
 # --- the job ---------------------------------------------------------------------------------------
@@ -190,7 +194,7 @@ def execute_judging(sources: Sources, store: Store, run_id: str, judge_ref: str,
     """
     _require_saved(rubric)
     items = grading_items(store, run_id)
-    done = {j["item_id"] for j in store.find(JUDGMENTS, run_id=run_id, judge_ref=judge_ref,
+    done = {j["item_id"] for j in store.find(Table.JUDGMENTS, run_id=run_id, judge_ref=judge_ref,
                                               rubric_name=rubric.name, rubric_version=rubric.version)}
     todo = [i for i in items if i.item_id not in done]
     counts = {"total": len(items), "judged": 0, "scored": 0, "unscored": 0, "skipped_done": len(items) - len(todo),
@@ -202,33 +206,31 @@ def execute_judging(sources: Sources, store: Store, run_id: str, judge_ref: str,
         return counts
     engine, model_id = sources.resolve(judge_ref)
     control.progress(0, len(todo), f"{judge_ref}: loading", force=True)
-    engine.prepare(model_id)
-    loaded = engine.load(model_id)
     params = ChatParams(max_output_tokens=max_output_tokens, temperature=0.0, seed=0, timeout_s=timeout_s)
-    writer = BatchWriter(store, JUDGMENTS)
-    consecutive = 0
-    try:
-        for n, item in enumerate(todo, start=1):
-            if control.cancelled:
-                counts["cancelled"] = True
-                break
-            try:
-                verdict = judge_item(engine, model_id, rubric, item, params)
-            except EngineError as exc:
-                counts["failed"] += 1
-                consecutive = consecutive + 1 if isinstance(exc, EngineTimeout | EngineUnreachable) else 0
-                if consecutive >= MAX_CONSECUTIVE_FAILURES:
-                    raise EngineError(f"Judging stopped after {consecutive} failures in a row: {exc}") from exc
-                continue
-            consecutive = 0
-            writer.add(judgment_doc(item, judge_ref, rubric, verdict))
-            counts["judged"] += 1
-            counts["scored" if verdict.parsed.scored else "unscored"] += 1
-            control.progress(n, len(todo), f"{judge_ref} judged {n} of {len(todo)}")
-    finally:
-        writer.flush()
-        if not loaded.already_loaded:
-            engine.unload(model_id)
+    writer = BatchWriter(store, Table.JUDGMENTS)
+    failures = FailureStreak()
+    with LoadedModel.open(engine, model_id) as session:
+        try:
+            for n, item in enumerate(todo, start=1):
+                if control.cancelled:
+                    counts["cancelled"] = True
+                    break
+                try:
+                    verdict = judge_item(engine, model_id, rubric, item, params)
+                except EngineError as exc:
+                    counts["failed"] += 1
+                    if failures.record(exc):
+                        raise EngineError(f"Judging stopped after {failures.count} failures in a row: {exc}") from exc
+                    continue
+                failures.record(None)
+                writer.add(judgment_doc(item, judge_ref, rubric, verdict))
+                counts["judged"] += 1
+                counts["scored" if verdict.parsed.scored else "unscored"] += 1
+                control.progress(n, len(todo), f"{judge_ref} judged {n} of {len(todo)}")
+        finally:
+            writer.flush()
+    if session.unload_error:
+        log.warning("The judge %s could not be unloaded: %s", judge_ref, session.unload_error)
     control.progress(len(todo), len(todo), "judging finished", force=True)
     return counts
 

@@ -32,9 +32,10 @@ from core.grading.rubric import LEVELS, Rubric
 from core.jobs import utc_now
 from core.numbers import NumberRange
 from core.untrusted_text import neutralise_formula
-from store import Store
+from store import Store, queries
+from store.records import Grade, Table
 
-GRADES = "grades"
+GRADES = Table.GRADES  # for components/ until they import store.records
 TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
 COMMENT_COLUMN = "comment"
 SCORE = NumberRange("score", whole=True, minimum=LEVELS[0], maximum=LEVELS[-1])
@@ -78,7 +79,7 @@ def _require_saved(rubric: Rubric) -> None:
 
 
 def _graded_ids(store: Store, run_id: str, grader: str, rubric: Rubric) -> set[str]:
-    return {g["item_id"] for g in store.find(GRADES, run_id=run_id, grader=grader, rubric_name=rubric.name,
+    return {g["item_id"] for g in store.find(Table.GRADES, run_id=run_id, grader=grader, rubric_name=rubric.name,
                                              rubric_version=rubric.version)}
 
 
@@ -109,27 +110,27 @@ def _score(value: Any) -> tuple[int | None, str | None]:
 
 
 def _grade_doc(item: GradingItem, grader: str, rubric: Rubric, scores: dict[str, int], comment: str,
-               source: str) -> dict[str, Any]:
-    return {
+               source: str) -> Grade:
+    return Grade.build({
         "run_id": item.run_id, "item_id": item.item_id, "sample_id": item.sample_id, "model_ref": item.model_ref,
         "prompt_id": item.prompt_id, "response_chars": item.response_chars, "grader": grader,
         "rubric_name": rubric.name, "rubric_version": rubric.version, "scores": scores,
         "comment": comment.strip(), "source": source, "created_at": utc_now(),
-    }
+    })
 
 
-def _upsert(store: Store, docs: list[dict[str, Any]]) -> tuple[int, int]:
+def _upsert(store: Store, grades: list[Grade]) -> tuple[int, int]:
     """Insert grades, replacing any by the same grader for the same item and rubric version.
 
     Returns ``(added, replaced)``.
     """
     replaced = 0
     with store.transaction():
-        for doc in docs:
-            replaced += store.remove_where(GRADES, run_id=doc["run_id"], item_id=doc["item_id"], grader=doc["grader"],
-                                           rubric_name=doc["rubric_name"], rubric_version=doc["rubric_version"])
-        store.insert_many(GRADES, docs)
-    return len(docs) - replaced, replaced
+        for g in grades:
+            replaced += store.remove_where(Table.GRADES, run_id=g.run_id, item_id=g.item_id, grader=g.grader,
+                                           rubric_name=g.rubric_name, rubric_version=g.rubric_version)
+        queries.insert_many(store, grades)
+    return len(grades) - replaced, replaced
 
 
 def record_grade(store: Store, run_id: str, item_id: str, grader: str, rubric: Rubric,
@@ -153,9 +154,9 @@ def record_grade(store: Store, run_id: str, item_id: str, grader: str, rubric: R
             clean[key] = score  # type: ignore[assignment]
     if problems:
         raise ValueError("; ".join(problems))
-    doc = _grade_doc(item, grader, rubric, clean, comment, "app")
-    _upsert(store, [doc])
-    return doc
+    grade = _grade_doc(item, grader, rubric, clean, comment, "app")
+    _upsert(store, [grade])
+    return grade.to_doc()
 
 
 # --- CSV ----------------------------------------------------------------------------------------------
@@ -242,21 +243,21 @@ def import_annotation_csv(store: Store, run_id: str, grader: str, rubric: Rubric
         return report
     items = {i.item_id: i for i in grading_items(store, run_id)}
     seen: dict[str, int] = {}
-    docs: list[dict[str, Any]] = []
+    grades: list[Grade] = []
     for number, cells in enumerate(rows[1:], start=2):
         row = dict(zip(header, cells, strict=False))
-        doc, problems, blank = _import_row(row, number, items, seen, grader, rubric)
+        grade, problems, blank = _import_row(row, number, items, seen, grader, rubric)
         report.problems.extend(problems)
         report.blank_rows += blank
-        if doc is not None:
-            docs.append(doc)
-    report.added, report.replaced = _upsert(store, docs) if docs else (0, 0)
+        if grade is not None:
+            grades.append(grade)
+    report.added, report.replaced = _upsert(store, grades) if grades else (0, 0)
     return report
 
 
 def _import_row(row: dict[str, str], number: int, items: dict[str, GradingItem], seen: dict[str, int], grader: str,
-                rubric: Rubric) -> tuple[dict[str, Any] | None, list[RowProblem], int]:
-    """One data row: its grade doc (or ``None``), its problems, and 1 if it is blank."""
+                rubric: Rubric) -> tuple[Grade | None, list[RowProblem], int]:
+    """One data row: its grade (or ``None``), its problems, and 1 if it is blank."""
     item_id = (row.get("item_id") or "").strip()
     comment = row.get(COMMENT_COLUMN) or ""
     filled = [k for k in rubric.keys if (row.get(k) or "").strip()]

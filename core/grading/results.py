@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 from core.grading.agreement import spearman
 from core.grading.items import grading_items
-from core.grading.judge import JUDGMENTS
-from core.grading.manual import GRADES
 from core.grading.rubric import Rubric
 from core.metrics import Summary, summarize
-from store import Store
+from store import Store, queries
+from store.records import Table
 
 MIN_FOR_LENGTH_CHECK = 8
 LENGTH_BIAS_RHO = 0.5
@@ -42,11 +41,10 @@ class ModelQuality:
 def _scored_docs(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None,
                  grader: str | None) -> tuple[list[dict], list[dict]]:
     """(scored, unscored) documents from the judge if ``judge_ref`` is given, else from people."""
-    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
     if judge_ref is not None:
-        docs = store.find(JUDGMENTS, judge_ref=judge_ref, **where)
+        docs = queries.scores_for(store, Table.JUDGMENTS, run_id, rubric.name, rubric.version, judge_ref=judge_ref)
         return [d for d in docs if d["status"] == "scored"], [d for d in docs if d["status"] != "scored"]
-    return (store.find(GRADES, **where) if grader is None else store.find(GRADES, grader=grader, **where)), []
+    return queries.scores_for(store, Table.GRADES, run_id, rubric.name, rubric.version, grader=grader), []
 
 
 def quality_by_model(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
@@ -123,7 +121,7 @@ class ParseStats:
 
 def parse_failure_rates(store: Store, run_id: str | None = None) -> dict[str, ParseStats]:
     """Per judge model: judgments, unscored ones and retries (one run, or every run when None)."""
-    docs = store.find(JUDGMENTS, run_id=run_id) if run_id else store.all(JUDGMENTS)
+    docs = store.find(Table.JUDGMENTS, run_id=run_id) if run_id else store.all(Table.JUDGMENTS)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for doc in docs:
         c = counts[doc["judge_ref"]]

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.jobs import utc_now
-from store import Store
+from store import Store, queries
+from store.records import RubricVersion, Table
 
-RUBRICS = "rubrics"
 LEVELS = (1, 2, 3, 4, 5)
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -112,13 +112,14 @@ def save_rubric(store: Store, rubric: Rubric) -> Rubric:
         if latest is not None and latest.content() == rubric.content():
             return latest
         saved = replace(rubric, version=(latest.version or 0) + 1 if latest else 1)
-        store.insert(RUBRICS, {**saved.to_doc(), "created_at": utc_now()})
+        queries.insert(store, RubricVersion.build({**saved.to_doc(), "created_at": utc_now()}))
     return saved
 
 
 def get_rubric(store: Store, name: str, version: int | None = None) -> Rubric | None:
     """One version of a rubric (the latest when ``version`` is None), or ``None``."""
-    docs = store.find(RUBRICS, name=name) if version is None else store.find(RUBRICS, name=name, version=version)
+    where = {"name": name} if version is None else {"name": name, "version": version}
+    docs = store.find(Table.RUBRICS, **where)
     if not docs:
         return None
     return Rubric.from_doc(max(docs, key=lambda d: d["version"]))
@@ -126,13 +127,13 @@ def get_rubric(store: Store, name: str, version: int | None = None) -> Rubric | 
 
 def rubric_versions(store: Store, name: str) -> list[Rubric]:
     """Every stored version of one rubric, oldest first."""
-    return [Rubric.from_doc(d) for d in sorted(store.find(RUBRICS, name=name), key=lambda d: d["version"])]
+    return [Rubric.from_doc(d) for d in sorted(store.find(Table.RUBRICS, name=name), key=lambda d: d["version"])]
 
 
 def list_rubrics(store: Store) -> list[Rubric]:
     """The latest version of every stored rubric, by name."""
     latest: dict[str, dict[str, Any]] = {}
-    for doc in store.all(RUBRICS):
+    for doc in store.all(Table.RUBRICS):
         if doc["name"] not in latest or doc["version"] > latest[doc["name"]]["version"]:
             latest[doc["name"]] = doc
     return [Rubric.from_doc(latest[name]) for name in sorted(latest)]

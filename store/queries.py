@@ -1,0 +1,114 @@
+"""Reads and writes every part of Pickwise shares, next to the records they read and write.
+
+Writes take records (``store.records``) and check them against the contract before anything
+reaches the file. Reads that several steps make (which runs are benchmark evidence, which samples
+statistics count, one run by id) are written once, here, so the steps cannot drift apart.
+
+Samples are read as plain dicts: a store holds hundreds of thousands of them and validating each on
+every read would cost seconds; they were checked when written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from store.db import Store
+from store.records import Record, Run, RunKind, Table
+
+R = TypeVar("R", bound=Record)
+D = TypeVar("D", bound=Mapping[str, Any])
+BENCHMARK: RunKind = "benchmark"
+_UNFINISHED = ("queued", "running")
+_WITH_RESULTS = ("completed", "partial")
+
+
+# ------------------------------------------------------------------ writes
+
+
+def insert(store: Store, record: Record) -> int:
+    """Store one record (checked against its contract); return its document id."""
+    return store.insert(record.TABLE, record.to_doc())
+
+
+def insert_many(store: Store, records: Sequence[Record]) -> list[int]:
+    """Store records of one table in one write."""
+    tables = {r.TABLE for r in records}
+    if len(tables) > 1:
+        raise ValueError(f"insert_many writes one table at a time, got {sorted(tables)}.")
+    return store.insert_many(records[0].TABLE, [r.to_doc() for r in records]) if records else []
+
+
+def update(store: Store, cls: type[Record], doc_id: int, fields: Mapping[str, Any]) -> None:
+    """Change some fields of one document, each checked against ``cls``."""
+    store.update(cls.TABLE, doc_id, cls.fields_doc(fields))
+
+
+# ------------------------------------------------------------------ typed reads
+
+
+def find(store: Store, cls: type[R], /, **equals: Any) -> list[R]:
+    """Every document of ``cls``'s table whose fields equal ``equals``, as records."""
+    return [cls.read(doc) for doc in store.find(cls.TABLE, **equals)]
+
+
+def first(store: Store, cls: type[R], /, **equals: Any) -> R | None:
+    """The first matching record (for fields that are unique, like ``run_id``), or ``None``."""
+    found = store.find(cls.TABLE, **equals)
+    return cls.read(found[0]) if found else None
+
+
+def get_run(store: Store, run_id: str) -> Run | None:
+    return first(store, Run, run_id=run_id)
+
+
+# ------------------------------------------------------------------ shared filters
+
+
+def is_benchmark(run: Mapping[str, Any]) -> bool:
+    """A benchmark run (probes are one-sample checks, not comparable evidence)."""
+    return run.get("kind") == BENCHMARK
+
+
+def is_finished(run: Mapping[str, Any]) -> bool:
+    """No process works on the run any more (whatever its outcome)."""
+    return run.get("status") not in _UNFINISHED
+
+
+def newest_first(runs: Iterable[D]) -> list[D]:
+    """Run documents ordered by ``created_at``, newest first (one with no date last)."""
+    return sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
+
+
+def benchmark_runs(store: Store, *, finished_only: bool = False) -> list[dict[str, Any]]:
+    """Stored benchmark run documents, newest first; ``finished_only`` leaves out the queued and
+    running ones (what Decide may rank)."""
+    return newest_first(r for r in store.find(Table.RUNS, kind=BENCHMARK) if is_finished(r) or not finished_only)
+
+
+def produced_results(model: Mapping[str, Any]) -> bool:
+    """A run's model entry (``runs.models[ref]``) whose samples are evidence: ``completed`` or ``partial``."""
+    return model.get("status") in _WITH_RESULTS
+
+
+def is_counted(sample: Mapping[str, Any]) -> bool:
+    """Statistics count a sample unless it was a warm-up or failed."""
+    return not sample.get("warmup") and not sample.get("error")
+
+
+def counted_samples(samples: Iterable[D]) -> list[D]:
+    """The samples statistics count (``is_counted``), in order."""
+    return [s for s in samples if is_counted(s)]
+
+
+def run_samples(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """Every sample of one run, in the order they were stored."""
+    return store.find(Table.SAMPLES, run_id=run_id)
+
+
+def scores_for(store: Store, table: str, run_id: str, rubric_name: str, rubric_version: int | None,
+               **equals: Any) -> list[dict[str, Any]]:
+    """The judgments or grades (``table``) of one run under one rubric version; ``equals`` narrows them
+    further (e.g. ``judge_ref=...``, ``grader=...``), and an ``equals`` value of ``None`` means "any"."""
+    where = {key: value for key, value in equals.items() if value is not None}
+    return store.find(table, run_id=run_id, rubric_name=rubric_name, rubric_version=rubric_version, **where)
