@@ -12,6 +12,7 @@ sessions and CSV round trips, and the id shows nothing about which model wrote i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from store import Store
@@ -68,3 +69,15 @@ def grading_items(store: Store, run_id: str) -> list[GradingItem]:
                 response=text,
             )
     return list(items.values())
+
+
+def runs_with_samples(runs: Iterable[dict], samples: Iterable[dict]) -> list[dict]:
+    """Benchmark runs that stored at least one sample, newest first: the only ones worth grading."""
+    with_samples = {s["run_id"] for s in samples}
+    kept = [r for r in runs if r.get("kind") == "benchmark" and r["run_id"] in with_samples]
+    return sorted(kept, key=lambda r: r.get("created_at") or "", reverse=True)
+
+
+def gradable_runs(store: Store) -> list[dict]:
+    """The runs the Grade page offers: ``runs_with_samples`` over the store."""
+    return runs_with_samples(store.all(RUNS), store.all(SAMPLES))
