@@ -11,6 +11,8 @@ import streamlit as st
 
 from components.safe_text import md
 from components.sidebar import render_sidebar
+from components.state import get_store
+from core.jobs import list_jobs
 from store import StoreError
 
 st.set_page_config(page_title="Pickwise", page_icon=":material/balance:", layout="wide")
@@ -26,7 +28,9 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 try:
-    render_sidebar()
+    store = get_store()
+    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only, counts=store.counts(),
+                   running=list_jobs(store, active_only=True))
     navigation.run()
 except StoreError as exc:
     st.error(md("{error}", error=exc), icon=":material/error:")

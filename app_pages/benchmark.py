@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components.benchmark_form import import_panel, settings_form
@@ -11,8 +13,8 @@ from components.safe_text import md
 from components.state import get_sources, get_store
 from core.benchmark import RUNS, SAMPLES, get_run, start_benchmark
 from core.default_model import DEFAULT_MODEL_ID
-from core.jobs import list_jobs
-from core.library import model_specs
+from core.jobs import get_job, list_jobs
+from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
 from core.refs import FOUNDRY_SOURCE
 from core.run_summary import metric_details_frame, run_summary_frame, runs_frame
 
@@ -37,13 +39,15 @@ active = list_jobs(store, kind="benchmark", active_only=True)
 if active:
     job = active[0]
     st.subheader(md("Running: {label}", label=job.get("label", "")))
-    job_panel(store, job["job_id"], key="bench", live=lambda: _live_table(job["run_id"]))
+    job_panel(job, partial(get_job, store), key="bench", live=lambda: _live_table(job["run_id"]))
 else:
     listed = list(models_frame(sources.listings())["ref"])
-    import_panel(store, listed)
+    import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
+    specs = model_specs(store)
     # models imported from models.json stay choosable while their source is down: the run records why they failed
-    choices = listed + sorted(set(model_specs(store)) - set(listed))
-    settings = settings_form(store, choices, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"])
+    choices = listed + sorted(set(specs) - set(listed))
+    settings = settings_form(prompt_set_choices(store), specs, choices,
+                             preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"])
     if settings is not None:
         run_id, _ = start_benchmark(sources, store, settings)
         st.session_state["bench-selected-run"] = run_id

@@ -11,16 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.chart_export import chart_with_downloads
-from components.figures import (
-    baseline_change_figure,
-    colour_map,
-    distribution_figure,
-    footprint_figure,
-    latency_tps_figure,
-    percentile_figure,
-    speedup_figure,
-    tps_figure,
-)
+from components.figures import chart_figure, colour_map
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
 from core.benchmark import RUNS, SAMPLES, get_run
@@ -28,20 +19,17 @@ from core.compare import (
     LOWER_IS_BETTER,
     Group,
     RunFilter,
-    baseline_change_frame,
     benchmark_runs,
     build_groups,
     device_gap_message,
-    device_speedup_frame,
-    distribution_frame,
     model_refs,
     prompt_set_name,
     prompt_texts,
     responses,
     run_devices,
     run_label,
-    summary_frame,
 )
+from core.compare_charts import view_charts
 
 DEFAULT_RUNS = 3
 MAX_RESPONSE_COLUMNS = 4
@@ -115,47 +103,12 @@ def _measured(selection: Selection) -> list[Group]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _charts(selection: Selection, view: str, option: str = "") -> list[Chart]:
-    """The charts of one view; figures are read-only once built, so sessions can share them."""
-    measured, colours = _measured(selection), dict(selection.colours)
-    return VIEWS[view](measured, colours, option)
-
-
-def _speed_charts(measured: list[Group], colours: dict[str, str], _: str) -> list[Chart]:
-    summary = summary_frame(measured)
-    return [(percentile_figure(summary, "ttft_s", colours), summary, "ttft-percentiles"),
-            (percentile_figure(summary, "e2e_s", colours), summary, "latency-percentiles"),
-            (tps_figure(summary, colours), summary, "tokens-per-second"),
-            (latency_tps_figure(summary, colours), summary, "latency-vs-tps")]
-
-
-def _distribution_charts(measured: list[Group], colours: dict[str, str], kind: str) -> list[Chart]:
-    charts = []
-    for metric, name in (("ttft_s", "ttft-distribution"), ("e2e_s", "latency-distribution")):
-        data = distribution_frame(measured, metric)
-        charts.append((distribution_figure(data, metric, colours, kind=kind), data, name))
-    return charts
-
-
-def _footprint_charts(measured: list[Group], colours: dict[str, str], _: str) -> list[Chart]:
-    columns = ["rss_load_mb", "rss_peak_mb", "disk_mb"]
-    data = summary_frame(measured)[["group", "model", "device", "provider", "run", "n", *columns]]
-    return [] if data[columns].isna().all().all() else [(footprint_figure(data, colours), data, "memory-and-disk")]
-
-
-def _device_charts(measured: list[Group], colours: dict[str, str], _: str) -> list[Chart]:
-    speedups = device_speedup_frame(measured)
-    return [(speedup_figure(speedups, colours), speedups, "device-speedup")]
-
-
-def _baseline_charts(measured: list[Group], colours: dict[str, str], base_id: str) -> list[Chart]:
-    changes = baseline_change_frame([g for g in measured if g.run_id == base_id],
-                                    [g for g in measured if g.run_id != base_id])
-    return [] if changes.empty else [(baseline_change_figure(changes, colours), changes, "baseline-changes")]
-
-
-VIEWS = {"speed": _speed_charts, "distributions": _distribution_charts, "footprint": _footprint_charts,
-         "devices": _device_charts, "baseline": _baseline_charts}
+def _charts(selection: Selection, view: str, option: str = "", style: str = "box") -> list[Chart]:
+    """The charts of one view (``core.compare_charts``) drawn; figures are read-only once built, so sessions
+    can share them. ``option``: the baseline run id; ``style``: box or violin for distributions."""
+    colours = dict(selection.colours)
+    return [(chart_figure(chart, colours, style=style), chart.data, chart.name)
+            for chart in view_charts(view, _measured(selection), option)]
 
 
 def _show(charts: list[Chart]) -> None:
@@ -172,7 +125,7 @@ def _speed(selection: Selection) -> None:
 
 def _distributions(selection: Selection) -> None:
     kind = st.segmented_control("Show as", ["box", "violin"], default="box", key="cmp-dist-kind") or "box"
-    _show(_charts(selection, "distributions", kind))
+    _show(_charts(selection, "distributions", style=kind))
 
 
 def _footprint(selection: Selection) -> None:

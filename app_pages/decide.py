@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components.decide_figures import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
-from components.decide_widgets import decision_form, metadata_editor, quality_panel, settings_panel
+from components.decide_widgets import decision_form, metadata_editor, quality_note, quality_panel, settings_panel
 from components.decision_exports import decisions_panel
 from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
 from core.benchmark import RUNS
-from core.library import model_specs
+from core.decision import list_decisions, save_decision, set_status
+from core.library import model_specs, save_model_specs
+from core.quality_choice import choose_quality, quality_options
 from core.run_summary import runs_frame
 from core.selection import (
     candidate_table_from_store,
@@ -31,11 +35,16 @@ st.caption(
     "the complete ones."
 )
 
+
+def show_decisions() -> None:
+    decisions_panel(list_decisions(store), partial(set_status, store))
+
+
 runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark" and r.get("status") != "running"]
 if not runs:
     st.info("No finished benchmark runs yet: run one on the Benchmark page first.")
     st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")
-    decisions_panel(store)
+    show_decisions()
     st.stop()
 
 ids = list(runs_frame(runs)["run"])
@@ -46,12 +55,18 @@ if not run_ids:
     st.stop()
 
 with st.expander("Quality (from the Grade page)", expanded=True):
-    quality, quality_source = quality_panel(store, run_ids)
-table = candidate_table_from_store(store, run_ids, quality)
+    quality_run, rubric, source = quality_panel(run_ids, partial(quality_options, store))
+    quality = choose_quality(store, quality_run, rubric, source)
+    quality_note(quality, source)
+table = candidate_table_from_store(store, run_ids, quality.quality)
 refs = [c.ref for c in table.candidates]
+specs = model_specs(store)
 with st.expander("Model details: license and size (used by the license and footprint criteria)"):
-    metadata_editor(store, refs)
-licenses = sorted({m.get("license") for m in model_specs(store).values() if m.get("license")})
+    edited = metadata_editor(specs, refs)
+    if edited is not None:
+        save_model_specs(store, edited)
+        st.rerun()
+licenses = sorted({m.get("license") for m in specs.values() if m.get("license")})
 with st.expander("Weights and constraints", expanded=True):
     settings = settings_panel(licenses)
 
@@ -66,7 +81,7 @@ for excluded in ranking.excluded:  # includes the models with no usable result i
     st.warning(md("**{ref}** excluded: {reasons}", ref=excluded.ref, reasons="; ".join(excluded.reasons)))
 if not ranking.ranked:
     st.error("No model passes the constraints: relax a limit above.")
-    decisions_panel(store)
+    show_decisions()
     st.stop()
 st.dataframe(ranking_frame(ranking), hide_index=True)
 st.plotly_chart(contribution_figure(contribution_frame(ranking)), theme=None, key="contrib")
@@ -88,5 +103,5 @@ if ranking.winner:
     st.plotly_chart(win_probability_figure(robustness.win.probabilities, colours), theme=None, key="win")
 
 st.subheader("Record the decision")
-decision_form(store, table, settings, ranking, quality_source)
-decisions_panel(store)
+decision_form(table, settings, ranking, quality.source, partial(save_decision, store))
+show_decisions()

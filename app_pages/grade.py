@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from components.grading_manual import manual_tab
+from components.grading_manual import ManualGrading, manual_tab
 from components.grading_results import results_tab
-from components.grading_widgets import judge_tab, pick_rubric, pick_run, reference_note
+from components.grading_widgets import judge_tab, pick_rubric, pick_run, reference_note, started_judge_job
+from components.model_table import models_frame
 from components.state import get_sources, get_store
-from core.grading import install_presets
+from core.grading import (
+    Rubric,
+    blind_queue,
+    export_annotation_csv,
+    import_annotation_csv,
+    install_presets,
+    list_rubrics,
+    record_grade,
+    rubric_versions,
+    save_rubric,
+    start_judging,
+)
+from core.grading.items import gradable_runs
+from core.grading.judge_progress import judge_progress
+from core.grading.run_results import run_results
+from core.jobs import get_job
 
 TAB_KEY = "grade-tab"
 
@@ -22,16 +40,32 @@ st.caption(
 )
 
 
+def judge(run: dict, rubric: Rubric) -> None:
+    sources = get_sources()
+    judge_tab(run, rubric, judges=list(models_frame(sources.listings())["ref"]),
+              progress=judge_progress(store, run["run_id"], rubric, started_judge_job()),
+              read_job=partial(get_job, store), start=partial(start_judging, sources, store, run["run_id"]))
+
+
+def manual(run: dict, rubric: Rubric) -> None:
+    run_id = run["run_id"]
+    manual_tab(run, rubric, ManualGrading(
+        queue=partial(blind_queue, store, run_id), record=partial(record_grade, store, run_id),
+        sheet=partial(export_annotation_csv, store, run_id), import_sheet=partial(import_annotation_csv, store, run_id),
+    ))
+
+
 def main() -> None:
-    run = pick_run(store)
+    run = pick_run(gradable_runs(store))
     if run is None:
         return
-    rubric = pick_rubric(store)
+    rubric = pick_rubric({r.name: rubric_versions(store, r.name) for r in list_rubrics(store)},
+                         save=partial(save_rubric, store))
     reference_note(run, rubric)
     views = {
-        "Judge": lambda: judge_tab(store, get_sources(), run, rubric),
-        "Manual": lambda: manual_tab(store, run, rubric),
-        "Results": lambda: results_tab(store, run, rubric),
+        "Judge": lambda: judge(run, rubric),
+        "Manual": lambda: manual(run, rubric),
+        "Results": lambda: results_tab(run, rubric, run_results(store, run["run_id"], rubric)),
     }
     # on_change="rerun": only the open tab runs (the judge tab lists every source's models, results bootstrap CIs)
     for tab, view in zip(st.tabs(list(views), key=TAB_KEY, on_change="rerun"), views.values(), strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from components.job_progress import job_panel
@@ -9,9 +11,11 @@ from components.model_table import models_frame
 from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
-from core.default_model import DEFAULT_MODEL_ID, prepare_default_model
+from core.default_model import DEFAULT_MODEL_ID
 from core.engines.base import EngineError
-from core.jobs import JobContext, list_jobs, start_job
+from core.jobs import get_job
+from core.model_jobs import running_download, running_preparation, start_default_model_preparation, start_download
+from core.probe import run_probe
 from core.refs import FOUNDRY_SOURCE
 from core.sources import add_endpoint, list_endpoints, remove_endpoint
 
@@ -31,32 +35,21 @@ foundry_ids = {m.model_id: m for listing in listings if listing.source == FOUNDR
 
 # --- Default model -------------------------------------------------------------------------------
 st.subheader("Default model")
-running_prep = list_jobs(store, kind="prepare-default", active_only=True)
+running_prep = running_preparation(store)
 if DEFAULT_MODEL_ID in foundry_ids:
     st.success(f"`{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}` (SmolLM2-135M-Instruct, Apache-2.0) is ready.")
 elif foundry is None:
     st.error(md("Foundry Local could not start, so the default model cannot be prepared: {error}",
                 error=foundry_error()))
 elif running_prep:
-    job_panel(store, running_prep[0]["job_id"], key="prep")
+    job_panel(running_prep, partial(get_job, store), key="prep")
 else:
     st.write(
         "SmolLM2-135M-Instruct is converted to an ONNX int4 model and registered with Foundry Local "
         "(a few minutes the first time; nothing is downloaded from a model hub)."
     )
     if st.button("Prepare the default model", type="primary"):
-
-        def _prepare(ctx: JobContext) -> str:
-            last = {"pct": 0.0}  # converter output lines carry no percent: keep the bar where it was
-
-            def report(step: str, pct: float | None) -> None:
-                last["pct"] = pct if pct is not None else last["pct"]
-                ctx.progress(last["pct"], 100, step)
-
-            model_id = prepare_default_model(report)
-            return f"Default model ready: {FOUNDRY_SOURCE}:{model_id}"
-
-        start_job(store, "prepare-default", _prepare, label="Preparing the default model")
+        start_default_model_preparation(store)
         st.rerun()
 
 # --- All models ----------------------------------------------------------------------------------
@@ -94,18 +87,11 @@ if foundry is not None and foundry_ids:
             st.error(md("{error}", error=exc))
         else:
             st.rerun()
-    downloads = [j for j in list_jobs(store, kind="download", active_only=True) if j.get("label") == chosen]
-    if downloads:
-        job_panel(store, downloads[0]["job_id"], key="download")
+    download = running_download(store, chosen)
+    if download:
+        job_panel(download, partial(get_job, store), key="download")
     elif c3.button("Download", disabled=entry.state != "available"):
-
-        def _download(ctx: JobContext, model_id: str = chosen) -> str:
-            foundry.prepare(model_id, lambda pct: ctx.progress(pct, 100, f"downloading {model_id}"),
-                            ctx.cancel_event)
-            ctx.check_cancel()
-            return f"Downloaded {model_id}"
-
-        start_job(store, "download", _download, label=chosen)
+        start_download(store, foundry, chosen)
         st.rerun()
 
 # --- Endpoints -----------------------------------------------------------------------------------
@@ -137,4 +123,4 @@ with st.form("add-endpoint", clear_on_submit=False):
 
 # --- Probe ---------------------------------------------------------------------------------------
 st.subheader("Probe")
-probe_panel(store, sources, list(frame["ref"]), preferred=f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}")
+probe_panel(list(frame["ref"]), partial(run_probe, sources, store), preferred=f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}")

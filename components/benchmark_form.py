@@ -1,10 +1,13 @@
 """The benchmark settings form, and import/export of ``models.json`` and ``prompts.json``.
 
 Imports are validated by ``core.config``; every problem is listed with its place in the file and
-nothing the user already set up is lost when a file is rejected.
+nothing the user already set up is lost when a file is rejected. The page passes what is stored (prompt
+sets, model metadata) and how to save an import; nothing here reads the store.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -20,10 +23,8 @@ from core.config import (
     load_models_config,
     load_prompts_config,
 )
-from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
+from core.library import model_spec
 from core.numbers import NumberRange
-from core.refs import parse_ref
-from store import Store
 
 CONCURRENCY_LEVELS = [1, 2, 4, 8]
 
@@ -33,15 +34,17 @@ def _show_config_error(exc: ConfigError) -> None:
                 n=len(exc.problems)) + "\n".join(md("- {problem:code}", problem=p) for p in exc.problems))
 
 
-def import_panel(store: Store, available_refs: list[str]) -> None:
-    """Upload a prompts.json or models.json; valid files are saved, invalid ones explained."""
+def import_panel(available_refs: list[str], save_prompts: Callable[[str, list[PromptItem]], object],
+                 save_models: Callable[[list[ModelSpec]], object]) -> None:
+    """Upload a prompts.json or models.json; valid files are saved (``save_prompts(name, items)``, which may
+    refuse a name with ``ValueError``; ``save_models(specs)``), invalid ones explained."""
     with st.expander("Import or export models.json / prompts.json"):
         prompts_file = st.file_uploader("prompts.json", type=["json"], key="import-prompts")
         set_name = st.text_input("Name for the imported prompt set", key="import-prompts-name")
         if prompts_file is not None and st.button("Import prompts"):
             try:
                 items = load_prompts_config(prompts_file.getvalue(), prompts_file.name)
-                save_prompt_set(store, set_name or prompts_file.name.removesuffix(".json"), items)
+                save_prompts(set_name or prompts_file.name.removesuffix(".json"), items)
             except ConfigError as exc:
                 _show_config_error(exc)
             except ValueError as exc:
@@ -55,7 +58,7 @@ def import_panel(store: Store, available_refs: list[str]) -> None:
             except ConfigError as exc:
                 _show_config_error(exc)
             else:
-                save_model_specs(store, specs)
+                save_models(specs)
                 missing = [s.ref for s in specs if s.ref not in available_refs]
                 st.success(f"Imported {len(specs)} models; they are selected below.")
                 if missing:
@@ -64,15 +67,8 @@ def import_panel(store: Store, available_refs: list[str]) -> None:
                 st.session_state["bench-models"] = [s.ref for s in specs]
 
 
-def export_buttons(store: Store, refs: list[str], set_name: str, prompts: list[dict]) -> None:
-    specs = model_specs(store)
-    models = [
-        ModelSpec(alias=specs.get(ref, {}).get("alias") or parse_ref(ref).model_id, source=parse_ref(ref).source,
-                  model=parse_ref(ref).model_id, capabilities=specs.get(ref, {}).get("capabilities") or [],
-                  size_mb=specs.get(ref, {}).get("size_mb"), license=specs.get(ref, {}).get("license"),
-                  notes=specs.get(ref, {}).get("notes") or "")
-        for ref in refs
-    ]
+def export_buttons(specs: dict[str, dict], refs: list[str], set_name: str, prompts: list[dict]) -> None:
+    models = [model_spec(ref, specs) for ref in refs]
     c1, c2 = st.columns(2)
     c1.download_button("Export models.json", dump_models_config(models), "models.json", "application/json",
                        disabled=not refs)
@@ -88,9 +84,10 @@ def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[
     return kind(allowed.minimum + (1 if allowed.above else 0)), kind(allowed.maximum)
 
 
-def settings_form(store: Store, available_refs: list[str], preferred: list[str]) -> BenchmarkSettings | None:
-    """Draw the form; return settings when the user starts a valid run."""
-    choices = prompt_set_choices(store)
+def settings_form(choices: dict[str, list[dict]], specs: dict[str, dict], available_refs: list[str],
+                  preferred: list[str]) -> BenchmarkSettings | None:
+    """Draw the form over the prompt sets (``core.library.prompt_set_choices``) and the stored model metadata
+    (for the models.json export); return settings when the user starts a valid run."""
     if "bench-models" not in st.session_state:
         # Streamlit forgets a widget's value while it is not drawn (during a run): restore the last choice
         remembered = st.session_state.get("bench-models-chosen", preferred)
@@ -114,7 +111,7 @@ def settings_form(store: Store, available_refs: list[str], preferred: list[str])
     concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1], key="bench-concurrency",
                                  help="More than one level measures throughput under load.")
     ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1, key="bench-ttft-target")
-    export_buttons(store, refs, set_name, prompts)
+    export_buttons(specs, refs, set_name, prompts)
     if not st.button("Start benchmark", type="primary", disabled=not refs, key="bench-start"):
         return None
     settings = BenchmarkSettings(

@@ -1,21 +1,22 @@
 """Widgets of the Decide page: weights and constraints, quality source, model metadata, the decision form.
 
-Each returns plain values for ``core.selection`` / ``core.decision``; nothing here computes a score.
+Each takes plain data and returns the user's choice (or acts through a callback the page passes);
+nothing here reads the store or computes a score.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from components.safe_text import md, md_literal
 from core.config import ModelSpec
-from core.decision import STATUSES, build_decision, save_decision
-from core.grading import GRADES, JUDGMENTS, judge_human_agreement, list_rubrics, quality_by_model
-from core.library import model_specs, save_model_specs
-from core.refs import parse_ref
+from core.decision import STATUSES, build_decision
+from core.grading import Rubric
+from core.library import model_spec
+from core.quality_choice import NONE, PEOPLE, QualityChoice, QualityOptions, judge_of
 from core.selection import (
     CRITERIA,
     CRITERION_LABELS,
@@ -28,9 +29,6 @@ from core.selection import (
     SelectionSettings,
     default_criteria,
 )
-from store import Store
-
-PEOPLE = "people (manual grades)"
 
 
 def _limit(col, label: str, key: str, step: float) -> float | None:
@@ -65,85 +63,59 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
                              constraints=constraints, license_scores=dict(DEFAULT_LICENSE_SCORES))
 
 
-def _judges(store: Store, run_id: str) -> list[str]:
-    return sorted({j["judge_ref"] for j in store.find(JUDGMENTS, run_id=run_id) if j.get("judge_ref")})
+SOURCE_LABELS = {NONE: "none", PEOPLE: "people (manual grades)"}
 
 
-def _grade_counts(store: Store, run_id: str) -> dict[tuple[str, int, str], int]:
-    """How many judgments or manual grades each (rubric, version, source) holds for the run."""
-    counts: dict[tuple[str, int, str], int] = {}
-    for doc in store.find(JUDGMENTS, run_id=run_id):
-        key = (doc.get("rubric_name"), doc.get("rubric_version"), doc.get("judge_ref"))
-        counts[key] = counts.get(key, 0) + 1
-    for doc in store.find(GRADES, run_id=run_id):
-        key = (doc.get("rubric_name"), doc.get("rubric_version"), PEOPLE)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+def _source_label(source: str) -> str:
+    return SOURCE_LABELS.get(source) or judge_of(source) or source
 
 
-def quality_panel(store: Store, run_ids: list[str]) -> tuple[dict[str, dict], dict | None]:
-    """Quality means per model from one graded run, and a description of where they came from."""
-    rubrics = list_rubrics(store)
-    if not rubrics:
-        st.caption("No rubric yet: grade answers on the Grade page to add quality to the decision.")
-        return {}, None
+def quality_panel(run_ids: list[str], options_for: Callable[[str], QualityOptions]) -> tuple[str, Rubric | None, str]:
+    """The user's quality choice: ``(run_id, rubric, source)`` for ``core.quality_choice.choose_quality``.
+
+    Starts on the rubric and source that actually hold grades for the chosen run, so quality is not
+    left out by default; ``rubric`` is None (and the source ``none``) while no rubric exists."""
     c1, c2, c3 = st.columns(3)
     run_id = c1.selectbox("Quality from run", run_ids, key="q-run")
-    graded = _grade_counts(store, run_id)
-    # start on the rubric and source that actually hold grades for this run, so quality is not left out by default
-    rubrics.sort(key=lambda r: -sum(n for (name, version, _), n in graded.items()
-                                    if (name, version) == (r.name, r.version)))
-    rubric = c2.selectbox("Rubric", rubrics, format_func=lambda r: f"{r.name} v{r.version}", key="q-rubric")
-    sources = [*_judges(store, run_id), PEOPLE]
-    with_data = [src for src in sources if graded.get((rubric.name, rubric.version, src))]
-    options = ["none", *sources]
-    source = c3.selectbox("Grades from", options, index=options.index(with_data[0]) if with_data else 0,
-                          key="q-source")
-    if source == "none":
-        return {}, None
-    judge = None if source == PEOPLE else source
-    quality = {
-        q.model_ref: {"mean": q.overall.mean, "ci95_low": q.overall.ci95_low, "ci95_high": q.overall.ci95_high,
-                      "n": q.overall.n}
-        for q in quality_by_model(store, run_id, rubric, judge_ref=judge) if q.overall.n
-    }
-    described: dict[str, Any] = {"run_id": run_id, "rubric": f"{rubric.name} v{rubric.version}",
-                                 "judge": judge or "people"}
-    if judge:
-        agreement = judge_human_agreement(store, run_id, judge, rubric)
-        described["agreement"] = {"kappa": agreement.kappa, "spearman": agreement.spearman,
-                                  "n_items": agreement.n_items, "verdict": agreement.verdict}
-        st.caption(md_literal(agreement.verdict))
-    if not quality:
+    options = options_for(run_id)
+    if not options.rubrics:
+        st.caption("No rubric yet: grade answers on the Grade page to add quality to the decision.")
+        return run_id, None, NONE
+    rubric = c2.selectbox("Rubric", options.rubrics, format_func=lambda r: f"{r.name} v{r.version}", key="q-rubric")
+    with_data = options.graded_sources(rubric)
+    choices = [NONE, *options.sources]
+    source = c3.selectbox("Grades from", choices, index=choices.index(with_data[0]) if with_data else 0,
+                          format_func=_source_label, key="q-source")
+    return run_id, rubric, source
+
+
+def quality_note(choice: QualityChoice, source: str) -> None:
+    """The judge's agreement with people, and a warning when the chosen source scored nothing yet."""
+    if choice.agreement is not None:
+        st.caption(md_literal(choice.agreement.verdict))
+    if source != NONE and not choice.quality:
         st.warning("No scored answers for this choice yet: quality is left out (shown as missing, never as 0).")
-    return quality, described
 
 
-def metadata_editor(store: Store, refs: list[str]) -> None:
-    """License and disk size per model, editable; stored in the ``models`` table like an imported models.json."""
-    specs = model_specs(store)
+def metadata_editor(specs: dict[str, dict], refs: list[str]) -> list[ModelSpec] | None:
+    """License and disk size per model, editable; returns the edited specs when the user saves them
+    (the page stores them in the ``models`` table, like an imported models.json)."""
     frame = pd.DataFrame([{"model": ref, "license": specs.get(ref, {}).get("license") or "",
                            "size_mb": specs.get(ref, {}).get("size_mb"),
                            "notes": specs.get(ref, {}).get("notes") or ""} for ref in refs])
     edited = st.data_editor(frame, hide_index=True, disabled=["model"], key="meta-editor",
                             column_config={"size_mb": st.column_config.NumberColumn("size (MB)", min_value=0)})
-    if st.button("Save model details", key="meta-save"):
-        updated = []
-        for row in edited.to_dict("records"):
-            ref, old = parse_ref(row["model"]), specs.get(row["model"], {})
-            size = row["size_mb"]
-            updated.append(ModelSpec(
-                alias=old.get("alias") or ref.model_id, source=ref.source, model=ref.model_id,
-                capabilities=old.get("capabilities") or [], license=(row["license"] or "").strip() or None,
-                size_mb=None if size is None or pd.isna(size) else float(size), notes=row["notes"] or ""))
-        save_model_specs(store, updated)
-        st.success("Saved.")
-        st.rerun()
+    if not st.button("Save model details", key="meta-save"):
+        return None
+    return [model_spec(row["model"], specs, license=(row["license"] or "").strip() or None,
+                       size_mb=None if row["size_mb"] is None or pd.isna(row["size_mb"]) else float(row["size_mb"]),
+                       notes=row["notes"] or "")
+            for row in edited.to_dict("records")]
 
 
-def decision_form(store: Store, table: CandidateTable, settings: SelectionSettings, ranking: Ranking,
-                  quality_source: dict | None) -> None:
-    """Record a decision: the top-ranked model unless overridden with a stated reason."""
+def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: Ranking, quality_source: dict | None,
+                  save: Callable[[dict], object]) -> None:
+    """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason."""
     ranked = [m.ref for m in ranking.ranked]
     with st.form("decision"):
         title = st.text_input("Title", "Default model for the offline meeting-notes summariser", key="d-title")
@@ -164,6 +136,6 @@ def decision_form(store: Store, table: CandidateTable, settings: SelectionSettin
     except ValueError as exc:
         st.error(md("{error}", error=exc))
         return
-    save_decision(store, record)
+    save(record)
     st.session_state["decision-shown"] = record["decision_id"]
     st.success(md("Decision {id} recorded: {chosen}.", id=record["decision_id"], chosen=record["chosen"]))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
 
 from components.safe_text import md
 from core import report
-from core.decision import STATUSES, list_decisions, set_status
-from store import Store
+from core.decision import STATUSES
 
 FORMATS = (
     ("Markdown", "md", "text/markdown", report.to_markdown),
@@ -23,10 +23,10 @@ def _pdf(record: dict) -> bytes:
     return report.to_pdf(record)
 
 
-def decisions_panel(store: Store) -> None:
-    """The decision log, newest first; the chosen one can change status and be exported."""
+def decisions_panel(decisions: list[dict], set_status: Callable[[str, str], object]) -> None:
+    """The decision log (newest first, as ``core.decision.list_decisions`` gives it); the chosen one can
+    change status (``set_status(decision_id, status)``, which may refuse with ``ValueError``) and be exported."""
     st.subheader("Decisions")
-    decisions = list_decisions(store)
     if not decisions:
         st.caption("No decision recorded yet.")
         return
@@ -41,7 +41,7 @@ def decisions_panel(store: Store) -> None:
     new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(record["status"]), key=f"status-{pick}")
     if new_status != record["status"] and c2.button("Update status", key=f"status-save-{pick}"):
         try:
-            set_status(store, pick, new_status)
+            set_status(pick, new_status)
         except ValueError as exc:
             st.error(md("{error}", error=exc))
         else:

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.compare import METRIC_LABELS
+from core.compare_charts import ChartData
 from core.untrusted_text import plotly_escape as esc
 
 PALETTE: tuple[str, ...] = (  # Okabe-Ito first (colour-blind safe), then distinct extras
@@ -264,3 +265,21 @@ def baseline_change_figure(changes: pd.DataFrame, colours: Mapping[str, str]) ->
     )
     return _layout(fig, "Against the baseline run: change per metric with 95% CI (dotted line = no change)",
                    changes.groupby(["model", "device", "run"]).ngroups)
+
+
+Drawing = Callable[[ChartData, Mapping[str, str], str], go.Figure]
+
+DRAWINGS: dict[str, Drawing] = {
+    "percentiles": lambda c, colours, _: percentile_figure(c.data, c.metric or "", colours),
+    "tokens-per-second": lambda c, colours, _: tps_figure(c.data, colours),
+    "latency-vs-tps": lambda c, colours, _: latency_tps_figure(c.data, colours),
+    "distribution": lambda c, colours, style: distribution_figure(c.data, c.metric or "", colours, kind=style),
+    "footprint": lambda c, colours, _: footprint_figure(c.data, colours),
+    "speedup": lambda c, colours, _: speedup_figure(c.data, colours),
+    "baseline-change": lambda c, colours, _: baseline_change_figure(c.data, colours),
+}
+
+
+def chart_figure(chart: ChartData, colours: Mapping[str, str], *, style: str = "box") -> go.Figure:
+    """The figure of one registered chart (``core.compare_charts``); ``style`` is box or violin for distributions."""
+    return DRAWINGS[chart.drawing](chart, colours, style)

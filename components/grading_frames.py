@@ -7,14 +7,11 @@ exactly the frame it would export.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
 from core.grading import (
-    GRADES,
-    JUDGMENTS,
     Agreement,
     Criterion,
     ImportReport,
@@ -23,20 +20,12 @@ from core.grading import (
     Rubric,
 )
 from core.metrics import Summary
-from store import Store
 
 LEVEL_COLUMNS = [f"level {n}" for n in range(1, 6)]
 EDITOR_COLUMNS = ["key", "title", "question", *LEVEL_COLUMNS]
 
 
-# --- runs ------------------------------------------------------------------------------------------
-
-
-def runs_with_samples(runs: Iterable[dict], samples: Iterable[dict]) -> list[dict]:
-    """Benchmark runs that stored at least one sample, newest first: the only ones worth grading."""
-    with_samples = {s["run_id"] for s in samples}
-    kept = [r for r in runs if r.get("kind") == "benchmark" and r["run_id"] in with_samples]
-    return sorted(kept, key=lambda r: r.get("created_at") or "", reverse=True)
+# --- runs -----------------------------------------------------------------------------------------
 
 
 def reference_count(run: dict) -> tuple[int, int]:
@@ -138,26 +127,3 @@ def problems_frame(report: ImportReport) -> pd.DataFrame:
     """An import's problems as the spreadsheet shows them (header = row 1)."""
     return pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message} for p in report.problems],
                         columns=["row", "column", "problem"])
-
-
-def score_sources(store: Store, run_id: str, rubric: Rubric) -> list[tuple[str, str | None]]:
-    """``(label, judge_ref)`` for each judge that judged this run under this rubric version, then
-    ``("People", None)`` if anyone graded it: the sources a result can come from."""
-    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
-    judges = sorted({j["judge_ref"] for j in store.find(JUDGMENTS, **where)})
-    sources: list[tuple[str, str | None]] = [(f"Judge {ref}", ref) for ref in judges]
-    if store.find(GRADES, **where):
-        sources.append(("People (every grader)", None))
-    return sources
-
-
-def score_points(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None) -> pd.DataFrame:
-    """One point per scored answer: model, overall score, response length (the length-bias scatter)."""
-    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
-    if judge_ref is None:
-        docs = store.find(GRADES, **where)
-    else:
-        docs = store.find(JUDGMENTS, judge_ref=judge_ref, status="scored", **where)
-    rows = [{"model": d["model_ref"], "item": d["item_id"], "response_chars": d["response_chars"],
-             "score": sum(d["scores"].values()) / len(d["scores"])} for d in docs]
-    return pd.DataFrame(rows, columns=["model", "item", "response_chars", "score"])

@@ -3,35 +3,38 @@
 Blind: the grader sees an opaque item id, the prompt, the reference and the answer, never the
 model. Resumable: the queue is rebuilt from the store on every render, so a reload, a new browser or
 a later day continue where this grader stopped. A form keeps every click until "Save and next", and a
-refused save (a criterion left empty) keeps them too.
+refused save (a criterion left empty) keeps them too. What the tab does to the store comes in as
+``ManualGrading``, ``core.grading.manual``'s functions bound by the page to one run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import streamlit as st
 
 from components.grading_frames import problems_frame
 from components.safe_text import md, show_model_text
-from core.grading import (
-    BlindItem,
-    GradingQueue,
-    ImportReport,
-    Rubric,
-    blind_queue,
-    export_annotation_csv,
-    import_annotation_csv,
-    record_grade,
-)
+from core.grading import BlindItem, GradingQueue, ImportReport, Rubric
 from core.grading.rubric import LEVELS
-from store import Store
 
 GRADER_KEY = "grade-grader"
 IMPORT_REPORT = "grade-import-report"
 
 
-def manual_tab(store: Store, run: dict, rubric: Rubric) -> None:
+@dataclass(frozen=True)
+class ManualGrading:
+    """The manual-grading actions on one run, as ``core.grading.manual`` defines them minus ``store, run_id``."""
+
+    queue: Callable[[str, Rubric], GradingQueue]  # blind_queue(grader, rubric)
+    record: Callable[[str, str, Rubric, dict[str, int | None], str], object]  # record_grade(item_id, grader, ...)
+    sheet: Callable[[Rubric], str]  # export_annotation_csv(rubric)
+    import_sheet: Callable[[str, Rubric, bytes], ImportReport]  # import_annotation_csv(grader, rubric, data)
+
+
+def manual_tab(run: dict, rubric: Rubric, grading: ManualGrading) -> None:
     """Grader name, progress, the next blind item, then the spreadsheet route."""
     grader = st.text_input("Your name or initials", key=GRADER_KEY, max_chars=60,
                            help="Grades are kept per grader, so you can stop at any time and resume later.").strip()
@@ -39,16 +42,16 @@ def manual_tab(store: Store, run: dict, rubric: Rubric) -> None:
         st.info("Enter your name or initials to start grading: your grades are kept under it, so you can stop "
                 "and resume later.", icon=":material/person:")
     else:
-        queue = blind_queue(store, run["run_id"], grader, rubric)
+        queue = grading.queue(grader, rubric)
         _progress(queue)
         if queue.remaining:
-            _grade_form(store, run["run_id"], grader, rubric, queue.remaining[0])
+            _grade_form(grading, grader, rubric, queue.remaining[0])
         elif queue.total:
             st.success(md("All {n} answers graded by {grader} with {label}. See the Results tab.", n=queue.total,
                           grader=grader, label=rubric.label))
         else:
             st.info("This run has no answers to grade (every request failed or was a warm-up).")
-    _spreadsheet(store, run["run_id"], grader, rubric)
+    _spreadsheet(grading, run["run_id"], grader, rubric)
 
 
 def _progress(queue: GradingQueue) -> None:
@@ -56,7 +59,7 @@ def _progress(queue: GradingQueue) -> None:
     st.progress(share, text=f"{queue.done} of {queue.total} graded")
 
 
-def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: BlindItem) -> None:
+def _grade_form(grading: ManualGrading, grader: str, rubric: Rubric, item: BlindItem) -> None:
     """One answer, a 1-5 choice per criterion (each level's anchor under its number), a comment.
 
     The levels stand in a column: anchors are sentences, and side by side they wrap unevenly."""
@@ -77,7 +80,7 @@ def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: Bl
     if not submitted:
         return
     try:
-        record_grade(store, run_id, item.item_id, grader, rubric, scores, comment)
+        grading.record(item.item_id, grader, rubric, scores, comment)
     except ValueError as exc:
         st.error(md("Not saved: {error}. Choose a score from 1 to 5 for every criterion; your choices are kept.",
                     error=exc))
@@ -88,27 +91,27 @@ def _grade_form(store: Store, run_id: str, grader: str, rubric: Rubric, item: Bl
 # --- spreadsheet route -----------------------------------------------------------------------------
 
 
-def _spreadsheet(store: Store, run_id: str, grader: str, rubric: Rubric) -> None:
+def _spreadsheet(grading: ManualGrading, run_id: str, grader: str, rubric: Rubric) -> None:
     with st.expander("Grade in a spreadsheet instead (CSV)", icon=":material/table:",
                      expanded=IMPORT_REPORT in st.session_state):
         st.caption(md("The sheet lists every answer blind, in the same order, with one empty column per criterion "
                       "({keys}) and a comment column. Fill in whole numbers from 1 to 5, save as CSV and import it "
                       "here under your name; rows left empty stay ungraded.", keys=", ".join(rubric.keys)))
         st.download_button(
-            "Download the annotation sheet", data=partial(export_annotation_csv, store, run_id, rubric),
+            "Download the annotation sheet", data=partial(grading.sheet, rubric),
             file_name=f"pickwise-grades-{run_id}-{rubric.name}-v{rubric.version}.csv", mime="text/csv",
             on_click="ignore", icon=":material/download:", key="grade-export",
         )
         upload = st.file_uploader("Filled-in sheet", type=["csv"], key="grade-import-file")
         if st.button("Import grades", key="grade-import", disabled=upload is None or not grader,
                      help=None if grader else "Enter your name or initials above first"):
-            _import(store, run_id, grader, rubric, upload.getvalue())
+            _import(grading, run_id, grader, rubric, upload.getvalue())
         _import_report(run_id, rubric)
 
 
-def _import(store: Store, run_id: str, grader: str, rubric: Rubric, data: bytes) -> None:
+def _import(grading: ManualGrading, run_id: str, grader: str, rubric: Rubric, data: bytes) -> None:
     try:
-        report = import_annotation_csv(store, run_id, grader, rubric, data)
+        report = grading.import_sheet(grader, rubric, data)
     except ValueError as exc:
         st.error(md("Nothing imported: {error}", error=exc))
         return

@@ -1,10 +1,13 @@
 """Grade page widgets: which run, which rubric (and its editor), and the LLM-as-judge tab.
 
 Every score records the rubric name and version it used, so the chosen version is shown next to
-every action; the editor never changes a stored version, it saves a new one.
+every action; the editor never changes a stored version, it saves a new one. The page passes what
+is stored (runs, rubric versions, judging progress) and the actions (save a rubric, start judging).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -15,27 +18,13 @@ from components.grading_frames import (
     parse_stats_frame,
     reference_count,
     rubric_from_editor,
-    runs_with_samples,
 )
 from components.job_progress import job_panel
-from components.model_table import models_frame
 from components.safe_text import md, md_literal, show_model_text
-from core.benchmark import RUNS, SAMPLES
 from core.compare import run_label
-from core.grading import (
-    JUDGMENTS,
-    Rubric,
-    judge_warning,
-    list_rubrics,
-    parse_failure_rates,
-    rubric_versions,
-    save_rubric,
-    start_judging,
-)
+from core.grading import Rubric, judge_warning
 from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS
-from core.jobs import get_job, list_jobs
-from core.sources import Sources
-from store import Store
+from core.grading.judge_progress import JudgeProgress
 
 RUBRIC_KEY = "grade-rubric"
 DEFAULT_RUBRIC = "helpfulness"
@@ -52,9 +41,9 @@ def _version_key(name: str) -> str:
 # --- run -------------------------------------------------------------------------------------------
 
 
-def pick_run(store: Store) -> dict | None:
-    """The benchmark run to grade, or ``None`` (with the way forward) when there is none yet."""
-    runs = runs_with_samples(store.all(RUNS), store.all(SAMPLES))
+def pick_run(runs: list[dict]) -> dict | None:
+    """The benchmark run to grade among ``runs`` (``core.grading.items.gradable_runs``), or ``None`` (with the
+    way forward) when there is none yet."""
     if not runs:
         st.info("Run a benchmark first: grading scores the answers a benchmark run stored, and there is no "
                 "benchmark run with answers yet.", icon=":material/speed:")
@@ -79,16 +68,19 @@ def _apply_pending_choice() -> None:
         st.session_state[_version_key(name)] = version
 
 
-def pick_rubric(store: Store) -> Rubric:
-    """The rubric and version to grade with (latest by default), its anchors, and the editor."""
+def pick_rubric(catalog: dict[str, list[Rubric]], save: Callable[[Rubric], Rubric]) -> Rubric:
+    """The rubric and version to grade with (latest by default), its anchors, and the editor.
+
+    ``catalog``: every stored rubric by name, its versions oldest first; ``save``: ``core.grading.save_rubric``
+    (a new version, or the latest when nothing changed; ``ValueError`` for a rubric that does not fit)."""
     _apply_pending_choice()
-    latest = {r.name: r for r in list_rubrics(store)}
+    latest = {name: versions[-1] for name, versions in catalog.items()}
     if DEFAULT_RUBRIC in latest:
         st.session_state.setdefault(RUBRIC_KEY, DEFAULT_RUBRIC)  # fits any prompt; needs no reference answer
     left, right = st.columns([3, 1])
     name = left.selectbox("Rubric", list(latest), key=RUBRIC_KEY,
                           format_func=lambda n: f"{n} (latest v{latest[n].version})")
-    versions = {r.version: r for r in rubric_versions(store, name)}
+    versions = {r.version: r for r in catalog[name]}
     st.session_state.setdefault(_version_key(name), latest[name].version)  # latest, until the user picks another
     version = right.selectbox("Version", list(versions), key=_version_key(name),
                               format_func=lambda v: f"v{v}" + (" (latest)" if v == latest[name].version else ""))
@@ -102,11 +94,11 @@ def pick_rubric(store: Store) -> Rubric:
     with st.expander(md("What each score means in {label}", label=rubric.label), icon=":material/rule:"):
         st.dataframe(criteria_frame(rubric), hide_index=True)
     with st.expander("Edit this rubric or create a new one", icon=":material/edit:"):
-        _rubric_editor(store, rubric)
+        _rubric_editor(rubric, save)
     return rubric
 
 
-def _rubric_editor(store: Store, rubric: Rubric) -> None:
+def _rubric_editor(rubric: Rubric, save: Callable[[Rubric], Rubric]) -> None:
     """A form over the rubric; saving writes a new version (or a new rubric at v1 under a new name)."""
     prefix = f"grade-edit-{rubric.name}-{rubric.version}"
     with st.form(prefix):
@@ -127,7 +119,7 @@ def _rubric_editor(store: Store, rubric: Rubric) -> None:
     if not submitted:
         return
     try:
-        saved = save_rubric(store, rubric_from_editor(name, description, uses_reference, rows))
+        saved = save(rubric_from_editor(name, description, uses_reference, rows))
     except ValueError as exc:
         st.error(md("Not saved: {error} Your edits are still in the form.", error=exc))
         return
@@ -153,13 +145,9 @@ def reference_note(run: dict, rubric: Rubric) -> None:
 # --- judge -----------------------------------------------------------------------------------------
 
 
-def _judge_job(store: Store) -> dict | None:
-    """A running judge job (found again after a reload), else the one this session started last."""
-    active = list_jobs(store, kind="judge", active_only=True)
-    if active:
-        return active[0]
-    job_id = st.session_state.get(JUDGE_JOB)
-    return get_job(store, job_id) if job_id else None
+def started_judge_job() -> str | None:
+    """The judge job this session started last, so its outcome stays shown after it ends."""
+    return st.session_state.get(JUDGE_JOB)
 
 
 def _default_judge(refs: list[str], candidates: list[str]) -> int:
@@ -167,19 +155,23 @@ def _default_judge(refs: list[str], candidates: list[str]) -> int:
     return next((i for i, ref in enumerate(refs) if ref not in candidates), 0)
 
 
-def judge_tab(store: Store, sources: Sources, run: dict, rubric: Rubric) -> None:
-    """Pick a judge, see its warnings, start/watch/cancel judging, and read how often it could be parsed."""
-    job = _judge_job(store)
+def judge_tab(run: dict, rubric: Rubric, judges: list[str], progress: JudgeProgress,
+              read_job: Callable[[str], dict | None], start: Callable[..., str]) -> None:
+    """Pick a judge among ``judges`` (every listed model), see its warnings, start/watch/cancel judging, and
+    read how often it could be parsed. ``start(judge_ref, rubric, max_output_tokens=, timeout_s=)`` is
+    ``core.grading.start_judging`` for this run; it returns the job id or refuses with ``ValueError``."""
+    job = progress.job
     if job is not None:
         st.caption(md_literal(job.get("label") or ""))
-        job_panel(store, job["job_id"], key="judge")
+        job_panel(job, read_job, key="judge")
     # drawn while a job runs too (start disabled): a widget left undrawn for a run forgets its value
-    _judge_form(store, sources, run, rubric, busy=job is not None and job.get("state") == "running")
-    _parse_failures(store, run["run_id"])
+    _judge_form(run, rubric, judges, progress.judged, start,
+                busy=job is not None and job.get("state") == "running")
+    _parse_failures(progress)
 
 
-def _judge_form(store: Store, sources: Sources, run: dict, rubric: Rubric, *, busy: bool) -> None:
-    refs = list(models_frame(sources.listings())["ref"])
+def _judge_form(run: dict, rubric: Rubric, refs: list[str], judged: dict[str, int], start: Callable[..., str], *,
+                busy: bool) -> None:
     if not refs:
         st.warning("No model is available to judge with: prepare the default model or add an endpoint first.")
         st.page_link("app_pages/models.py", label="Go to Models", icon=":material/memory:")
@@ -190,11 +182,10 @@ def _judge_form(store: Store, sources: Sources, run: dict, rubric: Rubric, *, bu
     warning = judge_warning(judge, candidates)
     if warning:
         st.warning(md_literal(warning), icon=":material/warning:")
-    done = store.find(JUDGMENTS, run_id=run["run_id"], judge_ref=judge, rubric_name=rubric.name,
-                      rubric_version=rubric.version)
+    done = judged.get(judge, 0)
     if done:
         st.caption(md("{n} answers already judged by {judge} with {label}; starting again judges only the rest.",
-                      n=len(done), judge=judge, label=rubric.label))
+                      n=done, judge=judge, label=rubric.label))
     left, right = st.columns(2)
     max_tokens = left.number_input("Judge's max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
                                    key="grade-judge-tokens", help="Bounds each reply so a rambling judge cannot stall.")
@@ -203,8 +194,7 @@ def _judge_form(store: Store, sources: Sources, run: dict, rubric: Rubric, *, bu
                  icon=":material/gavel:", disabled=busy,
                  help="A judge is running: wait for it or cancel it first." if busy else None):
         try:
-            job_id = start_judging(sources, store, run["run_id"], judge, rubric,
-                                   max_output_tokens=int(max_tokens), timeout_s=float(timeout))
+            job_id = start(judge, rubric, max_output_tokens=int(max_tokens), timeout_s=float(timeout))
         except ValueError as exc:
             st.error(md("{error}", error=exc))
             return
@@ -212,16 +202,15 @@ def _judge_form(store: Store, sources: Sources, run: dict, rubric: Rubric, *, bu
         st.rerun()
 
 
-def _parse_failures(store: Store, run_id: str) -> None:
+def _parse_failures(progress: JudgeProgress) -> None:
     """How often each judge's replies could be read, and the ones that could not, verbatim."""
-    stats = parse_failure_rates(store, run_id)
+    stats, unscored = progress.parse_stats, progress.unscored
     if not stats:
         return
     st.subheader("Could the judge's replies be read?")
     st.caption("Unscored = no valid 1-5 score for every criterion even after one stricter retry. Unscored answers "
                "are left out of every average (never counted as 0) and counted in the results.")
     st.dataframe(parse_stats_frame(stats), hide_index=True)
-    unscored = [j for j in store.find(JUDGMENTS, run_id=run_id) if j["status"] != "scored"]
     if unscored:
         with st.expander(f"Replies that could not be scored ({len(unscored)})"):
             for judgment in unscored[:MAX_UNSCORED_SHOWN]:

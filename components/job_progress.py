@@ -1,4 +1,4 @@
-"""Live progress for a background job, polled from the store so a browser reload reattaches."""
+"""Live progress for a background job, polled through the page's reader so a browser reload reattaches."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components.safe_text import md, md_literal
-from core.jobs import cancel_job, get_job, is_live
-from store import Store
+from core.jobs import cancel_job, is_live
 
 
 def _eta_text(job: dict, done: float, total: float | None) -> str:
@@ -37,21 +36,19 @@ def _outcome(job: dict) -> None:
         st.error(md("{state}: {message}", state=(state or "failed").capitalize(), message=message))
 
 
-def job_panel(store: Store, job_id: str, *, key: str, live: Callable[[], None] | None = None) -> None:
-    """A running job polls every second (only this fragment reruns); when it ends, the whole page
-    reruns once so it shows the job's effects, and the outcome is then drawn without polling.
-    ``live`` draws extra content (e.g. a live results table) inside the polling fragment."""
-    job = get_job(store, job_id)
-    if job is None:
-        st.warning("This job is no longer in the store.")
-        return
+def job_panel(job: dict, read_job: Callable[[str], dict | None], *, key: str,
+              live: Callable[[], None] | None = None) -> None:
+    """``job`` (a jobs-table record) with its outcome, or, while it runs, polled every second through
+    ``read_job(job_id)`` (only this fragment reruns); when it ends, the whole page reruns once so it shows
+    the job's effects. ``live`` draws extra content (e.g. a live results table) inside the polling fragment."""
+    job_id = job["job_id"]
     if job.get("state") != "running":
         _outcome(job)
         return
 
     @st.fragment(run_every=1.0)
     def _poll() -> None:
-        current = get_job(store, job_id) or {}
+        current = read_job(job_id) or {}
         if current.get("state") != "running":
             st.rerun()
         progress = current.get("progress") or {}

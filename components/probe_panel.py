@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from components.safe_text import md, show_model_text
 from core.engines.base import ChatParams
-from core.probe import ProbeResult, run_probe
-from core.sources import Sources
-from store import Store
+from core.probe import ProbeResult
 
 DEFAULT_PROMPT = "List three benefits of local inference."
 
@@ -31,8 +31,10 @@ def _show_result(result: ProbeResult) -> None:
     show_model_text(t.text)
 
 
-def probe_panel(store: Store, sources: Sources, refs: list[str], preferred: str | None = None) -> None:
-    """A probe form; ``preferred`` (e.g. the default model) is pre-selected when present."""
+def probe_panel(refs: list[str], probe: Callable[[str, str, ChatParams], ProbeResult],
+                preferred: str | None = None) -> None:
+    """A probe form that calls ``probe(ref, prompt, params)`` (``core.probe.run_probe``, which stores the
+    probe as a one-sample run); ``preferred`` (e.g. the default model) is pre-selected when present."""
     if not refs:
         st.info("No model to probe yet.")
         return
@@ -47,7 +49,7 @@ def probe_panel(store: Store, sources: Sources, refs: list[str], preferred: str 
             st.error("Write a prompt first.")
             return
         with st.spinner(md("Asking {ref}…", ref=ref)):
-            result = run_probe(sources, store, ref, prompt, ChatParams(max_output_tokens=int(max_tokens)))
+            result = probe(ref, prompt, ChatParams(max_output_tokens=int(max_tokens)))
         st.session_state["probe-result"] = result
     if "probe-result" in st.session_state:
         _show_result(st.session_state["probe-result"])

@@ -1,29 +1,33 @@
-"""The shared sidebar: where the data lives, what it holds, and what is running now."""
+"""The shared sidebar: where the data lives, what it holds, and what is running now.
+
+``app.py`` reads the store's state and the running jobs and passes them in, so the sidebar draws data and
+never reads the store itself.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
 from components.safe_text import md
-from components.state import get_store
-from core.jobs import list_jobs
 
 
-def render_sidebar() -> None:
-    store = get_store()
+def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None, counts: dict[str, int],
+                   running: list[dict]) -> None:
+    """``recovered``/``read_only``: the store's notices, each shown as its one sentence (an unreadable file
+    moved aside; a store that cannot be written); ``counts``: rows per table; ``running``: the active jobs."""
     with st.sidebar:
-        if store.recovered is not None:
-            st.error(md("{notice}", notice=store.recovered), icon=":material/warning:")
-        if store.read_only is not None:
-            st.warning(md("You can look at what is stored, but nothing new can be saved. {why}", why=store.read_only),
+        if recovered is not None:
+            st.error(md("{notice}", notice=recovered), icon=":material/warning:")
+        if read_only is not None:
+            st.warning(md("You can look at what is stored, but nothing new can be saved. {why}", why=read_only),
                        icon=":material/lock:")
-        st.caption(md("Store: {path:code}", path=store.path))
-        counts = store.counts()
+        st.caption(md("Store: {path:code}", path=path))
         st.caption(
             f"{counts.get('runs', 0)} runs · {counts.get('samples', 0)} samples · "
             f"{counts.get('endpoints', 0)} endpoints"
         )
-        running = list_jobs(store, active_only=True)
         for job in running:
             progress = job.get("progress") or {}
             total = progress.get("total")

@@ -7,9 +7,12 @@ keyed by ``SOURCE:MODEL_ID``, where the decision step will read licenses and siz
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.config import ModelSpec, PromptItem
 from core.jobs import utc_now
 from core.prompt_sets import builtin_prompt_sets
+from core.refs import parse_ref
 from store import Store, queries
 from store.records import ModelInfo, PromptSet, Table
 
@@ -55,3 +58,13 @@ def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:
 def model_specs(store: Store) -> dict[str, dict]:
     """Stored model metadata by reference."""
     return {m["ref"]: m for m in store.all(Table.MODELS)}
+
+
+def model_spec(ref: str, stored: dict[str, dict], **changes: Any) -> ModelSpec:
+    """``ref``'s stored metadata (``model_specs``) as a ``ModelSpec``, with ``changes`` applied: what an
+    export of models.json writes and what an edit of license or size saves (the alias defaults to the id)."""
+    parsed, old = parse_ref(ref), stored.get(ref, {})
+    fields = {"alias": old.get("alias") or parsed.model_id, "source": parsed.source, "model": parsed.model_id,
+              "capabilities": old.get("capabilities") or [], "size_mb": old.get("size_mb"),
+              "license": old.get("license"), "notes": old.get("notes") or ""}
+    return ModelSpec(**{**fields, **changes})

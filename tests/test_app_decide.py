@@ -83,7 +83,7 @@ def test_quality_defaults_to_the_grades_the_run_has(app_store: Path) -> None:
         record_grade(store, run_id, item.item_id, "pat", rubric, {"helpfulness": 4 if "fast" in item.model_ref else 2})
     at = open_app("app_pages/decide.py").run()
     assert not at.exception
-    assert at.selectbox(key="q-source").value == "people (manual grades)"
+    assert at.selectbox(key="q-source").value == "people"  # shown as "people (manual grades)"
     ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
     assert ranked.loc["fast:fake-model", "quality value"] == 4.0
     assert ranked.loc["slow:fake-model", "quality value"] == 2.0
