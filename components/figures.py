@@ -21,36 +21,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.chart_theme import PALETTE, THEME, colour_map  # noqa: F401 (pages and tests take them from here)
 from core.compare import METRIC_LABELS
 from core.compare_charts import ChartData
 from core.untrusted_text import plotly_escape as esc
 
-PALETTE: tuple[str, ...] = (  # Okabe-Ito first (colour-blind safe), then distinct extras
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
-    "#8C6D31", "#6B6ECF", "#7F7F7F", "#B5CF6B",
-)
 DEVICE_SYMBOLS: dict[str, str] = {"CPU": "circle", "GPU": "diamond", "NPU": "square"}
-FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
 PANEL_TITLES: dict[str, str] = {"ttft_s": "Time to first token", "e2e_s": "Latency", "decode_tps": "Tokens/s"}
-
-THEME = go.layout.Template(layout=go.Layout(
-    font={"family": FONT, "size": 13, "color": "#262730"},
-    title={"font": {"size": 17}, "x": 0.01, "xanchor": "left"},
-    paper_bgcolor="white",
-    plot_bgcolor="white",
-    colorway=list(PALETTE),
-    margin={"l": 10, "r": 20, "t": 60, "b": 50},
-    xaxis={"gridcolor": "#E6E6EA", "zerolinecolor": "#B0B0B8", "automargin": True},
-    yaxis={"gridcolor": "#E6E6EA", "zerolinecolor": "#B0B0B8", "automargin": True},
-    legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02, "title": {"text": ""}},
-    hoverlabel={"font": {"family": FONT}},
-))
-
-
-def colour_map(refs: Iterable[str]) -> dict[str, str]:
-    """One colour per model ref, by order of first appearance (pass every ref the store knows,
-    so selecting fewer models does not repaint the others)."""
-    return {ref: PALETTE[i % len(PALETTE)] for i, ref in enumerate(dict.fromkeys(refs))}
 
 
 def group_label(row: Mapping) -> str:
