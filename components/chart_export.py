@@ -1,10 +1,8 @@
 """Every chart with its two downloads: the picture as PNG and the numbers behind it as CSV.
 
-PNGs are drawn by kaleido 1.x in the system's chromium (Debian's ``/usr/bin/chromium``, or the
-browser ``BROWSER_PATH`` names, the variable kaleido's own browser lookup honours). The path is passed
-explicitly, so kaleido never looks for, or downloads, a browser of its own; MathJax is switched off
-because its default is a CDN script and the charts use no TeX. The figure already carries the app's
-theme (``components.figures.THEME``), so the image matches what the user sees.
+PNGs are drawn by kaleido in the system's chromium (``core.chart_images``, which the decision report's
+SVGs also use). The figure already carries the app's theme (``core.chart_theme.THEME``), so the image
+matches what the user sees.
 
 The CSV's text cells go through the same neutraliser as every other export
 (``core.untrusted_text.csv_cell``): model ids and devices come from endpoints, so a cell that a spreadsheet
@@ -16,36 +14,22 @@ few seconds and a sample table can be large, which every rerun would otherwise p
 
 from __future__ import annotations
 
-import os
 from functools import partial
-from pathlib import Path
 
-import kaleido
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.chart_images import browser_path, figure_images
 from core.untrusted_text import csv_cell
 
-CHROMIUM = "/usr/bin/chromium"
 EXPORT_WIDTH = 1200
 EXPORT_SCALE = 2
-DEFAULT_HEIGHT = 500
-
-
-def chromium_path() -> str | None:
-    """The browser kaleido should drive, or ``None`` when it is not installed."""
-    path = os.environ.get("BROWSER_PATH") or CHROMIUM
-    return path if Path(path).is_file() else None
 
 
 def figure_png(fig: go.Figure, *, width: int = EXPORT_WIDTH, scale: int = EXPORT_SCALE) -> bytes:
-    """The figure as PNG bytes, at the height it has in the app (raises if chromium is missing)."""
-    browser = chromium_path()
-    if browser is None:
-        raise RuntimeError(f"PNG export needs chromium at {CHROMIUM} (apt-get install chromium) or BROWSER_PATH.")
-    opts = {"format": "png", "width": width, "height": fig.layout.height or DEFAULT_HEIGHT, "scale": scale}
-    return kaleido.calc_fig_sync(fig, opts=opts, kopts={"path": browser, "mathjax": False})
+    """The figure as PNG bytes, at the height it has in the app (``ChartImagesUnavailable`` without chromium)."""
+    return figure_images([fig], fmt="png", width=width, scale=scale)[0]
 
 
 def chart_csv(data: pd.DataFrame) -> str:
@@ -58,7 +42,7 @@ def chart_with_downloads(fig: go.Figure, data: pd.DataFrame, name: str, *, key: 
     """Show ``fig`` in the shared theme, with "PNG" and "CSV" download buttons under it."""
     st.plotly_chart(fig, theme=None, key=f"{key}-chart", config={"displaylogo": False})
     png, csv, _ = st.columns([1, 1, 6])
-    no_browser = chromium_path() is None
+    no_browser = not browser_path().is_file()
     png.download_button(
         "PNG", data=partial(figure_png, fig), file_name=f"{name}.png", mime="image/png", key=f"{key}-png",
         icon=":material/image:", on_click="ignore", disabled=no_browser,
