@@ -6,13 +6,13 @@ from functools import partial
 
 import streamlit as st
 
-from components.decide_figures import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from components.decide_widgets import decision_form, metadata_editor, quality_note, quality_panel, settings_panel
 from components.decision_exports import decisions_panel
 from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
 from core.benchmark import RUNS
+from core.decide_charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.decision import list_decisions, save_decision, set_status
 from core.library import model_specs, save_model_specs
 from core.quality_choice import choose_quality, quality_options

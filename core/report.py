@@ -7,7 +7,9 @@ as markup (a ``<script>`` or ``[x](http://evil)`` stays visible, inert text). Ev
 cells (neutralised where a spreadsheet would evaluate them: ``= + - @``) and the JSON, comes from
 ``core.untrusted_text``, so right-to-left overrides and zero-width characters are made visible in every
 format, where they could otherwise disguise one model as another. The HTML needs nothing from the network:
-inline CSS and inline SVG charts, so it opens offline and prints to PDF with the system Chromium.
+inline CSS, and the Decide page's own plotly figures (``core.decide_charts``) drawn as SVG by kaleido in the
+system Chromium and inlined inert (``core.inline_svg``), so it opens offline and prints to PDF with the same
+Chromium. Without Chromium the HTML still comes out, with each chart's numbers as a table instead.
 """
 
 from __future__ import annotations
@@ -15,23 +17,28 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from core.chart_images import ChartImagesUnavailable, browser_path, figure_images
+from core.decide_charts import record_charts
+from core.inline_svg import inline_svg
 from core.selection import CRITERION_LABELS
 from core.untrusted_text import csv_cell, html_escape, json_text, md_escape
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHART_WIDTH = 900  # px: the page's 960 px column less its padding
 MISSING = "missing"
 FORMAT = "pickwise-decision"
 FORMAT_VERSION = 1
-CRITERION_COLOURS = {"latency": "#4e79a7", "throughput": "#f28e2b", "memory": "#59a14f", "quality": "#e15759",
-                     "footprint": "#76b7b2", "license": "#b07aa1"}
 
 
 class PdfUnavailable(RuntimeError):
@@ -66,13 +73,21 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """Inline SVG built here from numbers and escaped labels; only the HTML shows it."""
+    """Where one of the record's Decide charts goes (a ``core.decide_charts.DecideCharts`` field name);
+    only the HTML shows it, drawn as SVG."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Svg:
+    """A chart as the HTML shows it: kaleido's SVG, made inert by ``core.inline_svg``."""
 
     title: str
-    svg: str
+    markup: str
 
 
-Block = Heading | Para | Bullets | Table | Chart
+Block = Heading | Para | Bullets | Table | Chart | Svg
 
 
 def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
@@ -144,14 +159,14 @@ def _options(record: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [
         Heading(2, "Options considered"),
         Table(("rank", "model", "score /100", "data", *(f"{_label(k)} pts" for k in keys)), rows),
-        Chart("Score by criterion (points of 100)", contributions_svg(record)),
+        Chart("contributions"),
         Heading(3, "Excluded"),
         Bullets(tuple(f"{e['ref']}: {'; '.join(e['reasons'])}" for e in record["excluded"]) or ("none",)),
         Heading(3, "Quality against latency (Pareto frontier)"),
     ]
     points = record["pareto"]["points"]
     if points:
-        blocks.append(Chart("Quality against latency", pareto_svg(record)))
+        blocks.append(Chart("pareto"))
     lines = [f"{p['ref']}: on the frontier" if p["on_frontier"]
              else f"{p['ref']}: dominated by {', '.join(p['dominated_by'])}" for p in points]
     lines += [f"{ref}: not plotted ({why})" for ref, why in record["pareto"]["not_plotted"].items()]
@@ -192,11 +207,11 @@ def _outcome(record: Mapping[str, Any]) -> list[Block]:
         Para("Each weight moved on its own, the others keeping their proportions: the share below or above "
              "which the top-ranked model would change."),
         Table(("criterion", "weight now", "winner changes below", "winner changes above"), flips),
-        Chart("Weight range that keeps the winner", tornado_svg(record)),
+        Chart("tornado"),
         Para(f"Weights drawn {sens['draws']} times from a Dirichlet around the chosen ones (concentration "
              f"{sens['concentration']:g}, seed {sens['seed']})."),
         Table(("model", "wins"), wins),
-        Chart("Share of random weightings won", win_svg(record)),
+        Chart("win"),
     ]
 
 
@@ -281,7 +296,7 @@ def _md_block(block: Block) -> str:
         case Table(headers, rows):
             lines = [_md_row([md_escape(h) for h in headers]), _md_row(["---"] * len(headers))]
             return "\n".join(lines + [_md_row([md_escape(c) for c in row]) for row in rows])
-        case Chart():
+        case Chart():  # Markdown has the numbers in its tables; charts are the HTML's
             return ""
     raise TypeError(f"unknown block {block!r}")
 
@@ -328,114 +343,6 @@ def to_csv(record: Mapping[str, Any]) -> str:
     return out.getvalue()
 
 
-# ------------------------------------------------------------------ SVG charts
-
-_W, _LABEL_W, _ROW_H = 720, 220, 26
-_BAR_W = _W - _LABEL_W - 60
-
-
-def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12) -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-family="sans-serif">{html_escape(text)}</text>')
-
-
-def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}">'
-            f"<title>{html_escape(tip)}</title></rect>")
-
-
-def _svg(height: float, body: list[str], title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_W} {height:.0f}" '
-            f'width="{_W}" height="{height:.0f}"><title>{html_escape(title)}</title>{"".join(body)}</svg>')
-
-
-def _bars(rows: Sequence[tuple[str, Sequence[tuple[float, float, str, str]]]], top: float, title: str,
-          extra: Callable[[int, float], list[str]] | None = None) -> str:
-    """Horizontal bars on a 0..100 axis: per row, segments ``(start, length, colour, tooltip)``."""
-    scale = _BAR_W / 100
-    body = [_text(_LABEL_W + t * scale, top - 6, f"{t}", "middle", 10) for t in (0, 25, 50, 75, 100)]
-    for i, (label, segments) in enumerate(rows):
-        y = top + i * _ROW_H
-        body.append(_text(_LABEL_W - 8, y + 16, label[:34], "end"))
-        body += [_rect(_LABEL_W + start * scale, y + 4, length * scale, _ROW_H - 8, colour, tip)
-                 for start, length, colour, tip in segments]
-        body += extra(i, y) if extra else []
-    return _svg(top + len(rows) * _ROW_H + 10, body, title)
-
-
-def contributions_svg(record: Mapping[str, Any]) -> str:
-    """Stacked bar per ranked model: each criterion's points, with a colour legend."""
-    keys = [c["key"] for c in record["settings"]["criteria"]]
-    legend = [part for i, k in enumerate(keys) for part in (
-        _rect(_LABEL_W + i * 80, 6, 12, 12, CRITERION_COLOURS[k], _label(k)),
-        _text(_LABEL_W + i * 80 + 16, 16, _label(k)[:10], size=10))]
-    rows = []
-    for m in record["ranked"]:
-        start, segments = 0.0, []
-        for k in keys:
-            points = m["contributions"][k]
-            segments.append((start, points, CRITERION_COLOURS[k], f"{_label(k)}: {points:.1f} points"))
-            start += points
-        rows.append((m["ref"], segments))
-    svg = _bars(rows, 44, "Score by criterion")
-    return svg.replace("</title>", "</title>" + "".join(legend), 1)
-
-
-def win_svg(record: Mapping[str, Any]) -> str:
-    probabilities = sorted(record["sensitivity"]["probabilities"].items(), key=lambda kv: -kv[1])
-    rows = [(ref, [(0.0, 100 * p, "#4e79a7", f"wins {100 * p:.1f}%")]) for ref, p in probabilities]
-    return _bars(rows, 24, "Share of random weightings won")
-
-
-def tornado_svg(record: Mapping[str, Any]) -> str:
-    """Per criterion, the weight range (0..100%) over which the winner holds, with a mark at today's weight."""
-    flips = record["sensitivity"]["flips"]
-    rows = []
-    for f in flips:
-        low = 100 * (f["lower"] if f["lower"] is not None else 0.0)
-        high = 100 * (f["upper"] if f["upper"] is not None else 1.0)
-        tip = f"winner holds from {low:.1f}% to {high:.1f}%"
-        rows.append((_label(f["criterion"]), [(low, high - low, "#bab0ac", tip)]))
-
-    def mark(i: int, y: float) -> list[str]:
-        x = _LABEL_W + 100 * flips[i]["weight"] * _BAR_W / 100
-        return [f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 2:.1f}" y2="{y + _ROW_H - 2:.1f}" stroke="#000" '
-                f'stroke-width="2"/>']
-
-    return _bars(rows, 24, "Weight range that keeps the winner", mark)
-
-
-def pareto_svg(record: Mapping[str, Any]) -> str:
-    """Latency (x, lower is better) against quality (y): frontier points filled, dominated ones hollow."""
-    points = record["pareto"]["points"]
-    left, top, width, height = 60, 20, _W - 220, 260
-    lat = [p["latency_s"] for p in points]
-    qual = [p["quality"] for p in points]
-    lo_x, lo_y = min(lat), min(qual)
-    hi_x = max(lat) if max(lat) > lo_x else lo_x + 1  # one point or equal values: any span will do
-    hi_y = max(qual) if max(qual) > lo_y else lo_y + 1
-
-    def xy(p: Mapping[str, Any]) -> tuple[float, float]:  # data kept 5-95% inside the axes so marks are whole
-        return (left + (0.05 + 0.9 * (p["latency_s"] - lo_x) / (hi_x - lo_x)) * width,
-                top + height - (0.05 + 0.9 * (p["quality"] - lo_y) / (hi_y - lo_y)) * height)
-
-    body = [f'<line x1="{left}" y1="{top + height}" x2="{left + width}" y2="{top + height}" stroke="#888"/>',
-            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + height}" stroke="#888"/>',
-            _text(left + width / 2, top + height + 34, f"latency ({record['settings']['latency_stat']}, s)", "middle"),
-            _text(left, top - 6, "quality", "middle", 11),
-            _text(left + 0.05 * width, top + height + 16, f"{lo_x:.2f}", "middle", 10),
-            _text(left + 0.95 * width, top + height + 16, f"{hi_x:.2f}", "middle", 10),
-            _text(left - 6, top + 0.95 * height, f"{lo_y:.2f}", "end", 10),
-            _text(left - 6, top + 0.05 * height + 4, f"{hi_y:.2f}", "end", 10)]
-    for p in points:
-        x, y = xy(p)
-        fill = "#e15759" if p["on_frontier"] else "none"
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{fill}" stroke="#e15759" stroke-width="2">'
-                    f'<title>{html_escape(p["ref"])}</title></circle>')
-        body.append(_text(x + 9, y - 8, p["ref"][:34], size=11))
-    return _svg(top + height + 44, body, "Quality against latency")
-
-
 # ------------------------------------------------------------------ HTML and PDF
 
 _CSS = """
@@ -462,26 +369,57 @@ def _html_block(block: Block) -> str:
             head = "".join(f"<th>{e(h)}</th>" for h in headers)
             body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
             return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        case Chart(title, svg):
-            return f"<figure>{svg}<figcaption>{e(title)}</figcaption></figure>"
+        case Svg(title, markup):
+            return f'<figure aria-label="{e(title)}">{markup}</figure>'
     raise TypeError(f"unknown block {block!r}")
 
 
-def to_html(record: Mapping[str, Any]) -> str:
-    """One self-contained page (inline CSS and SVG, no script, no network) with the Markdown's content."""
-    body = "\n".join(_html_block(b) for b in _blocks(record))
+def _cell(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    return _num(value) if isinstance(value, float) else str(value)
+
+
+def _numbers(data: pd.DataFrame) -> Table:
+    return Table(tuple(map(str, data.columns)),
+                 tuple(tuple(map(_cell, row)) for row in data.itertuples(index=False, name=None)))
+
+
+def _draw_charts(blocks: list[Block], record: Mapping[str, Any], chromium: Path | None) -> list[Block]:
+    """``blocks`` with each ``Chart`` drawn: the record's figure as kaleido's SVG, every chart in one chromium
+    session; when none can be drawn (no chromium, kaleido failing), a sentence saying why and the chart's
+    numbers as a table, so the report is complete either way."""
+    charts = record_charts(record)
+    wanted = {b.name: getattr(charts, b.name) for b in blocks if isinstance(b, Chart)}
+    try:
+        images = figure_images([c.figure for c in wanted.values()], fmt="svg", width=CHART_WIDTH, browser=chromium)
+        shown = {name: [Svg(chart.title, inline_svg(image, f"chart{i}-"))]
+                 for i, ((name, chart), image) in enumerate(zip(wanted.items(), images, strict=True))}
+    except (ChartImagesUnavailable, ValueError) as exc:
+        shown = {name: [Para(f"{chart.title}: not drawn: {exc}. Its numbers:"), _numbers(chart.data)]
+                 for name, chart in wanted.items()}
+    return [drawn for b in blocks for drawn in (shown[b.name] if isinstance(b, Chart) else [b])]
+
+
+def to_html(record: Mapping[str, Any], *, chromium: Path | None = None) -> str:
+    """One self-contained page (inline CSS and SVG, no script, no network) with the Markdown's content and
+    the Decide page's charts, drawn with ``chromium`` (default: ``core.chart_images.browser_path()``)."""
+    body = "\n".join(_html_block(b) for b in _draw_charts(_blocks(record), record, chromium))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Decision: '
             f"{html_escape(record['title'])}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
-def to_pdf(record: Mapping[str, Any], *, chromium: Path = CHROMIUM, timeout_s: float = 120) -> bytes:
+def to_pdf(record: Mapping[str, Any], *, chromium: Path | None = None, timeout_s: float = 120) -> bytes:
     """The HTML printed by headless Chromium; ``PdfUnavailable`` (with the way out) when it cannot be."""
-    if not chromium.exists():
+    chromium = chromium if chromium is not None else browser_path()
+    if not chromium.is_file():
         raise PdfUnavailable(f"PDF export needs Chromium at {chromium} (Debian: apt-get install chromium); "
                              "download the HTML report instead, it has the same content.")
     with tempfile.TemporaryDirectory(prefix="pickwise-pdf-") as tmp:
         page, pdf = Path(tmp) / "decision.html", Path(tmp) / "decision.pdf"
-        page.write_text(to_html(record), encoding="utf-8")
+        page.write_text(to_html(record, chromium=chromium), encoding="utf-8")
         command = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}/profile",
                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()]
         try:

@@ -9,7 +9,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from components.decide_figures import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from components.figures import (
     baseline_change_figure,
     colour_map,
@@ -30,6 +29,7 @@ from core.compare import (
     model_refs,
     summary_frame,
 )
+from core.decide_charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.selection import Pareto, ParetoPoint
 from store import Store
 from tests.test_compare import ModelSpec, seed_run

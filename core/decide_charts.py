@@ -1,0 +1,160 @@
+"""The four Decide charts, each defined once: the page draws them live, the decision report from the record.
+
+* contributions: each criterion's points in each model's score (stacked bars),
+* Pareto: quality against latency, frontier models in colour,
+* tornado: how far each weight can move before the winner changes,
+* win probability: the share of random weightings each model wins.
+
+The Decide page calls the builders with the ranking it has just computed; ``record_charts`` calls the same
+builders with the ranking, Pareto points and sensitivity a decision record stored (read back into the
+same types, not recomputed), for the HTML/PDF export to draw as SVG (``core.chart_images``). So the
+picture in a report is the picture the people deciding looked at.
+
+Model refs become category labels, legend names, point text and hover text here, so each goes through
+``core.untrusted_text.plotly_escape`` (``esc``) first; the ``colours`` maps stay keyed by the raw ref.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.chart_theme import THEME, colour_map
+from core.selection import (
+    Exclusion,
+    Pareto,
+    ParetoPoint,
+    Ranking,
+    ScoredModel,
+    WeightFlip,
+    contribution_frame,
+    tornado_frame,
+)
+from core.untrusted_text import plotly_escape as esc
+
+GREY = "#B8B8C0"
+TITLES = {
+    "contributions": "Weighted score (0-100) by criterion",
+    "pareto": "Quality against latency (top left is best)",
+    "tornado": "How far each weight can move before the winner changes",
+    "win": "Chance of winning when the weights are drawn at random",
+}
+
+
+def contribution_figure(frame: pd.DataFrame) -> go.Figure:
+    """Stacked bars: each criterion's points in each model's weighted score (rank order, top first)."""
+    fig = go.Figure()
+    for criterion, part in frame.groupby("criterion", sort=False):
+        fig.add_bar(y=part["model"].map(esc), x=part["points"], name=esc(criterion), orientation="h",
+                    hovertemplate="%{y}<br>" + esc(criterion) + ": %{x:.1f} points<extra></extra>")
+    models = [esc(m) for m in dict.fromkeys(frame["model"])]
+    fig.update_layout(template=THEME, barmode="stack", title={"text": TITLES["contributions"]},
+                      height=max(300, 140 + 48 * len(models)), xaxis={"title": {"text": "points"}})
+    fig.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=models)
+    return fig
+
+
+def pareto_figure(pareto: Pareto, colours: Mapping[str, str]) -> go.Figure:
+    """Quality against latency: frontier models in colour and joined, dominated ones greyed."""
+    fig = go.Figure()
+    frontier = sorted((p for p in pareto.points if p.on_frontier), key=lambda p: p.latency_s)
+    if len(frontier) > 1:
+        fig.add_scatter(x=[p.latency_s for p in frontier], y=[p.quality for p in frontier], mode="lines",
+                        line={"dash": "dot", "color": "#555"}, name="Pareto frontier", hoverinfo="skip")
+    for p in pareto.points:
+        note = "on the frontier" if p.on_frontier else "dominated by " + ", ".join(p.dominated_by)
+        fig.add_scatter(x=[p.latency_s], y=[p.quality], mode="markers+text", text=[esc(p.ref)],
+                        textposition="top center",
+                        marker={"size": 14, "color": colours.get(p.ref, "#333") if p.on_frontier else GREY},
+                        name=esc(p.ref), hovertemplate=f"{esc(p.ref)}<br>{esc(note)}<extra></extra>")
+    fig.update_layout(template=THEME, title={"text": TITLES["pareto"]}, height=420,
+                      xaxis={"title": {"text": "latency (s)"}}, yaxis={"title": {"text": "quality (1-5)"}})
+    return fig
+
+
+def tornado_figure(frame: pd.DataFrame) -> go.Figure:
+    """For each weight, how many points it can lose (left) or gain (right) before the winner changes."""
+    fig = go.Figure()
+    criteria = frame["criterion"].map(esc)
+    fig.add_bar(y=criteria, x=-frame["down (points)"], orientation="h", name="weight lowered",
+                marker={"color": "#0072B2"}, customdata=frame["winner below"].map(esc, na_action="ignore"),
+                hovertemplate="%{y}: -%{x:.1f} points → winner %{customdata}<extra></extra>")
+    fig.add_bar(y=criteria, x=frame["up (points)"], orientation="h", name="weight raised",
+                marker={"color": "#E69F00"}, customdata=frame["winner above"].map(esc, na_action="ignore"),
+                hovertemplate="%{y}: +%{x:.1f} points → winner %{customdata}<extra></extra>")
+    fig.update_layout(template=THEME, barmode="overlay", height=max(300, 120 + 44 * len(frame)),
+                      title={"text": TITLES["tornado"]},
+                      xaxis={"title": {"text": "weight points (a bar reaching the end never flips)"}})
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig
+
+
+def win_probability_figure(probabilities: Mapping[str, float], colours: Mapping[str, str]) -> go.Figure:
+    """Share of random weightings around the chosen weights that each model wins."""
+    refs = sorted(probabilities, key=lambda r: -probabilities[r])
+    fig = go.Figure(go.Bar(y=[esc(r) for r in refs], x=[100 * probabilities[r] for r in refs], orientation="h",
+                           marker={"color": [colours.get(r, "#333") for r in refs]},
+                           texttemplate="%{x:.0f}%", hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
+    fig.update_layout(template=THEME, title={"text": TITLES["win"]},
+                      height=max(260, 120 + 44 * len(refs)), xaxis={"title": {"text": "% of draws won"},
+                                                                   "range": [0, 100]})
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig
+
+
+# ------------------------------------------------------------------ from a decision record
+
+
+class DecideChart(NamedTuple):
+    """One chart of a decision record: its title, its figure, and the numbers it draws (a report shows
+    them as a table where the figure cannot be drawn)."""
+
+    title: str
+    figure: go.Figure
+    data: pd.DataFrame
+
+
+class DecideCharts(NamedTuple):
+    contributions: DecideChart
+    pareto: DecideChart | None  # None when no ranked model has both a quality and a latency figure
+    tornado: DecideChart
+    win: DecideChart
+
+
+def stored_ranking(record: Mapping[str, Any]) -> Ranking:
+    """The ranking exactly as the record stored it (``core.decision.recompute`` would rank again instead)."""
+    return Ranking(ranked=tuple(ScoredModel(**m) for m in record["ranked"]),
+                   excluded=tuple(Exclusion(**e) for e in record["excluded"]), weights=record["weights_applied"],
+                   dropped=record["dropped"], latency_stat=record["settings"]["latency_stat"])
+
+
+def stored_pareto(record: Mapping[str, Any]) -> Pareto:
+    points = tuple(ParetoPoint(p["ref"], p["quality"], p["latency_s"], tuple(p["dominated_by"]))
+                   for p in record["pareto"]["points"])
+    return Pareto(points, record["pareto"]["not_plotted"])
+
+
+def record_charts(record: Mapping[str, Any]) -> DecideCharts:
+    """The four charts of a decision record, with the page's builders and the page's colours (one per
+    candidate, in the candidate table's order, as ``colour_map`` gives them on the page)."""
+    colours = colour_map(c["ref"] for c in record["candidates"]["candidates"])
+    contributions = contribution_frame(stored_ranking(record))
+    points_by_criterion = (contributions.pivot(index="model", columns="criterion", values="points")
+                           .reindex(index=list(dict.fromkeys(contributions["model"])),
+                                    columns=list(dict.fromkeys(contributions["criterion"]))).reset_index())
+    pareto = stored_pareto(record)
+    points = pd.DataFrame([{"model": p.ref, "quality": p.quality, "latency (s)": p.latency_s,
+                            "on the frontier": p.on_frontier} for p in pareto.points])
+    flips = tornado_frame([WeightFlip(**f) for f in record["sensitivity"]["flips"]])
+    probabilities = record["sensitivity"]["probabilities"]
+    wins = pd.DataFrame([{"model": ref, "% of draws won": 100 * share} for ref, share in probabilities.items()])
+    return DecideCharts(
+        contributions=DecideChart(TITLES["contributions"], contribution_figure(contributions), points_by_criterion),
+        pareto=DecideChart(TITLES["pareto"], pareto_figure(pareto, colours), points) if pareto.points else None,
+        tornado=DecideChart(TITLES["tornado"], tornado_figure(flips), flips),
+        win=DecideChart(TITLES["win"], win_probability_figure(probabilities, colours),
+                        wins.sort_values("% of draws won", ascending=False, kind="stable")),
+    )
