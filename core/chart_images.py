@@ -10,6 +10,7 @@ BENCHMARKS.md), so ``figure_images`` draws every figure it is given in ONE brows
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,11 @@ import plotly.graph_objects as go
 
 CHROMIUM = Path("/usr/bin/chromium")
 DEFAULT_HEIGHT = 500
+
+# choreographer (kaleido's browser driver) logs a garbled message on the browser pipe with a full traceback
+# and carries on ("JSONError decoding message. Ignoring", seen once under load, the images still complete).
+# What counts is the outcome, images or ``ChartImagesUnavailable``: no traceback on the CLI's stderr.
+logging.getLogger("choreographer").setLevel(logging.CRITICAL)
 
 
 class ChartImagesUnavailable(RuntimeError):

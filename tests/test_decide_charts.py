@@ -110,3 +110,21 @@ def test_inline_svg_refuses_what_is_not_an_svg():
         inline_svg(b"<svg", "p-")
     with pytest.raises(ValueError, match="root element is html"):
         inline_svg(b"<html/>", "p-")
+
+
+def test_the_cli_writes_the_html_without_chromium_and_refuses_the_pdf_in_one_line(
+        capsys, store_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from cli import main
+    from tests.test_app_decide import _seed_run
+
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
+    run_id = _seed_run(store_file)
+    out = tmp_path / "decision.html"
+    code = main(["--db", str(store_file), "decide", "--runs", run_id, "--format", "html", "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    assert "not drawn: drawing charts needs chromium at" in out.read_text() and "<svg" not in out.read_text()
+    code = main(["--db", str(store_file), "decide", "--runs", run_id, "--format", "pdf",
+                 "--out", str(tmp_path / "decision.pdf")])
+    _, err = capsys.readouterr()
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "PDF export needs Chromium at" in err
