@@ -124,14 +124,14 @@ class DecideCharts(NamedTuple):
     win: DecideChart
 
 
-def stored_ranking(record: Mapping[str, Any]) -> Ranking:
+def _stored_ranking(record: Mapping[str, Any]) -> Ranking:
     """The ranking exactly as the record stored it (``core.decision.recompute`` would rank again instead)."""
     return Ranking(ranked=tuple(ScoredModel(**m) for m in record["ranked"]),
                    excluded=tuple(Exclusion(**e) for e in record["excluded"]), weights=record["weights_applied"],
                    dropped=record["dropped"], latency_stat=record["settings"]["latency_stat"])
 
 
-def stored_pareto(record: Mapping[str, Any]) -> Pareto:
+def _stored_pareto(record: Mapping[str, Any]) -> Pareto:
     points = tuple(ParetoPoint(p["ref"], p["quality"], p["latency_s"], tuple(p["dominated_by"]))
                    for p in record["pareto"]["points"])
     return Pareto(points, record["pareto"]["not_plotted"])
@@ -141,11 +141,11 @@ def record_charts(record: Mapping[str, Any]) -> DecideCharts:
     """The four charts of a decision record, with the page's builders and the page's colours (one per
     candidate, in the candidate table's order, as ``colour_map`` gives them on the page)."""
     colours = colour_map(c["ref"] for c in record["candidates"]["candidates"])
-    contributions = contribution_frame(stored_ranking(record))
+    contributions = contribution_frame(_stored_ranking(record))
     points_by_criterion = (contributions.pivot(index="model", columns="criterion", values="points")
                            .reindex(index=list(dict.fromkeys(contributions["model"])),
                                     columns=list(dict.fromkeys(contributions["criterion"]))).reset_index())
-    pareto = stored_pareto(record)
+    pareto = _stored_pareto(record)
     points = pd.DataFrame([{"model": p.ref, "quality": p.quality, "latency (s)": p.latency_s,
                             "on the frontier": p.on_frontier} for p in pareto.points])
     flips = tornado_frame([WeightFlip(**f) for f in record["sensitivity"]["flips"]])
