@@ -124,3 +124,11 @@ def test_app_on_a_read_only_store_says_so_and_still_shows_the_data(
         assert not at.exception
         assert any("read-only" in w.value and "make it writable" in w.value for w in at.sidebar.warning)
         assert {m.label: m.value for m in at.metric}["Endpoints"] == "1"
+
+
+def test_app_honours_the_lock_timeout_setting_like_the_cli(app_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app opens the store through ``open_store`` too: a bad ``PICKWISE_LOCK_TIMEOUT`` is one error box."""
+    monkeypatch.setenv("PICKWISE_LOCK_TIMEOUT", "soon")
+    at = open_app().run()
+    assert not at.exception
+    assert any("PICKWISE_LOCK_TIMEOUT must be a positive number" in e.value for e in at.error), at.error
