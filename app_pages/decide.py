@@ -14,8 +14,8 @@ from components.safe_text import md, md_literal
 from components.state import get_store
 from core.benchmark import RUNS
 from core.decision import list_decisions, save_decision, set_status
+from core.grading.quality_source import DecisionQuality, quality_for_decision, quality_options
 from core.library import model_specs, save_model_specs
-from core.quality_choice import choose_quality, quality_options
 from core.run_summary import runs_frame
 from core.selection import (
     candidate_table_from_store,
@@ -55,9 +55,13 @@ if not run_ids:
     st.stop()
 
 with st.expander("Quality (from the Grade page)", expanded=True):
-    quality_run, rubric, source = quality_panel(run_ids, partial(quality_options, store))
-    quality = choose_quality(store, quality_run, rubric, source)
-    quality_note(quality, source)
+    rubric, source = quality_panel(quality_options(store, run_ids))
+    try:
+        quality = quality_for_decision(store, run_ids, source, rubric)
+    except ValueError as exc:
+        st.error(md("{error}", error=exc))
+        quality = DecisionQuality()
+    quality_note(quality)
 table = candidate_table_from_store(store, run_ids, quality.quality)
 refs = [c.ref for c in table.candidates]
 specs = model_specs(store)
