@@ -11,12 +11,13 @@ from components.job_progress import job_panel
 from components.model_table import models_frame
 from components.safe_text import md
 from components.state import get_sources, get_store
-from core.benchmark import RUNS, SAMPLES, get_run, start_benchmark
+from core.benchmark import get_run, start_benchmark
 from core.default_model import DEFAULT_MODEL_ID
 from core.jobs import get_job, list_jobs
 from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
 from core.refs import FOUNDRY_SOURCE
 from core.run_summary import metric_details_frame, run_summary_frame, runs_frame
+from store.records import JobKinds, Table
 
 store = get_store()
 sources = get_sources()
@@ -32,10 +33,10 @@ st.caption(
 def _live_table(run_id: str) -> None:
     run = get_run(store, run_id)
     if run:
-        st.dataframe(run_summary_frame(run, store.find(SAMPLES, run_id=run_id)), hide_index=True)
+        st.dataframe(run_summary_frame(run, store.find(Table.SAMPLES, run_id=run_id)), hide_index=True)
 
 
-active = list_jobs(store, kind="benchmark", active_only=True)
+active = list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)
 if active:
     job = active[0]
     st.subheader(md("Running: {label}", label=job.get("label", "")))
@@ -54,7 +55,7 @@ else:
         st.rerun()
 
 st.subheader("Runs")
-runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark"]
+runs = [r for r in store.all(Table.RUNS) if r.get("kind") == "benchmark"]
 if not runs:
     st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
 else:
@@ -67,7 +68,7 @@ else:
         st.caption(md("Status **{status}** · prompt set {name} · started {started} · finished {finished}",
                       status=run["status"], name=run["prompt_set"]["name"], started=run.get("started_at") or "-",
                       finished=run.get("finished_at") or "-"))
-        run_samples = store.find(SAMPLES, run_id=run_id)
+        run_samples = store.find(Table.SAMPLES, run_id=run_id)
         st.dataframe(run_summary_frame(run, run_samples), hide_index=True)
         with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
             st.dataframe(metric_details_frame(run, run_samples), hide_index=True)

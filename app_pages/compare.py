@@ -14,7 +14,7 @@ from components.chart_export import chart_with_downloads
 from components.figures import chart_figure, colour_map
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
-from core.benchmark import RUNS, SAMPLES, get_run
+from core.benchmark import get_run
 from core.compare import (
     LOWER_IS_BETTER,
     Group,
@@ -30,6 +30,7 @@ from core.compare import (
     run_label,
 )
 from core.compare_charts import view_charts
+from store.records import Table
 
 DEFAULT_RUNS = 3
 MAX_RESPONSE_COLUMNS = 4
@@ -94,7 +95,7 @@ def _groups(selection: Selection) -> list[Group]:
     """Groups of the selection; cached as a resource (shared, never modified) to skip copying samples."""
     store_now = get_store()
     runs = [get_run(store_now, run_id) for run_id in selection.run_ids]
-    samples = {run_id: store_now.find(SAMPLES, run_id=run_id) for run_id in selection.run_ids}
+    samples = {run_id: store_now.find(Table.SAMPLES, run_id=run_id) for run_id in selection.run_ids}
     return build_groups([r for r in runs if r], samples, selection.models)
 
 
@@ -202,7 +203,7 @@ def _responses(chosen: list[dict], groups: list[Group]) -> None:
 
 
 def main() -> None:
-    runs = benchmark_runs(store.all(RUNS))
+    runs = benchmark_runs(store.all(Table.RUNS))
     if not runs:
         st.info("No benchmark runs yet. Run a benchmark first (Benchmark page), then come back to compare models.",
                 icon=":material/speed:")

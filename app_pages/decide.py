@@ -12,7 +12,6 @@ from components.decision_exports import decisions_panel
 from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
-from core.benchmark import RUNS
 from core.decision import list_decisions, save_decision, set_status
 from core.grading.quality_source import DecisionQuality, quality_for_decision, quality_options
 from core.library import model_specs, save_model_specs
@@ -26,6 +25,7 @@ from core.selection import (
     sensitivity,
     tornado_frame,
 )
+from store.records import Table
 
 store = get_store()
 st.title("Decide")
@@ -40,7 +40,7 @@ def show_decisions() -> None:
     decisions_panel(list_decisions(store), partial(set_status, store))
 
 
-runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark" and r.get("status") != "running"]
+runs = [r for r in store.all(Table.RUNS) if r.get("kind") == "benchmark" and r.get("status") != "running"]
 if not runs:
     st.info("No finished benchmark runs yet: run one on the Benchmark page first.")
     st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.safe_text import md
+from store.records import Table
 
 
 def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None, counts: dict[str, int],
@@ -25,8 +26,8 @@ def render_sidebar(*, path: Path, recovered: object | None, read_only: object | 
                        icon=":material/lock:")
         st.caption(md("Store: {path:code}", path=path))
         st.caption(
-            f"{counts.get('runs', 0)} runs · {counts.get('samples', 0)} samples · "
-            f"{counts.get('endpoints', 0)} endpoints"
+            f"{counts.get(Table.RUNS, 0)} runs · {counts.get(Table.SAMPLES, 0)} samples · "
+            f"{counts.get(Table.ENDPOINTS, 0)} endpoints"
         )
         for job in running:
             progress = job.get("progress") or {}

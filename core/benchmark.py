@@ -28,11 +28,10 @@ from core.refs import parse_ref
 from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
 from core.sources import Sources
 from store import BatchWriter, Store, StoreError, queries
-from store.records import Run, Sample, Table
+from store.records import JobKinds, Run, Sample, Table
 
 log = logging.getLogger(__name__)
 
-RUNS, SAMPLES = Table.RUNS, Table.SAMPLES  # for app_pages/ and components/ until they import store.records
 _PlanItem = tuple[int, dict[str, Any], bool]  # (round, prompt, warm-up?)
 
 
@@ -396,5 +395,5 @@ def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings)
         ok = sum(1 for m in final.get("models", {}).values() if queries.produced_results(m))
         return f"Run {run_id} {final.get('status')}: {ok} of {len(settings.models)} models produced results."
 
-    job_id = start_job(store, "benchmark", work, run_id=run_id, label=f"Benchmark {run_id}")
+    job_id = start_job(store, JobKinds.BENCHMARK, work, run_id=run_id, label=f"Benchmark {run_id}")
     return run_id, job_id

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from core.ownership import is_held, owner_gone, owner_record
 from store import Store, StoreError, queries
-from store.records import Job, Run, Table
+from store.records import Job, JobKind, Run, Table
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ _live_lock = threading.Lock()
 
 def start_job(
     store: Store,
-    kind: str,
+    kind: JobKind,
     work: Callable[[JobContext], str | None],
     *,
     run_id: str | None = None,

@@ -67,6 +67,18 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
 JobKind = Literal["benchmark", "judge", "prepare-default", "download"]
+
+
+class JobKinds:
+    """Every value of ``JobKind``, spelled once (the code that starts a job and the code that looks for
+    it again must agree; tests/test_records.py checks this class against ``JobKind``)."""
+
+    BENCHMARK: Final = "benchmark"
+    JUDGE: Final = "judge"
+    PREPARE_DEFAULT: Final = "prepare-default"
+    DOWNLOAD: Final = "download"
+
+
 JobState = Literal["running", "completed", "cancelled", "failed", "interrupted"]
 DecisionStatus = Literal["proposed", "accepted", "superseded"]
 JudgmentStatus = Literal["scored", "unscored"]

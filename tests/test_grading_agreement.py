@@ -8,11 +8,10 @@ from dataclasses import replace
 import pytest
 
 from core.grading.agreement import judge_human_agreement, quadratic_weighted_kappa, spearman
-from core.grading.judge import JUDGMENTS
-from core.grading.manual import GRADES
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import save_rubric
 from store import Store
+from store.records import Table
 
 JUDGE = "judge:m"
 
@@ -50,10 +49,10 @@ def test_spearman_matches_the_hand_computation() -> None:
 def _grades(store: Store, rubric, judge: list[int | None], human: list[int], grader: str = "ana") -> None:
     """Judgments and grades on items i0, i1, ...; ``None`` in ``judge`` is an unscored judgment."""
     base = {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version}
-    store.insert_many(JUDGMENTS, [
+    store.insert_many(Table.JUDGMENTS, [
         {**base, "item_id": f"i{n}", "judge_ref": JUDGE, "status": "unscored" if s is None else "scored",
          "scores": None if s is None else {"helpfulness": s}} for n, s in enumerate(judge)])
-    store.insert_many(GRADES, [{**base, "item_id": f"i{n}", "grader": grader, "scores": {"helpfulness": s}}
+    store.insert_many(Table.GRADES, [{**base, "item_id": f"i{n}", "grader": grader, "scores": {"helpfulness": s}}
                                for n, s in enumerate(human)])
 
 
@@ -81,7 +80,7 @@ def test_verdict_poor_for_a_judge_that_always_says_three(store: Store) -> None:
 def test_insufficient_overlap_and_other_graders(store: Store) -> None:
     rubric = save_rubric(store, HELPFULNESS)
     _grades(store, rubric, [1, 2, 3, 4], [1, 3, 3, 5])
-    store.insert(GRADES, {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version,
+    store.insert(Table.GRADES, {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version,
                           "item_id": "i0", "grader": "ben", "scores": {"helpfulness": 2}})
     everyone = judge_human_agreement(store, "r", JUDGE, rubric)
     assert (everyone.n_items, everyone.n_pairs, everyone.level) == (4, 5, "insufficient")

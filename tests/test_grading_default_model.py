@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from core import default_model as dm
-from core.grading import JUDGMENTS, grading_items, parse_failure_rates, save_rubric, start_judging
+from core.grading import grading_items, parse_failure_rates, save_rubric, start_judging
 from core.grading.presets import HELPFULNESS
 from core.jobs import get_job
 from core.refs import FOUNDRY_SOURCE
 from core.sources import Sources
 from store import Store
+from store.records import Table
 from tests.conftest import APP_DATA_DIR, ARTIFACTS
 from tests.test_grading_items import make_run
 
@@ -63,7 +64,7 @@ def test_default_model_judges_every_answer_or_keeps_its_reply(foundry_engine, st
     seconds = time.perf_counter() - started
 
     assert job["state"] == "completed", job["message"]
-    judgments = store.find(JUDGMENTS, run_id=run_id)
+    judgments = store.find(Table.JUDGMENTS, run_id=run_id)
     assert sorted(j["item_id"] for j in judgments) == sorted(i.item_id for i in grading_items(store, run_id))
     for judgment in judgments:
         assert judgment["raw_replies"] and all(isinstance(r, str) for r in judgment["raw_replies"])

@@ -17,7 +17,6 @@ import pytest
 
 from core.engines.base import EngineError
 from core.grading.judge import (
-    JUDGMENTS,
     RETRY_OPENING,
     build_judge_messages,
     execute_judging,
@@ -29,6 +28,7 @@ from core.grading.rubric import save_rubric
 from core.jobs import get_job
 from core.sources import Sources, add_endpoint
 from store import Store
+from store.records import Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 from tests.test_grading_items import make_run
 
@@ -102,7 +102,7 @@ def test_judging_job_scores_retries_and_records_unscored(store: Store) -> None:
         assert all(r.body["temperature"] == 0 and r.body["max_tokens"] == 400 for r in requests)
         assert not any("warm-up answer" in r.prompt or "partial answer" in r.prompt for r in requests)
 
-        docs = {d["prompt_id"] + "/" + d["model_ref"]: d for d in store.find(JUDGMENTS, run_id=run_id)}
+        docs = {d["prompt_id"] + "/" + d["model_ref"]: d for d in store.find(Table.JUDGMENTS, run_id=run_id)}
         good, wrong, injected, poem = (docs["capital/a:m"], docs["capital/b:m"], docs["haiku/a:m"], docs["haiku/b:m"])
         assert (good["status"], good["scores"], good["parse_method"], good["retried"]) == (
             "scored", {"helpfulness": 5}, "json", False)
@@ -181,7 +181,7 @@ def test_cancel_keeps_the_judgments_already_made(store: Store) -> None:
         counts = execute_judging(Sources(store, None), store, run_id, JUDGE, rubric, _Control(cancel_after=1))
         assert len(server.chat_requests()) == 1
     assert counts["cancelled"] and counts["judged"] == 1
-    assert len(store.find(JUDGMENTS, run_id=run_id)) == 1
+    assert len(store.find(Table.JUDGMENTS, run_id=run_id)) == 1
 
 
 def test_a_hanging_judge_stops_the_job_after_two_timeouts(store: Store) -> None:
@@ -191,7 +191,7 @@ def test_a_hanging_judge_stops_the_job_after_two_timeouts(store: Store) -> None:
         with pytest.raises(EngineError, match="2 failures in a row"):
             execute_judging(Sources(store, None), store, run_id, JUDGE, rubric, _Control(), timeout_s=0.3)
         assert len(server.chat_requests()) == 2
-    assert store.find(JUDGMENTS, run_id=run_id) == []
+    assert store.find(Table.JUDGMENTS, run_id=run_id) == []
 
 
 def test_unsaved_rubric_and_unknown_run_fail_before_the_job_starts(store: Store) -> None:

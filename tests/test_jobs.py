@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run, get_run
+from core.benchmark import BenchmarkSettings, create_run, execute_run, get_run
 from core.jobs import get_job, list_jobs, list_runs
 from core.ownership import owner_record
 from core.paths import REPO_ROOT
@@ -52,18 +52,18 @@ def test_a_killed_cli_bench_is_listed_as_interrupted_with_its_samples(store_file
         )
         store = Store(store_file)
         try:
-            _wait_for(lambda: store.count(SAMPLES) >= 10)
+            _wait_for(lambda: store.count(Table.SAMPLES) >= 10)
             assert [r["status"] for r in list_runs(store)] == ["running"]  # its owner is alive: left alone
         finally:
             bench.send_signal(signal.SIGKILL)
             bench.wait()
-    flushed = store.find(SAMPLES)
+    flushed = store.find(Table.SAMPLES)
     [run] = list_runs(store)
     assert run["status"] == "interrupted" and run["finished_at"]
     assert f"pid {bench.pid}" in run["error"] and "samples it stored are kept" in run["error"]
     assert run["owner"]["pid"] == bench.pid
     assert run["models"]["slow:fake-model"]["status"] == "interrupted"
-    assert store.find(SAMPLES, run_id=run["run_id"]) == flushed and len(flushed) >= 10
+    assert store.find(Table.SAMPLES, run_id=run["run_id"]) == flushed and len(flushed) >= 10
 
 
 def _settings(**overrides) -> BenchmarkSettings:
@@ -72,7 +72,7 @@ def _settings(**overrides) -> BenchmarkSettings:
 
 def _running_run(store: Store, owner: dict) -> str:
     run_id = create_run(store, _settings())
-    store.update_where("runs", {"status": "running", "owner": owner}, run_id=run_id)
+    store.update_where(Table.RUNS, {"status": "running", "owner": owner}, run_id=run_id)
     return run_id
 
 
@@ -117,7 +117,7 @@ def test_a_run_that_cannot_save_its_samples_ends_failed_with_the_reason(
         with pytest.raises(StoreWriteError):
             execute_run(Sources(store, None), store, run_id, _Control())
     monkeypatch.undo()
-    run = Store(store_file).find("runs", run_id=run_id)[0]
+    run = Store(store_file).find(Table.RUNS, run_id=run_id)[0]
     assert run["status"] == "failed" and "disk" in run["error"] and "full" in run["error"]
     assert run["models"]["fake:fake-model"]["status"] == "failed"
     assert list_runs(store)[0]["status"] == "failed"

@@ -35,6 +35,8 @@ from store.records import (
     RECORDS,
     STATUS_MEANINGS,
     ContractError,
+    JobKind,
+    JobKinds,
     ModelStatus,
     Run,
     RunKind,
@@ -148,25 +150,72 @@ def test_older_documents_read_and_keep_what_this_version_does_not_know(store: St
 
 
 STORE_METHODS = {"insert", "insert_many", "update", "update_where", "remove", "remove_where", "find", "all", "get",
-                 "count"}
+                 "count", "count_by_run"}
 TABLE_NAMES = {value for name, value in vars(Table).items() if name.isupper()}
+JOB_KIND_NAMES = {value for name, value in vars(JobKinds).items() if name.isupper()}
+JOB_CALLS = {"start_job", "list_jobs"}
 
 
 def _python_files() -> list[Path]:
-    return [*sorted((REPO_ROOT / "core").rglob("*.py")), REPO_ROOT / "cli.py"]
+    """Every module outside the store that reads or writes it: core, the app, the CLI, the benchmarks, the tests."""
+    folders = ("core", "components", "app_pages", "benchmarks", "tests")
+    return [*(path for folder in folders for path in sorted((REPO_ROOT / folder).rglob("*.py"))),
+            REPO_ROOT / "app.py", REPO_ROOT / "cli.py"]
+
+
+def _is_store(node: ast.expr) -> bool:
+    """``store``, ``self.store``, ``ctx.store``, ``Store(path)``: what a table name is passed to."""
+    text = ast.unparse(node)
+    return text.endswith("store") or (isinstance(node, ast.Call) and ast.unparse(node.func) == "Store")
+
+
+def _kind_given(node: ast.Call) -> ast.expr | None:
+    """The job kind a ``start_job(store, KIND, ...)`` or ``list_jobs(store, kind=KIND)`` call names."""
+    if ast.unparse(node.func).split(".")[-1] not in JOB_CALLS:
+        return None
+    keyword = next((k.value for k in node.keywords if k.arg == "kind"), None)
+    return keyword or (node.args[1] if len(node.args) > 1 else None)
+
+
+def _spelling_problems(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in STORE_METHODS \
+                and _is_store(node.func.value) \
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in TABLE_NAMES:
+            found.append((node.lineno, f"spells the table {node.args[0].value!r}: use store.records.Table"))
+        if isinstance(node, ast.Call) and isinstance(kind := _kind_given(node), ast.Constant) \
+                and kind.value in JOB_KIND_NAMES:
+            found.append((node.lineno, f"spells the job kind {kind.value!r}: use store.records.JobKinds"))
+        if isinstance(node, ast.Assign):
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            if any((isinstance(v, ast.Constant) and v.value in TABLE_NAMES | JOB_KIND_NAMES)
+                   or (isinstance(v, ast.Attribute) and ast.unparse(v.value) in ("Table", "JobKinds"))
+                   for v in values):
+                found.append((node.lineno, "defines its own name for a table or job kind: use store.records"))
+    return sorted(found)
 
 
 @pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_table_names_are_spelled_only_in_the_records(path: Path) -> None:
-    """No store call with a table name as a string, and no constant of one's own for a table name."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in STORE_METHODS \
-                and ast.unparse(node.func.value).endswith("store") \
-                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in TABLE_NAMES:
-            pytest.fail(f"{path.name}:{node.lineno} spells the table {node.args[0].value!r}: use store.records.Table")
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value in TABLE_NAMES:
-            pytest.fail(f"{path.name}:{node.lineno} defines its own name for a table: use store.records.Table")
+    """No store call with a table name as a string, no job kind as a string, and no constant of one's
+    own for either (``RUNS = Table.RUNS`` included): one spelling, in ``store.records``."""
+    problems = _spelling_problems(ast.parse(path.read_text(encoding="utf-8")))
+    assert not problems, "\n".join(f"{path.name}:{line} {what}" for line, what in problems)
+
+
+def test_the_spelling_check_sees_each_way_of_spelling_a_name_twice() -> None:
+    """The rule's own fixture: every form it forbids is caught, the records' own spelling is not."""
+    bad = ("store.find('runs', run_id=x)\nStore(path).all('decisions')\nself.store.count('samples')\n"
+           "RUNS, SAMPLES = Table.RUNS, Table.SAMPLES\nJUDGE_JOB = 'judge'\n"
+           "start_job(store, 'judge', work)\nlist_jobs(store, kind='download')\n")
+    assert [line for line, _ in _spelling_problems(ast.parse(bad))] == [1, 2, 3, 4, 5, 6, 7]
+    good = "store.find(Table.RUNS)\nrun.get('models')\nstart_job(store, JobKinds.JUDGE, work)\nkind = run.kind\n"
+    assert _spelling_problems(ast.parse(good)) == []
+
+
+def test_job_kinds_are_the_contract_s_job_kinds() -> None:
+    assert set(get_args(JobKind)) == JOB_KIND_NAMES
 
 
 def test_cli_decide_rejects_an_unknown_quality_source_in_one_line(capsys: pytest.CaptureFixture[str],

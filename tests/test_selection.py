@@ -26,6 +26,7 @@ from core.selection import (
     weight_flips,
     win_probabilities,
 )
+from store.records import Table
 
 
 def model_entry(mean: float, p95: float, tps: float, *, peak: float | None = 1000.0, disk: float | None = 500.0,
@@ -214,8 +215,8 @@ def test_model_without_results_is_unavailable_with_its_error_and_disk_falls_back
 
 
 def test_candidate_table_from_store(store):
-    store.insert("runs", run_doc("r1", "2026-01-01T00:00:00+00:00", {"a:x": model_entry(1, 2, 10)}))
-    store.insert("models", {"ref": "a:x", "license": "apache-2.0", "size_mb": 100, "capabilities": [], "notes": ""})
+    store.insert(Table.RUNS, run_doc("r1", "2026-01-01T00:00:00+00:00", {"a:x": model_entry(1, 2, 10)}))
+    store.insert(Table.MODELS, {"ref": "a:x", "license": "apache-2.0", "size_mb": 100, "capabilities": [], "notes": ""})
     table = candidate_table_from_store(store, ["r1"])
     assert table.candidates[0].license == "apache-2.0"
     with pytest.raises(ValueError, match="No run 'nope'"):

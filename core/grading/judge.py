@@ -31,11 +31,10 @@ from core.jobs import JobContext, start_job, utc_now
 from core.refs import parse_ref
 from core.sources import Sources
 from store import BatchWriter, Store
-from store.records import Judgment, Table
+from store.records import JobKinds, Judgment, Table
 
 log = logging.getLogger(__name__)
 
-JUDGMENTS = Table.JUDGMENTS  # for components/ until they import store.records
 DEFAULT_MAX_OUTPUT_TOKENS = 400
 RETRY_OPENING = "I could not read valid scores from your reply"
 
@@ -253,5 +252,6 @@ def start_judging(sources: Sources, store: Store, run_id: str, judge_ref: str, r
                   ("skipped_no_reference", "skipped (no reference answer)"), ("failed", "failed")) if c[k]]
         return f"Judged {c['judged']} of {c['total']} answers with {judge_ref}: " + ", ".join(parts) + "."
 
-    return start_job(store, "judge", work, run_id=run_id, label=f"Judge {run_id} with {judge_ref} ({rubric.label})")
+    return start_job(store, JobKinds.JUDGE, work, run_id=run_id,
+                     label=f"Judge {run_id} with {judge_ref} ({rubric.label})")
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from core.grading.judge import JUDGMENTS
 from core.grading.results import ParseStats, parse_failure_rates
 from core.grading.rubric import Rubric
 from core.jobs import get_job, list_jobs
 from store import Store
-
-JUDGE_JOB = "judge"
+from store.records import JobKinds, Table
 
 
 @dataclass(frozen=True)
@@ -28,14 +26,14 @@ class JudgeProgress:
 def judge_job(store: Store, started_here: str | None) -> dict | None:
     """A running judge job (found again after a reload: one judge runs at a time), else the job this
     session started last (``started_here``, so its outcome is shown), else ``None``."""
-    active = list_jobs(store, kind=JUDGE_JOB, active_only=True)
+    active = list_jobs(store, kind=JobKinds.JUDGE, active_only=True)
     if active:
         return active[0]
     return get_job(store, started_here) if started_here else None
 
 
 def judge_progress(store: Store, run_id: str, rubric: Rubric, started_here: str | None) -> JudgeProgress:
-    judgments = store.find(JUDGMENTS, run_id=run_id)
+    judgments = store.find(Table.JUDGMENTS, run_id=run_id)
     judged = Counter(j["judge_ref"] for j in judgments
                      if (j.get("rubric_name"), j.get("rubric_version")) == (rubric.name, rubric.version))
     return JudgeProgress(job=judge_job(store, started_here), judged=dict(judged),

@@ -35,7 +35,6 @@ from core.untrusted_text import neutralise_formula
 from store import Store, queries
 from store.records import Grade, Table
 
-GRADES = Table.GRADES  # for components/ until they import store.records
 TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
 COMMENT_COLUMN = "comment"
 SCORE = NumberRange("score", whole=True, minimum=LEVELS[0], maximum=LEVELS[-1])

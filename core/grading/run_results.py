@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.grading.agreement import Agreement, judge_human_agreement
-from core.grading.judge import JUDGMENTS
-from core.grading.manual import GRADES
 from core.grading.results import LengthBias, ModelQuality, length_bias, quality_by_model
 from core.grading.rubric import Rubric
 from store import Store
+from store.records import Table
 
 PEOPLE_LABEL = "People (every grader)"
 
@@ -26,9 +25,9 @@ def score_sources(store: Store, run_id: str, rubric: Rubric) -> list[tuple[str, 
     """``(label, judge_ref)`` for each judge that judged this run under this rubric version, then
     ``("People (every grader)", None)`` if anyone graded it: the sources a result can come from."""
     where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
-    judges = sorted({j["judge_ref"] for j in store.find(JUDGMENTS, **where)})
+    judges = sorted({j["judge_ref"] for j in store.find(Table.JUDGMENTS, **where)})
     sources: list[tuple[str, str | None]] = [(f"Judge {ref}", ref) for ref in judges]
-    if store.find(GRADES, **where):
+    if store.find(Table.GRADES, **where):
         sources.append((PEOPLE_LABEL, None))
     return sources
 
@@ -37,9 +36,9 @@ def score_points(store: Store, run_id: str, rubric: Rubric, judge_ref: str | Non
     """One point per scored answer: model, overall score, response length (the length-bias scatter)."""
     where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
     if judge_ref is None:
-        docs = store.find(GRADES, **where)
+        docs = store.find(Table.GRADES, **where)
     else:
-        docs = store.find(JUDGMENTS, judge_ref=judge_ref, status="scored", **where)
+        docs = store.find(Table.JUDGMENTS, judge_ref=judge_ref, status="scored", **where)
     rows = [{"model": d["model_ref"], "item": d["item_id"], "response_chars": d["response_chars"],
              "score": sum(d["scores"].values()) / len(d["scores"])} for d in docs]
     return pd.DataFrame(rows, columns=["model", "item", "response_chars", "score"])
