@@ -20,7 +20,7 @@ from core.grading.items import grading_items
 from core.grading.rubric import Rubric
 from core.metrics import Summary, summarize
 from store import Store, queries
-from store.records import Table
+from store.records import Judgment, Table
 
 MIN_FOR_LENGTH_CHECK = 8
 LENGTH_BIAS_RHO = 0.5
@@ -119,13 +119,13 @@ class ParseStats:
         return self.unscored / self.n if self.n else None
 
 
-def parse_failure_rates(store: Store, run_id: str | None = None) -> dict[str, ParseStats]:
-    """Per judge model: judgments, unscored ones and retries (one run, or every run when None)."""
-    docs = store.find(Table.JUDGMENTS, run_id=run_id) if run_id else store.all(Table.JUDGMENTS)
+def parse_failure_rates(store: Store, run_id: str) -> dict[str, ParseStats]:
+    """Per judge model: judgments, unscored ones and retries in one run (its judgments file only: a
+    store keeps each run's judgments in their own file, so "every run" would read every file)."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for doc in docs:
-        c = counts[doc["judge_ref"]]
+    for judgment in queries.find(store, Judgment, run_id=run_id):
+        c = counts[judgment.judge_ref]
         c[0] += 1
-        c[1] += doc["status"] != "scored"
-        c[2] += bool(doc.get("retried"))
+        c[1] += judgment.status != "scored"
+        c[2] += judgment.retried
     return {judge: ParseStats(*c) for judge, c in sorted(counts.items())}
