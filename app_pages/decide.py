@@ -25,7 +25,7 @@ from core.selection import (
     sensitivity,
     tornado_frame,
 )
-from store.records import Table
+from store.queries import benchmark_runs
 
 store = get_store()
 st.title("Decide")
@@ -40,7 +40,7 @@ def show_decisions() -> None:
     decisions_panel(list_decisions(store), partial(set_status, store))
 
 
-runs = [r for r in store.all(Table.RUNS) if r.get("kind") == "benchmark" and r.get("status") != "running"]
+runs = benchmark_runs(store, finished_only=True)
 if not runs:
     st.info("No finished benchmark runs yet: run one on the Benchmark page first.")
     st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")
@@ -70,7 +70,7 @@ with st.expander("Model details: license and size (used by the license and footp
     if edited is not None:
         save_model_specs(store, edited)
         st.rerun()
-licenses = sorted({m.get("license") for m in specs.values() if m.get("license")})
+licenses = sorted({m.license for m in specs.values() if m.license})
 with st.expander("Weights and constraints", expanded=True):
     settings = settings_panel(licenses)
 

@@ -29,6 +29,7 @@ from core.selection import (
     SelectionSettings,
     default_criteria,
 )
+from store.records import ModelInfo
 
 
 def _limit(col, label: str, key: str, step: float) -> float | None:
@@ -96,12 +97,12 @@ def quality_note(quality: DecisionQuality) -> None:
         st.warning(md_literal(quality.note))
 
 
-def metadata_editor(specs: dict[str, dict], refs: list[str]) -> list[ModelSpec] | None:
+def metadata_editor(specs: dict[str, ModelInfo], refs: list[str]) -> list[ModelSpec] | None:
     """License and disk size per model, editable; returns the edited specs when the user saves them
     (the page stores them in the ``models`` table, like an imported models.json)."""
-    frame = pd.DataFrame([{"model": ref, "license": specs.get(ref, {}).get("license") or "",
-                           "size_mb": specs.get(ref, {}).get("size_mb"),
-                           "notes": specs.get(ref, {}).get("notes") or ""} for ref in refs])
+    known = {ref: specs.get(ref) or ModelInfo(ref=ref) for ref in refs}
+    frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes}
+                          for ref, m in known.items()])
     edited = st.data_editor(frame, hide_index=True, disabled=["model"], key="meta-editor",
                             column_config={"size_mb": st.column_config.NumberColumn("size (MB)", min_value=0)})
     if not st.button("Save model details", key="meta-save"):

@@ -15,10 +15,10 @@ from core.engines.base import Engine
 from core.jobs import JobContext, list_jobs, start_job
 from core.refs import FOUNDRY_SOURCE
 from store import Store
-from store.records import JobKinds
+from store.records import Job, JobKinds
 
 
-def running_preparation(store: Store) -> dict | None:
+def running_preparation(store: Store) -> Job | None:
     """The default model's preparation while it runs, else ``None``."""
     return next(iter(list_jobs(store, kind=JobKinds.PREPARE_DEFAULT, active_only=True)), None)
 
@@ -42,10 +42,10 @@ def start_default_model_preparation(store: Store,
     return start_job(store, JobKinds.PREPARE_DEFAULT, work, label="Preparing the default model")
 
 
-def running_download(store: Store, model_id: str) -> dict | None:
+def running_download(store: Store, model_id: str) -> Job | None:
     """The download of ``model_id`` while it runs (the job's label is the model id), else ``None``."""
     running = list_jobs(store, kind=JobKinds.DOWNLOAD, active_only=True)
-    return next((j for j in running if j.get("label") == model_id), None)
+    return next((j for j in running if j.label == model_id), None)
 
 
 def start_download(store: Store, engine: Engine, model_id: str) -> str:

@@ -55,12 +55,12 @@ def test_rank_record_and_export_a_decision(app_store: Path) -> None:
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     [decision] = list_decisions(Store(app_store))
-    assert decision["chosen"] == "fast:fake-model" and decision["decision_makers"] == ["Ana", "Ben"]
+    assert decision.chosen == "fast:fake-model" and decision.decision_makers == ["Ana", "Ben"]
 
-    markdown, html = report.to_markdown(decision), report.to_html(decision)
+    markdown, html = report.to_markdown(decision.as_dict()), report.to_html(decision.as_dict())
     assert "<script>" not in markdown and "[click](" not in markdown and r"\[click\]" in markdown
     assert "<script>alert" not in html and "&lt;script&gt;" in html
-    assert json.loads(report.to_json(decision))["chosen"] == "fast:fake-model"
+    assert json.loads(report.to_json(decision.as_dict()))["chosen"] == "fast:fake-model"
 
 
 def test_overriding_the_winner_needs_a_reason(app_store: Path) -> None:
@@ -106,9 +106,9 @@ def test_page_and_cli_make_the_same_quality_choice_with_the_same_words(app_store
     assert main(["--db", str(app_store), "decide", "--runs", run_id, "--quality", at.selectbox(key="q-source").value,
                  "--rubric", "helpfulness", "--format", "json", "--out", str(out)]) == 0
     from_cli = json.loads(out.read_text())
-    assert from_page["evidence"]["quality_source"] == from_cli["evidence"]["quality_source"] == {
+    assert from_page.evidence["quality_source"] == from_cli["evidence"]["quality_source"] == {
         "run_id": run_id, "rubric": "helpfulness v1", "judge": "people"}
-    assert from_page["candidates"] == from_cli["candidates"]
+    assert from_page.candidates == from_cli["candidates"]
 
 
 def test_hostile_model_ids_stay_text_in_the_ranking_and_charts(app_store: Path) -> None:

@@ -14,11 +14,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from core.benchmark import BenchmarkSettings, create_run, get_run, model_figures
+from core.benchmark import BenchmarkSettings, create_run, model_figures
 from core.compare import (
     RunFilter,
     baseline_change_frame,
-    benchmark_runs,
     build_groups,
     device_gap_message,
     device_speedup_frame,
@@ -33,6 +32,7 @@ from core.compare import (
 from core.jobs import utc_now
 from core.metrics import SampleTiming, summarize_samples
 from store import Store
+from store.queries import benchmark_runs, get_run
 from store.records import Table
 
 HTML_ANSWER = "<b>bold</b> **not markdown** <script>alert(1)</script>"
@@ -143,7 +143,8 @@ def test_groups_count_only_measured_requests_and_match_core_metrics(store: Store
 def test_summary_is_recomputed_when_the_run_has_none_yet(store: Store) -> None:
     run_id = seed_run(store, [ModelSpec(SMALL)])
     run = get_run(store, run_id)
-    run["models"][SMALL]["summary"] = None  # a model still running
+    assert run is not None
+    run.models[SMALL].summary = None  # a model still running
     samples = store.find(Table.SAMPLES, run_id=run_id)
     group = build_groups([run], {run_id: samples}, [SMALL])[0]
     assert group.summary == summarize_samples(samples, seed=42)
@@ -165,11 +166,11 @@ def test_run_filter_by_prompt_set_device_and_date(store: Store) -> None:
     cpu = seed_run(store, [ModelSpec(SMALL)], prompt_set="A", created_at="2026-01-05T10:00:00+00:00")
     gpu = seed_run(store, [ModelSpec(SMALL, device="GPU", provider="CUDAExecutionProvider")], prompt_set="B",
                    created_at="2026-02-05T10:00:00+00:00")
-    runs = benchmark_runs(store.all(Table.RUNS))
-    assert [r["run_id"] for r in runs] == [gpu, cpu]  # newest first
+    runs = benchmark_runs(store)
+    assert [r.run_id for r in runs] == [gpu, cpu]  # newest first
 
     def ids(flt: RunFilter) -> list[str]:
-        return [r["run_id"] for r in runs if flt.matches(r)]
+        return [r.run_id for r in runs if flt.matches(r)]
 
     assert ids(RunFilter(prompt_sets=frozenset({"A"}))) == [cpu]
     assert ids(RunFilter(devices=frozenset({"GPU"}))) == [gpu]

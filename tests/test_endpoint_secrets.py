@@ -152,7 +152,7 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
                                      warmup=0, rounds=1)
         run_id = create_run(store, settings)
         run = execute_run(Sources(store, None), store, run_id, _Control())
-        assert run["models"]["credurl:fake-model"]["status"] == "failed"
+        assert run.models["credurl:fake-model"].status == "failed"
         assert srv.chat_requests() == []  # the credentials were never sent either
 
         out_file = tmp_path / "decision.md"
@@ -162,7 +162,7 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
     run_files = "".join(path.read_text() for path in runs_folder(store_file).rglob("*.json"))
     assert "runs" in written and '"samples"' in run_files and PASSWORD not in json.dumps(written) + run_files
     assert not out_file.exists() or PASSWORD not in out_file.read_text()
-    assert all(PASSWORD not in json.dumps(e) for e in list_endpoints(store))
+    assert all(PASSWORD not in json.dumps(e.as_dict()) for e in list_endpoints(store))
 
 
 def test_legacy_endpoint_with_a_key_as_variable_name_never_shows_it(capsys, store_file: Path) -> None:
@@ -190,9 +190,9 @@ def test_engine_repr_and_messages_redact_url() -> None:
 
 
 def test_add_endpoint_stores_the_normalised_values(store: Store) -> None:
-    doc = add_endpoint(store, " spaced ", " http://127.0.0.1:11434 ", " OLLAMA_KEY ")
-    assert (doc["name"], doc["base_url"], doc["api_key_env"]) == ("spaced", "http://127.0.0.1:11434/v1",
-                                                                   "OLLAMA_KEY")
+    endpoint = add_endpoint(store, " spaced ", " http://127.0.0.1:11434 ", " OLLAMA_KEY ")
+    assert (endpoint.name, endpoint.base_url, endpoint.api_key_env) == ("spaced", "http://127.0.0.1:11434/v1",
+                                                                         "OLLAMA_KEY")
 
 
 def test_models_page_shows_legacy_endpoints_redacted_and_survives_an_empty_probe(app_store: Path) -> None:

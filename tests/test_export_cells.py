@@ -9,10 +9,10 @@ import io
 import pandas as pd
 
 from components.chart_export import chart_csv
-from core.benchmark import get_run
 from core.compare import build_groups, model_refs, summary_frame
 from core.grading import export_annotation_csv, install_presets
 from store import Store
+from store.queries import get_run
 from store.records import Table
 from tests.test_compare import ModelSpec, seed_run
 from tests.test_grading_items import make_run

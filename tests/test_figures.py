@@ -18,7 +18,6 @@ from components.figures import (
     speedup_figure,
     tps_figure,
 )
-from core.benchmark import get_run
 from core.compare import (
     baseline_change_frame,
     build_groups,
@@ -28,7 +27,7 @@ from core.compare import (
     summary_frame,
 )
 from store import Store
-from store.queries import run_samples
+from store.queries import get_run, run_samples
 from store.records import Table
 from tests.test_compare import LARGE, SMALL, ModelSpec, seed_run
 
@@ -40,7 +39,7 @@ def groups(store: Store):
     cpu = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.5, rss_load_mb=None)], seed=1, rounds=4)
     gpu = seed_run(store, [ModelSpec(SMALL, **GPU)], seed=2, rounds=4)
     runs = [get_run(store, r) for r in (cpu, gpu)]
-    return build_groups(runs, {r["run_id"]: run_samples(store, r["run_id"]) for r in runs}, model_refs(runs))
+    return build_groups(runs, {r.run_id: run_samples(store, r.run_id) for r in runs}, model_refs(runs))
 
 
 @pytest.fixture

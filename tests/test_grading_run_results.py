@@ -35,9 +35,9 @@ def test_only_benchmark_runs_with_answers_can_be_graded_newest_first(store: Stor
     store.update_where(Table.RUNS, {"created_at": "2024-01-01"}, run_id=old)
     new = make_run(store, [("a:m", "p", "y")])
     store.update_where(Table.RUNS, {"created_at": "2025-01-01"}, run_id=new)
-    store.insert(Table.RUNS, {"run_id": "probe", "kind": "probe"})
-    store.insert(Table.SAMPLES, {"run_id": "probe", "model_ref": "a:m", "prompt_id": "probe", "text": "hi"})
-    assert [r["run_id"] for r in gradable_runs(store)] == [new, old]
+    probe = make_run(store, [("a:m", "p", "hi")])
+    store.update_where(Table.RUNS, {"kind": "probe"}, run_id=probe)
+    assert [r.run_id for r in gradable_runs(store)] == [new, old]
 
 
 def test_results_keep_each_source_apart_with_agreement_only_where_people_graded(store: Store) -> None:
@@ -66,5 +66,5 @@ def test_judging_progress_counts_per_judge_and_rubric_and_keeps_unreadable_repli
     progress = judge_progress(store, run_id, rubric, started_here=None)
     assert progress.job is None and progress.judged == {JUDGE: 2}
     assert progress.parse_stats[JUDGE].n == 3 and progress.parse_stats[JUDGE].unscored == 1
-    assert [j["model_ref"] for j in progress.unscored] == ["b:m"]
+    assert [j.model_ref for j in progress.unscored] == ["b:m"]
     assert judge_progress(store, "other-run", rubric, started_here=None).judged == {}

@@ -83,10 +83,10 @@ def test_benchmark_survives_a_hostile_model_and_keeps_its_samples(store: Store) 
         )
         run_id = create_run(store, settings)
         run = execute_run(Sources(store, None), store, run_id, _Control())
-    assert run["status"] == "completed"
-    assert run["models"][f"srv:{good}"]["status"] == "completed"
-    assert run["models"][f"srv:{good}"]["summary"]["n_counted"] == 2
-    assert run["models"][f"srv:{hostile}"]["status"] == "failed"
+    assert run.status == "completed"
+    assert run.models[f"srv:{good}"].status == "completed"
+    assert (run.models[f"srv:{good}"].summary or {})["n_counted"] == 2
+    assert run.models[f"srv:{hostile}"].status == "failed"
     bad = store.find(Table.SAMPLES, run_id=run_id, model_ref=f"srv:{hostile}")
     assert len(bad) == 2
     assert all("sent a malformed stream chunk" in s["error"] for s in bad)

@@ -86,7 +86,7 @@ def _everything_written(store: Store, store_file: Path, tmp_path: Path, capsys: 
     assert rubric is not None
     with _serve(store):  # the scripted judge, as endpoint "judge"; its job writes `jobs` too
         job_id = start_judging(Sources(store, None), store, run_id, "judge:fake-model", rubric)
-        assert _wait(store, job_id)["state"] == "completed"
+        assert _wait(store, job_id).state == "completed"
     first = grading_items(store, run_id)[0]
     record_grade(store, run_id, first.item_id, "Ana", rubric, {"helpfulness": 4}, "fine")
     first_row = next(csv.DictReader(io.StringIO(export_annotation_csv(store, run_id, rubric))))
