@@ -20,23 +20,28 @@ import pytest
 from cli import main
 from core.benchmark import BenchmarkSettings, create_run, execute_run
 from core.config import ModelSpec, PromptItem
+from core.decision import get_decision, list_decisions
 from core.engines.base import ChatParams
 from core.grading import export_annotation_csv, grading_items, import_annotation_csv, install_presets, record_grade
 from core.grading.judge import start_judging
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import get_rubric
-from core.library import save_model_specs, save_prompt_set
+from core.jobs import list_jobs, list_runs
+from core.library import model_specs, save_model_specs, save_prompt_set
 from core.paths import REPO_ROOT
 from core.probe import run_probe
-from core.sources import Sources, add_endpoint
+from core.sources import Sources, add_endpoint, list_endpoints
 from store import Store, queries
 from store.records import (
     KIND_MEANINGS,
     RECORDS,
     STATUS_MEANINGS,
     ContractError,
+    Decision,
+    Job,
     JobKind,
     JobKinds,
+    ModelInfo,
     ModelStatus,
     Run,
     RunKind,
@@ -114,6 +119,24 @@ def test_every_document_the_code_writes_fits_its_record(store: Store, store_file
             assert typed.to_doc() == stored, f"{record.TABLE}: the record does not read back what was written"
     statuses = {m["status"] for run in store.all(Table.RUNS) for m in run["models"].values()}
     assert statuses <= set(get_args(ModelStatus))
+
+
+def test_core_reads_return_records_so_a_misspelt_field_fails_loudly(store: Store, store_file: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The public reads give typed records: ``run.finshed_at`` is an AttributeError, never a silent None."""
+    _everything_written(store, store_file, tmp_path, capsys)
+    runs = list_runs(store)
+    assert runs and all(isinstance(r, Run) for r in runs)
+    assert all(isinstance(j, Job) for j in list_jobs(store)) and list_jobs(store)
+    [decision] = list_decisions(store)
+    assert isinstance(decision, Decision) and get_decision(store, decision.decision_id) == decision
+    assert all(isinstance(m, ModelInfo) for m in model_specs(store).values()) and model_specs(store)
+    assert [e.name for e in list_endpoints(store)] == ["a", "b", "judge"]
+    run = queries.get_run(store, runs[0].run_id)
+    assert run is not None and run.finished_at is not None
+    with pytest.raises(AttributeError):
+        run.finshed_at  # noqa: B018  # the misspelling the dicts used to answer with None
 
 
 def test_a_write_outside_the_contract_is_refused_and_nothing_is_stored(store: Store) -> None:
