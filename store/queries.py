@@ -67,11 +67,6 @@ def get_run(store: Store, run_id: str) -> Run | None:
 # ------------------------------------------------------------------ shared filters
 
 
-def is_benchmark(run: Run) -> bool:
-    """A benchmark run (probes are one-sample checks, not comparable evidence)."""
-    return run.kind == BENCHMARK
-
-
 def is_finished(run: Run) -> bool:
     """No process works on the run any more (whatever its outcome)."""
     return run.status not in _UNFINISHED
@@ -83,8 +78,8 @@ def newest_first(runs: Iterable[Run]) -> list[Run]:
 
 
 def benchmark_runs(store: Store, *, finished_only: bool = False) -> list[Run]:
-    """Stored benchmark runs, newest first; ``finished_only`` leaves out the queued and running ones
-    (what Decide may rank)."""
+    """Stored benchmark runs, newest first (probes are one-sample checks, not comparable evidence);
+    ``finished_only`` leaves out the queued and running ones (what Decide may rank)."""
     return newest_first(r for r in find(store, Run, kind=BENCHMARK) if is_finished(r) or not finished_only)
 
 
