@@ -248,3 +248,15 @@ def test_cli_decide_rejects_an_unknown_quality_source_in_one_line(capsys: pytest
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "use judge:SOURCE:MODEL_ID, people or none" in err
     assert not (tmp_path / "d.md").exists() and json.loads(store_file.read_text()).get("decisions") in (None, {})
+
+
+def test_benchmark_runs_is_the_one_filter_for_evidence(store: Store) -> None:
+    """Benchmark runs newest first, probes never; Decide's ``finished_only`` leaves out queued and running ones."""
+    for run_id, kind, status, day in [("old", "benchmark", "completed", "01"), ("probe", "probe", "completed", "02"),
+                                      ("queued", "benchmark", "queued", "03"), ("live", "benchmark", "running", "04"),
+                                      ("new", "benchmark", "failed", "05")]:
+        queries.insert(store, Run.build({"run_id": run_id, "kind": kind, "status": status,
+                                         "created_at": f"2026-03-{day}T10:00:00+00:00", "settings": {},
+                                         "environment": {}, "prompt_set": {"name": "s", "prompts": []}, "models": {}}))
+    assert [r.run_id for r in queries.benchmark_runs(store)] == ["new", "live", "queued", "old"]
+    assert [r.run_id for r in queries.benchmark_runs(store, finished_only=True)] == ["new", "old"]
