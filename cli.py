@@ -17,6 +17,7 @@ from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path
 from store import Store, StoreError, open_store
+from store.records import Run
 
 
 class CliError(Exception):
@@ -82,7 +83,7 @@ def cmd_endpoints_add(args: argparse.Namespace) -> int:
     from core.sources import add_endpoint
 
     try:
-        name = add_endpoint(_open_store(args), args.name, args.base_url, args.api_key_env)["name"]
+        name = add_endpoint(_open_store(args), args.name, args.base_url, args.api_key_env).name
     except ValueError as exc:
         raise CliError(str(exc)) from None  # the message is the whole story; never chain the raw value
     print(f"Endpoint {name!r} added. Its models are referenced as {name}:MODEL_ID.")
@@ -94,14 +95,14 @@ def cmd_endpoints_list(args: argparse.Namespace) -> int:
 
     endpoints = list_endpoints(_open_store(args))
     if args.json:
-        print(json.dumps([{k: v for k, v in e.items() if k != "_id"} for e in endpoints], indent=2))
+        print(json.dumps([e.as_dict() for e in endpoints], indent=2))
         return 0
     if not endpoints:
         print("No endpoints yet. Add one: python cli.py endpoints add NAME --base-url URL [--api-key-env VAR]")
     for e in endpoints:
-        key = f" key from ${e['api_key_env']}" if e.get("api_key_env") else ""
-        problem = f"\n{'':20s} unusable: {e['problem']}" if e.get("problem") else ""
-        print(f"{e['name']:20s} {e['base_url']}{key}{problem}")
+        key = f" key from ${e.api_key_env}" if e.api_key_env else ""
+        problem = f"\n{'':20s} unusable: {e.problem}" if e.problem else ""
+        print(f"{e.name:20s} {e.base_url}{key}{problem}")
     return 0
 
 
@@ -216,7 +217,7 @@ def _bench_settings(args: argparse.Namespace, store: Store):
     return settings
 
 
-def _print_summary(run: dict, samples: list[dict]) -> None:
+def _print_summary(run: Run, samples: list[dict]) -> None:
     from core.run_summary import run_summary_frame
 
     frame = run_summary_frame(run, samples)
@@ -242,11 +243,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         control.finish()
     _print_summary(run, queries.run_samples(store, run_id))
-    ok = [ref for ref, m in run["models"].items() if queries.produced_results(m)]
+    ok = [ref for ref, m in run.models.items() if queries.produced_results(m)]
     if args.json:
-        record = {k: run[k] for k in ("run_id", "status", "settings", "environment")}
-        record["models"] = run["models"]
-        print(json.dumps(record, indent=2, default=str))
+        stored = run.as_dict()
+        print(json.dumps({k: stored[k] for k in ("run_id", "status", "settings", "environment", "models")},
+                         indent=2, default=str))
     else:
         print(f"run_id: {run_id}")
     if not ok:

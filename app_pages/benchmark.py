@@ -11,12 +11,14 @@ from components.job_progress import job_panel
 from components.model_table import models_frame
 from components.safe_text import md
 from components.state import get_sources, get_store
-from core.benchmark import RUNS, SAMPLES, get_run, start_benchmark
+from core.benchmark import start_benchmark
 from core.default_model import DEFAULT_MODEL_ID
 from core.jobs import get_job, list_jobs
 from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
 from core.refs import FOUNDRY_SOURCE
 from core.run_summary import metric_details_frame, run_summary_frame, runs_frame
+from store.queries import benchmark_runs, get_run, run_samples
+from store.records import JobKinds
 
 store = get_store()
 sources = get_sources()
@@ -29,17 +31,17 @@ st.caption(
 )
 
 
-def _live_table(run_id: str) -> None:
-    run = get_run(store, run_id)
+def _live_table(run_id: str | None) -> None:
+    run = get_run(store, run_id) if run_id else None
     if run:
-        st.dataframe(run_summary_frame(run, store.find(SAMPLES, run_id=run_id)), hide_index=True)
+        st.dataframe(run_summary_frame(run, run_samples(store, run.run_id)), hide_index=True)
 
 
-active = list_jobs(store, kind="benchmark", active_only=True)
+active = list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)
 if active:
     job = active[0]
-    st.subheader(md("Running: {label}", label=job.get("label", "")))
-    job_panel(job, partial(get_job, store), key="bench", live=lambda: _live_table(job["run_id"]))
+    st.subheader(md("Running: {label}", label=job.label))
+    job_panel(job, partial(get_job, store), key="bench", live=lambda: _live_table(job.run_id))
 else:
     listed = list(models_frame(sources.listings())["ref"])
     import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
@@ -54,7 +56,7 @@ else:
         st.rerun()
 
 st.subheader("Runs")
-runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark"]
+runs = benchmark_runs(store)
 if not runs:
     st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
 else:
@@ -65,13 +67,13 @@ else:
     run = get_run(store, run_id)
     if run is not None:
         st.caption(md("Status **{status}** · prompt set {name} · started {started} · finished {finished}",
-                      status=run["status"], name=run["prompt_set"]["name"], started=run.get("started_at") or "-",
-                      finished=run.get("finished_at") or "-"))
-        run_samples = store.find(SAMPLES, run_id=run_id)
-        st.dataframe(run_summary_frame(run, run_samples), hide_index=True)
+                      status=run.status, name=run.prompt_set.name, started=run.started_at or "-",
+                      finished=run.finished_at or "-"))
+        samples = run_samples(store, run_id)
+        st.dataframe(run_summary_frame(run, samples), hide_index=True)
         with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
-            st.dataframe(metric_details_frame(run, run_samples), hide_index=True)
+            st.dataframe(metric_details_frame(run, samples), hide_index=True)
         with st.expander("Environment and settings of this run"):
-            st.json({"settings": run["settings"], "environment": run["environment"]}, expanded=False)
+            st.json({"settings": run.settings, "environment": run.environment}, expanded=False)
     with st.expander("All runs"):
         st.dataframe(table, hide_index=True)

@@ -14,12 +14,10 @@ from components.chart_export import chart_with_downloads
 from components.figures import chart_figure, colour_map
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
-from core.benchmark import RUNS, SAMPLES, get_run
 from core.compare import (
     LOWER_IS_BETTER,
     Group,
     RunFilter,
-    benchmark_runs,
     build_groups,
     device_gap_message,
     model_refs,
@@ -30,6 +28,8 @@ from core.compare import (
     run_label,
 )
 from core.compare_charts import view_charts
+from store.queries import benchmark_runs, get_run, run_samples
+from store.records import Run
 
 DEFAULT_RUNS = 3
 MAX_RESPONSE_COLUMNS = 4
@@ -50,7 +50,7 @@ def _date_bounds(span: Sequence[date]) -> tuple[date | None, date | None]:
     return (span[0] if span else None), (span[1] if len(span) > 1 else None)
 
 
-def _filters(runs: list[dict]) -> RunFilter:
+def _filters(runs: list[Run]) -> RunFilter:
     with st.expander("Filter runs", icon=":material/filter_list:"):
         sets_col, devices_col, dates_col = st.columns(3)
         sets = sets_col.multiselect("Prompt set", sorted({prompt_set_name(r) for r in runs}), key="cmp-sets")
@@ -59,9 +59,9 @@ def _filters(runs: list[dict]) -> RunFilter:
     return RunFilter(frozenset(sets), frozenset(devices), *_date_bounds(span))
 
 
-def _pick_runs(runs: list[dict]) -> list[dict]:
+def _pick_runs(runs: list[Run]) -> list[Run]:
     run_filter = _filters(runs)
-    by_id = {r["run_id"]: r for r in runs if run_filter.matches(r)}
+    by_id = {r.run_id: r for r in runs if run_filter.matches(r)}
     if not by_id:
         st.info("No run matches these filters: widen them above.")
         return []
@@ -94,7 +94,7 @@ def _groups(selection: Selection) -> list[Group]:
     """Groups of the selection; cached as a resource (shared, never modified) to skip copying samples."""
     store_now = get_store()
     runs = [get_run(store_now, run_id) for run_id in selection.run_ids]
-    samples = {run_id: store_now.find(SAMPLES, run_id=run_id) for run_id in selection.run_ids}
+    samples = {run_id: run_samples(store_now, run_id) for run_id in selection.run_ids}
     return build_groups([r for r in runs if r], samples, selection.models)
 
 
@@ -148,11 +148,11 @@ def _devices(selection: Selection) -> None:
     st.dataframe(charts[0][1], hide_index=True)
 
 
-def _baseline(chosen: list[dict], selection: Selection) -> None:
+def _baseline(chosen: list[Run], selection: Selection) -> None:
     if len(chosen) < 2:
         st.info("Select at least two runs above (a baseline and a later run of the same models) to see what changed.")
         return
-    by_id = {r["run_id"]: r for r in chosen}
+    by_id = {r.run_id: r for r in chosen}
     ids = list(by_id)
     base_id = st.selectbox("Baseline run", ids, index=len(ids) - 1, format_func=lambda i: run_label(by_id[i]),
                            key="cmp-baseline")
@@ -177,7 +177,7 @@ def _change_verdict(changes: pd.DataFrame) -> None:
     st.warning("Worse beyond noise:\n\n" + "\n\n".join(lines), icon=":material/trending_down:")
 
 
-def _responses(chosen: list[dict], groups: list[Group]) -> None:
+def _responses(chosen: list[Run], groups: list[Group]) -> None:
     by_key = {g.key: g for g in groups}
     keys = st.multiselect("Answers from", list(by_key), default=list(by_key)[:3], key="cmp-answer-groups",
                           max_selections=MAX_RESPONSE_COLUMNS)
@@ -202,7 +202,7 @@ def _responses(chosen: list[dict], groups: list[Group]) -> None:
 
 
 def main() -> None:
-    runs = benchmark_runs(store.all(RUNS))
+    runs = benchmark_runs(store)
     if not runs:
         st.info("No benchmark runs yet. Run a benchmark first (Benchmark page), then come back to compare models.",
                 icon=":material/speed:")
@@ -215,7 +215,7 @@ def main() -> None:
         st.info("Select at least one run and one model to compare.")
         return
     stat = store.path.stat()
-    selection = Selection(str(store.path), (stat.st_mtime_ns, stat.st_size), tuple(r["run_id"] for r in chosen),
+    selection = Selection(str(store.path), (stat.st_mtime_ns, stat.st_size), tuple(r.run_id for r in chosen),
                           tuple(models), tuple(colours.items()))
     groups = _groups(selection)
     failed = [g.key for g in groups if g.n == 0]

@@ -11,11 +11,10 @@ from components.decision_exports import decisions_panel
 from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
-from core.benchmark import RUNS
 from core.decide_charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.decision import list_decisions, save_decision, set_status
+from core.grading.quality_source import DecisionQuality, quality_for_decision, quality_options
 from core.library import model_specs, save_model_specs
-from core.quality_choice import choose_quality, quality_options
 from core.run_summary import runs_frame
 from core.selection import (
     candidate_table_from_store,
@@ -26,6 +25,7 @@ from core.selection import (
     sensitivity,
     tornado_frame,
 )
+from store.queries import benchmark_runs
 
 store = get_store()
 st.title("Decide")
@@ -40,7 +40,7 @@ def show_decisions() -> None:
     decisions_panel(list_decisions(store), partial(set_status, store))
 
 
-runs = [r for r in store.all(RUNS) if r.get("kind") == "benchmark" and r.get("status") != "running"]
+runs = benchmark_runs(store, finished_only=True)
 if not runs:
     st.info("No finished benchmark runs yet: run one on the Benchmark page first.")
     st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")
@@ -55,9 +55,13 @@ if not run_ids:
     st.stop()
 
 with st.expander("Quality (from the Grade page)", expanded=True):
-    quality_run, rubric, source = quality_panel(run_ids, partial(quality_options, store))
-    quality = choose_quality(store, quality_run, rubric, source)
-    quality_note(quality, source)
+    rubric, source = quality_panel(quality_options(store, run_ids))
+    try:
+        quality = quality_for_decision(store, run_ids, source, rubric)
+    except ValueError as exc:
+        st.error(md("{error}", error=exc))
+        quality = DecisionQuality()
+    quality_note(quality)
 table = candidate_table_from_store(store, run_ids, quality.quality)
 refs = [c.ref for c in table.candidates]
 specs = model_specs(store)
@@ -66,7 +70,7 @@ with st.expander("Model details: license and size (used by the license and footp
     if edited is not None:
         save_model_specs(store, edited)
         st.rerun()
-licenses = sorted({m.get("license") for m in specs.values() if m.get("license")})
+licenses = sorted({m.license for m in specs.values() if m.license})
 with st.expander("Weights and constraints", expanded=True):
     settings = settings_panel(licenses)
 

@@ -27,6 +27,7 @@ from core.grading.items import gradable_runs
 from core.grading.judge_progress import judge_progress
 from core.grading.run_results import run_results
 from core.jobs import get_job
+from store.records import Run
 
 TAB_KEY = "grade-tab"
 
@@ -40,15 +41,15 @@ st.caption(
 )
 
 
-def judge(run: dict, rubric: Rubric) -> None:
+def judge(run: Run, rubric: Rubric) -> None:
     sources = get_sources()
     judge_tab(run, rubric, judges=list(models_frame(sources.listings())["ref"]),
-              progress=judge_progress(store, run["run_id"], rubric, started_judge_job()),
-              read_job=partial(get_job, store), start=partial(start_judging, sources, store, run["run_id"]))
+              progress=judge_progress(store, run.run_id, rubric, started_judge_job()),
+              read_job=partial(get_job, store), start=partial(start_judging, sources, store, run.run_id))
 
 
-def manual(run: dict, rubric: Rubric) -> None:
-    run_id = run["run_id"]
+def manual(run: Run, rubric: Rubric) -> None:
+    run_id = run.run_id
     manual_tab(run, rubric, ManualGrading(
         queue=partial(blind_queue, store, run_id), record=partial(record_grade, store, run_id),
         sheet=partial(export_annotation_csv, store, run_id), import_sheet=partial(import_annotation_csv, store, run_id),
@@ -65,7 +66,7 @@ def main() -> None:
     views = {
         "Judge": lambda: judge(run, rubric),
         "Manual": lambda: manual(run, rubric),
-        "Results": lambda: results_tab(run, rubric, run_results(store, run["run_id"], rubric)),
+        "Results": lambda: results_tab(run, rubric, run_results(store, run.run_id, rubric)),
     }
     # on_change="rerun": only the open tab runs (the judge tab lists every source's models, results bootstrap CIs)
     for tab, view in zip(st.tabs(list(views), key=TAB_KEY, on_change="rerun"), views.values(), strict=True):

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.state import get_store
 from core.journey import STEPS, next_step
+from store.records import Table
 
 store = get_store()
 counts = store.counts()
@@ -28,7 +29,7 @@ for number, step in enumerate(STEPS, start=1):
 st.subheader("In the store")
 cols = st.columns(5)
 for col, (label, table) in zip(
-    cols, [("Endpoints", "endpoints"), ("Runs", "runs"), ("Samples", "samples"),
-           ("Grades", "grades"), ("Decisions", "decisions")], strict=True,
+    cols, [("Endpoints", Table.ENDPOINTS), ("Runs", Table.RUNS), ("Samples", Table.SAMPLES),
+           ("Grades", Table.GRADES), ("Decisions", Table.DECISIONS)], strict=True,
 ):
     col.metric(label, counts.get(table, 0))

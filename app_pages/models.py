@@ -102,10 +102,10 @@ st.caption(
 )
 for endpoint in list_endpoints(store):
     c1, c2 = st.columns([5, 1])
-    key_note = md(" · key from {env:code}", env="$" + endpoint["api_key_env"]) if endpoint.get("api_key_env") else ""
-    c1.markdown(md("**{name}** · {url:code}", name=endpoint["name"], url=endpoint["base_url"]) + key_note)
-    if c2.button("Remove", key=f"rm-{endpoint['name']}"):
-        remove_endpoint(store, endpoint["name"])
+    key_note = md(" · key from {env:code}", env="$" + endpoint.api_key_env) if endpoint.api_key_env else ""
+    c1.markdown(md("**{name}** · {url:code}", name=endpoint.name, url=endpoint.base_url) + key_note)
+    if c2.button("Remove", key=f"rm-{endpoint.name}"):
+        remove_endpoint(store, endpoint.name)
         st.rerun()
 with st.form("add-endpoint", clear_on_submit=False):
     name = st.text_input("Name", placeholder="my-ollama", key="ep-name")

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core.benchmark import RUNS  # noqa: E402
 from core.paths import REPO_ROOT  # noqa: E402
 from store import Store  # noqa: E402
+from store.records import Table
 from tests.test_compare import ModelSpec, seed_run  # noqa: E402
 
 PAGE = str(REPO_ROOT / "app_pages" / "compare.py")
@@ -69,7 +69,7 @@ def main() -> None:
         store = Store(Path(folder) / "pickwise.json")
         t0 = time.perf_counter()
         seed(store, args.runs, args.samples)
-        print(f"seeded {store.count(RUNS)} runs, {store.count('samples')} samples in "
+        print(f"seeded {store.count(Table.RUNS)} runs, {store.count(Table.SAMPLES)} samples in "
               f"{time.perf_counter() - t0:.1f} s ({os.path.getsize(store.path) / 2**20:.0f} MB)")
         os.environ["PICKWISE_DB"] = str(store.path)
         once_per_process(store.path)
@@ -84,7 +84,7 @@ def main() -> None:
             print(f"first open of tab {tab!r}: {render(at):.3f} s, then {render(at):.3f} s")
         at.session_state["cmp-tab"] = "Speed"
 
-        wide = sorted(r["run_id"] for r in store.all(RUNS))[: args.wide]
+        wide = sorted(r["run_id"] for r in store.all(Table.RUNS))[: args.wide]
         at.multiselect(key="cmp-runs").set_value(wide)
         print(f"first render with {args.wide} runs selected: {render(at):.3f} s")
         many = [render(at) for _ in range(args.reps)]
@@ -98,7 +98,7 @@ def once_per_process(path: Path) -> None:
     importlib.import_module("components.chart_export")
     importlib.import_module("components.figures")
     imported = time.perf_counter()
-    Store(path).count(RUNS)
+    Store(path).count(Table.RUNS)
     print(f"once per server process: imports {imported - started:.3f} s, "
           f"opening the store {time.perf_counter() - imported:.3f} s")
 

@@ -31,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from store import Store  # noqa: E402
+from store.records import Table
 
 _SENTENCE = (
     "the model answers quickly because latency matters and every token counts when a small "
@@ -91,12 +92,12 @@ def build(path: Path, existing: int, rng: random.Random, pool: list[str]) -> flo
     for start in range(0, existing, SEED_RUN_SIZE):
         run = f"seed-{start // SEED_RUN_SIZE:05d}"
         size = min(SEED_RUN_SIZE, existing - start)
-        store.insert_many("samples", [{**doc, "run_id": run} for doc in template[:size]])
+        store.insert_many(Table.SAMPLES, [{**doc, "run_id": run} for doc in template[:size]])
         runs.append(make_run(rng, run, pool))
         if len(runs) == 100:
-            store.insert_many("runs", runs)
+            store.insert_many(Table.RUNS, runs)
             runs = []
-    store.insert_many("runs", runs)
+    store.insert_many(Table.RUNS, runs)
     return time.perf_counter() - started
 
 
@@ -182,7 +183,7 @@ def main() -> None:
         for docs in batches:
             time.sleep(args.pause)
             t = time.perf_counter()
-            store.insert_many("samples", docs)
+            store.insert_many(Table.SAMPLES, docs)
             times.append(time.perf_counter() - t)
             breakdown.append(store.stats["last_write"])
         parts = {k: statistics.median(b[k] for b in breakdown) for k in breakdown[0] if k.endswith("_s")}
@@ -191,9 +192,9 @@ def main() -> None:
         say("  median breakdown: " + ", ".join(f"{k} {v:.4f}s" for k, v in parts.items()))
 
         t = time.perf_counter()
-        found = store.find("samples", run_id="seed-00000")
+        found = store.find(Table.SAMPLES, run_id="seed-00000")
         find_s = time.perf_counter() - t
-        say(f"find(run_id=...) -> {len(found)} docs of {store.count('samples'):,} (first read of that run): "
+        say(f"find(run_id=...) -> {len(found)} docs of {store.count(Table.SAMPLES):,} (first read of that run): "
             f"{find_s:.3f} s")
         result = {
             "existing": args.existing, "batch": args.batch, "append_median_s": round(statistics.median(times), 4),

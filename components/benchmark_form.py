@@ -25,6 +25,7 @@ from core.config import (
 )
 from core.library import model_spec
 from core.numbers import NumberRange
+from store.records import ModelInfo
 
 CONCURRENCY_LEVELS = [1, 2, 4, 8]
 
@@ -67,7 +68,7 @@ def import_panel(available_refs: list[str], save_prompts: Callable[[str, list[Pr
                 st.session_state["bench-models"] = [s.ref for s in specs]
 
 
-def export_buttons(specs: dict[str, dict], refs: list[str], set_name: str, prompts: list[dict]) -> None:
+def export_buttons(specs: dict[str, ModelInfo], refs: list[str], set_name: str, prompts: list[dict]) -> None:
     models = [model_spec(ref, specs) for ref in refs]
     c1, c2 = st.columns(2)
     c1.download_button("Export models.json", dump_models_config(models), "models.json", "application/json",
@@ -84,7 +85,7 @@ def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[
     return kind(allowed.minimum + (1 if allowed.above else 0)), kind(allowed.maximum)
 
 
-def settings_form(choices: dict[str, list[dict]], specs: dict[str, dict], available_refs: list[str],
+def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], available_refs: list[str],
                   preferred: list[str]) -> BenchmarkSettings | None:
     """Draw the form over the prompt sets (``core.library.prompt_set_choices``) and the stored model metadata
     (for the models.json export); return settings when the user starts a valid run."""

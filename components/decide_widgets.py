@@ -15,8 +15,8 @@ from components.safe_text import md, md_literal
 from core.config import ModelSpec
 from core.decision import STATUSES, build_decision
 from core.grading import Rubric
+from core.grading.quality_source import NO_QUALITY, PEOPLE, DecisionQuality, QualityOptions, QualitySource
 from core.library import model_spec
-from core.quality_choice import NONE, PEOPLE, QualityChoice, QualityOptions, judge_of
 from core.selection import (
     CRITERIA,
     CRITERION_LABELS,
@@ -29,6 +29,7 @@ from core.selection import (
     SelectionSettings,
     default_criteria,
 )
+from store.records import ModelInfo
 
 
 def _limit(col, label: str, key: str, step: float) -> float | None:
@@ -63,46 +64,45 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
                              constraints=constraints, license_scores=dict(DEFAULT_LICENSE_SCORES))
 
 
-SOURCE_LABELS = {NONE: "none", PEOPLE: "people (manual grades)"}
+SOURCE_LABELS = {str(NO_QUALITY): "none", str(PEOPLE): "people (manual grades)"}
 
 
-def _source_label(source: str) -> str:
-    return SOURCE_LABELS.get(source) or judge_of(source) or source
+def _source_label(word: str) -> str:
+    return SOURCE_LABELS.get(word) or QualitySource.parse(word).judge_ref or word
 
 
-def quality_panel(run_ids: list[str], options_for: Callable[[str], QualityOptions]) -> tuple[str, Rubric | None, str]:
-    """The user's quality choice: ``(run_id, rubric, source)`` for ``core.quality_choice.choose_quality``.
+def quality_panel(options: QualityOptions) -> tuple[Rubric | None, str]:
+    """The user's quality choice for the chosen runs: ``(rubric, source word)`` for
+    ``core.grading.quality_source.quality_for_decision``, the words ``cli.py decide --quality`` takes.
 
-    Starts on the rubric and source that actually hold grades for the chosen run, so quality is not
-    left out by default; ``rubric`` is None (and the source ``none``) while no rubric exists."""
-    c1, c2, c3 = st.columns(3)
-    run_id = c1.selectbox("Quality from run", run_ids, key="q-run")
-    options = options_for(run_id)
+    Starts on the rubric and source that actually hold grades, so quality is not left out by default;
+    ``rubric`` is None (and the source ``none``) while no rubric exists."""
     if not options.rubrics:
         st.caption("No rubric yet: grade answers on the Grade page to add quality to the decision.")
-        return run_id, None, NONE
-    rubric = c2.selectbox("Rubric", options.rubrics, format_func=lambda r: f"{r.name} v{r.version}", key="q-rubric")
-    with_data = options.graded_sources(rubric)
-    choices = [NONE, *options.sources]
-    source = c3.selectbox("Grades from", choices, index=choices.index(with_data[0]) if with_data else 0,
+        return None, str(NO_QUALITY)
+    st.caption("A model's quality comes from the newest chosen run in which these grades scored it.")
+    c1, c2 = st.columns(2)
+    rubric = c1.selectbox("Rubric", options.rubrics, format_func=lambda r: r.label, key="q-rubric")
+    choices = [str(NO_QUALITY), *map(str, options.sources)]
+    source = c2.selectbox("Grades from", choices, index=choices.index(str(options.default_source(rubric))),
                           format_func=_source_label, key="q-source")
-    return run_id, rubric, source
+    return rubric, source
 
 
-def quality_note(choice: QualityChoice, source: str) -> None:
-    """The judge's agreement with people, and a warning when the chosen source scored nothing yet."""
-    if choice.agreement is not None:
-        st.caption(md_literal(choice.agreement.verdict))
-    if source != NONE and not choice.quality:
-        st.warning("No scored answers for this choice yet: quality is left out (shown as missing, never as 0).")
+def quality_note(quality: DecisionQuality) -> None:
+    """The judge's agreement with people, and why quality is missing when the chosen source scored nothing."""
+    for agreement in quality.agreements.values():
+        st.caption(md_literal(agreement.verdict))
+    if quality.note:
+        st.warning(md_literal(quality.note))
 
 
-def metadata_editor(specs: dict[str, dict], refs: list[str]) -> list[ModelSpec] | None:
+def metadata_editor(specs: dict[str, ModelInfo], refs: list[str]) -> list[ModelSpec] | None:
     """License and disk size per model, editable; returns the edited specs when the user saves them
     (the page stores them in the ``models`` table, like an imported models.json)."""
-    frame = pd.DataFrame([{"model": ref, "license": specs.get(ref, {}).get("license") or "",
-                           "size_mb": specs.get(ref, {}).get("size_mb"),
-                           "notes": specs.get(ref, {}).get("notes") or ""} for ref in refs])
+    known = {ref: specs.get(ref) or ModelInfo(ref=ref) for ref in refs}
+    frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes}
+                          for ref, m in known.items()])
     edited = st.data_editor(frame, hide_index=True, disabled=["model"], key="meta-editor",
                             column_config={"size_mb": st.column_config.NumberColumn("size (MB)", min_value=0)})
     if not st.button("Save model details", key="meta-save"):

@@ -10,6 +10,7 @@ import streamlit as st
 from components.safe_text import md
 from core import report
 from core.decision import STATUSES
+from store.records import Decision
 
 FORMATS = (
     ("Markdown", "md", "text/markdown", report.to_markdown),
@@ -23,23 +24,24 @@ def _pdf(record: dict) -> bytes:
     return report.to_pdf(record)
 
 
-def decisions_panel(decisions: list[dict], set_status: Callable[[str, str], object]) -> None:
+def decisions_panel(decisions: list[Decision], set_status: Callable[[str, str], object]) -> None:
     """The decision log (newest first, as ``core.decision.list_decisions`` gives it); the chosen one can
     change status (``set_status(decision_id, status)``, which may refuse with ``ValueError``) and be exported."""
     st.subheader("Decisions")
     if not decisions:
         st.caption("No decision recorded yet.")
         return
-    ids = [d["decision_id"] for d in decisions]
+    by_id = {d.decision_id: d for d in decisions}
     shown = st.session_state.get("decision-shown")
-    pick = st.selectbox("Decision", ids, index=ids.index(shown) if shown in ids else 0, key="decision-pick",
-                        format_func=lambda i: next(f"{d['decided_on']} · {d['title']} · {d['chosen']} ({d['status']})"
-                                                   for d in decisions if d["decision_id"] == i))
-    record = next(d for d in decisions if d["decision_id"] == pick)
-    record = {k: v for k, v in record.items() if k != "_id"}
+    pick = st.selectbox("Decision", list(by_id), index=list(by_id).index(shown) if shown in by_id else 0,
+                        key="decision-pick",
+                        format_func=lambda i: f"{by_id[i].decided_on} · {by_id[i].title} · {by_id[i].chosen} "
+                                              f"({by_id[i].status})")
+    decision = by_id[pick]
+    record = decision.as_dict()  # the exports take the stored document as it is
     c1, c2 = st.columns([3, 1])
-    new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(record["status"]), key=f"status-{pick}")
-    if new_status != record["status"] and c2.button("Update status", key=f"status-save-{pick}"):
+    new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(decision.status), key=f"status-{pick}")
+    if new_status != decision.status and c2.button("Update status", key=f"status-save-{pick}"):
         try:
             set_status(pick, new_status)
         except ValueError as exc:

@@ -20,6 +20,7 @@ from core.grading import (
     Rubric,
 )
 from core.metrics import Summary
+from store.records import Run
 
 LEVEL_COLUMNS = [f"level {n}" for n in range(1, 6)]
 EDITOR_COLUMNS = ["key", "title", "question", *LEVEL_COLUMNS]
@@ -28,10 +29,10 @@ EDITOR_COLUMNS = ["key", "title", "question", *LEVEL_COLUMNS]
 # --- runs -----------------------------------------------------------------------------------------
 
 
-def reference_count(run: dict) -> tuple[int, int]:
+def reference_count(run: Run) -> tuple[int, int]:
     """(prompts with a reference answer, prompts) in the run's copy of its prompt set."""
-    prompts = run.get("prompt_set", {}).get("prompts", [])
-    return sum(1 for p in prompts if p.get("reference")), len(prompts)
+    prompts = run.prompt_set.prompts
+    return sum(1 for p in prompts if p.reference), len(prompts)
 
 
 # --- rubric editor ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from components.grading_frames import problems_frame
 from components.safe_text import md, show_model_text
 from core.grading import BlindItem, GradingQueue, ImportReport, Rubric
 from core.grading.rubric import LEVELS
+from store.records import Run
 
 GRADER_KEY = "grade-grader"
 IMPORT_REPORT = "grade-import-report"
@@ -34,7 +35,7 @@ class ManualGrading:
     import_sheet: Callable[[str, Rubric, bytes], ImportReport]  # import_annotation_csv(grader, rubric, data)
 
 
-def manual_tab(run: dict, rubric: Rubric, grading: ManualGrading) -> None:
+def manual_tab(run: Run, rubric: Rubric, grading: ManualGrading) -> None:
     """Grader name, progress, the next blind item, then the spreadsheet route."""
     grader = st.text_input("Your name or initials", key=GRADER_KEY, max_chars=60,
                            help="Grades are kept per grader, so you can stop at any time and resume later.").strip()
@@ -51,7 +52,7 @@ def manual_tab(run: dict, rubric: Rubric, grading: ManualGrading) -> None:
                           grader=grader, label=rubric.label))
         else:
             st.info("This run has no answers to grade (every request failed or was a warm-up).")
-    _spreadsheet(grading, run["run_id"], grader, rubric)
+    _spreadsheet(grading, run.run_id, grader, rubric)
 
 
 def _progress(queue: GradingQueue) -> None:

@@ -16,11 +16,12 @@ from components.grading_frames import agreement_frame, quality_frame
 from components.safe_text import md, md_literal
 from core.grading import Rubric
 from core.grading.run_results import SourceResults
+from store.records import Run
 
 VERDICT_BOX = {"good": st.success, "moderate": st.info, "poor": st.warning}
 
 
-def results_tab(run: dict, rubric: Rubric, results: list[SourceResults]) -> None:
+def results_tab(run: Run, rubric: Rubric, results: list[SourceResults]) -> None:
     if not results:
         st.info(md("No scores with {label} for this run yet: judge it on the Judge tab or grade it on the Manual tab "
                    "(scores made with another rubric version are under that version).", label=rubric.label))
@@ -58,7 +59,7 @@ def _agreement(rubric: Rubric, results: list[SourceResults]) -> None:
         st.dataframe(agreement_frame(agreement, rubric), hide_index=True)
 
 
-def _length(run: dict, results: list[SourceResults]) -> None:
+def _length(run: Run, results: list[SourceResults]) -> None:
     st.subheader("Do longer answers get higher scores?")
     by_label = {source.label: source for source in results}
     label = st.selectbox("Scores from", list(by_label), key="grade-length-source")
@@ -66,8 +67,8 @@ def _length(run: dict, results: list[SourceResults]) -> None:
     if source.points.empty:
         st.info(md("{label} has no readable scores yet.", label=label))
         return
-    colours = colour_map(run.get("models", {}))
+    colours = colour_map(run.models)
     chart_with_downloads(length_score_figure(source.points, colours, label), source.points,
-                         f"score-vs-length-{run['run_id']}", key="grade-length")
+                         f"score-vs-length-{run.run_id}", key="grade-length")
     for model, bias in source.length_bias.items():
         st.caption(md("{model:code} (n={n}): {note}", model=model, n=bias.n, note=bias.note))

@@ -25,6 +25,7 @@ from core.compare import run_label
 from core.grading import Rubric, judge_warning
 from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS
 from core.grading.judge_progress import JudgeProgress
+from store.records import Job, Run
 
 RUBRIC_KEY = "grade-rubric"
 DEFAULT_RUBRIC = "helpfulness"
@@ -41,7 +42,7 @@ def _version_key(name: str) -> str:
 # --- run -------------------------------------------------------------------------------------------
 
 
-def pick_run(runs: list[dict]) -> dict | None:
+def pick_run(runs: list[Run]) -> Run | None:
     """The benchmark run to grade among ``runs`` (``core.grading.items.gradable_runs``), or ``None`` (with the
     way forward) when there is none yet."""
     if not runs:
@@ -49,7 +50,7 @@ def pick_run(runs: list[dict]) -> dict | None:
                 "benchmark run with answers yet.", icon=":material/speed:")
         st.page_link("app_pages/benchmark.py", label="Go to Benchmark", icon=":material/speed:")
         return None
-    by_id = {r["run_id"]: r for r in runs}
+    by_id = {r.run_id: r for r in runs}
     run_id = st.selectbox("Benchmark run", list(by_id), format_func=lambda i: run_label(by_id[i]), key="grade-run",
                           help="Newest first. Every answer of the run is graded once (identical repeats count once).")
     return by_id[run_id]
@@ -131,7 +132,7 @@ def _rubric_editor(rubric: Rubric, save: Callable[[Rubric], Rubric]) -> None:
     st.rerun()
 
 
-def reference_note(run: dict, rubric: Rubric) -> None:
+def reference_note(run: Run, rubric: Rubric) -> None:
     """Where reference answers come from, and what happens to prompts without one."""
     with_ref, prompts = reference_count(run)
     text = f"Reference answers come from the run's prompt set: {with_ref} of {prompts} prompts have one."
@@ -155,28 +156,28 @@ def _default_judge(refs: list[str], candidates: list[str]) -> int:
     return next((i for i, ref in enumerate(refs) if ref not in candidates), 0)
 
 
-def judge_tab(run: dict, rubric: Rubric, judges: list[str], progress: JudgeProgress,
-              read_job: Callable[[str], dict | None], start: Callable[..., str]) -> None:
+def judge_tab(run: Run, rubric: Rubric, judges: list[str], progress: JudgeProgress,
+              read_job: Callable[[str], Job | None], start: Callable[..., str]) -> None:
     """Pick a judge among ``judges`` (every listed model), see its warnings, start/watch/cancel judging, and
     read how often it could be parsed. ``start(judge_ref, rubric, max_output_tokens=, timeout_s=)`` is
     ``core.grading.start_judging`` for this run; it returns the job id or refuses with ``ValueError``."""
     job = progress.job
     if job is not None:
-        st.caption(md_literal(job.get("label") or ""))
+        st.caption(md_literal(job.label))
         job_panel(job, read_job, key="judge")
     # drawn while a job runs too (start disabled): a widget left undrawn for a run forgets its value
     _judge_form(run, rubric, judges, progress.judged, start,
-                busy=job is not None and job.get("state") == "running")
+                busy=job is not None and job.state == "running")
     _parse_failures(progress)
 
 
-def _judge_form(run: dict, rubric: Rubric, refs: list[str], judged: dict[str, int], start: Callable[..., str], *,
+def _judge_form(run: Run, rubric: Rubric, refs: list[str], judged: dict[str, int], start: Callable[..., str], *,
                 busy: bool) -> None:
     if not refs:
         st.warning("No model is available to judge with: prepare the default model or add an endpoint first.")
         st.page_link("app_pages/models.py", label="Go to Models", icon=":material/memory:")
         return
-    candidates = list(run.get("models", {}))
+    candidates = list(run.models)
     judge = st.selectbox("Judge model", refs, index=_default_judge(refs, candidates), key="grade-judge",
                          help="Any listed model can judge. It grades each answer against the rubric at temperature 0.")
     warning = judge_warning(judge, candidates)
@@ -214,7 +215,7 @@ def _parse_failures(progress: JudgeProgress) -> None:
     if unscored:
         with st.expander(f"Replies that could not be scored ({len(unscored)})"):
             for judgment in unscored[:MAX_UNSCORED_SHOWN]:
-                st.text(f"{judgment['item_id']} · {judgment['judge_ref']} · {judgment.get('problem') or ''}")
-                show_model_text("\n\n--- retry ---\n\n".join(judgment.get("raw_replies") or []))
+                st.text(f"{judgment.item_id} · {judgment.judge_ref} · {judgment.problem or ''}")
+                show_model_text("\n\n--- retry ---\n\n".join(judgment.raw_replies))
             if len(unscored) > MAX_UNSCORED_SHOWN:
                 st.caption(f"Showing the first {MAX_UNSCORED_SHOWN}.")

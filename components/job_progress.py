@@ -9,16 +9,24 @@ import streamlit as st
 
 from components.safe_text import md, md_literal
 from core.jobs import cancel_job, is_live
+from store.records import Job
 
 
-def _eta_text(job: dict, done: float, total: float | None) -> str:
+def job_share(job: Job) -> float:
+    """How far the job is, 0..1 (0 while its total is unknown)."""
+    total = job.progress.total
+    return min(1.0, job.progress.done / total) if total else 0.0
+
+
+def _eta_text(job: Job) -> str:
     """``done/total · ETA`` from the average pace so far (blank until there is a pace to go on)."""
+    done, total = job.progress.done, job.progress.total
     if not total:
         return ""
     text = f"{done:.0f}/{total:.0f}"
     try:
-        elapsed = (datetime.now(UTC) - datetime.fromisoformat(job["created_at"])).total_seconds()
-    except (KeyError, TypeError, ValueError):
+        elapsed = (datetime.now(UTC) - datetime.fromisoformat(job.created_at)).total_seconds()
+    except ValueError:
         return text
     if done > 0 and total > done:
         remaining = elapsed / done * (total - done)
@@ -26,36 +34,34 @@ def _eta_text(job: dict, done: float, total: float | None) -> str:
     return text
 
 
-def _outcome(job: dict) -> None:
-    state, message = job.get("state"), job.get("message") or ""
-    if state == "completed":
-        st.success(md_literal(message or "Done."))
-    elif state == "cancelled":
-        st.warning(md("Cancelled: {message}", message=message))
+def _outcome(job: Job) -> None:
+    if job.state == "completed":
+        st.success(md_literal(job.message or "Done."))
+    elif job.state == "cancelled":
+        st.warning(md("Cancelled: {message}", message=job.message))
     else:
-        st.error(md("{state}: {message}", state=(state or "failed").capitalize(), message=message))
+        st.error(md("{state}: {message}", state=job.state.capitalize(), message=job.message))
 
 
-def job_panel(job: dict, read_job: Callable[[str], dict | None], *, key: str,
+def job_panel(job: Job, read_job: Callable[[str], Job | None], *, key: str,
               live: Callable[[], None] | None = None) -> None:
     """``job`` (a jobs-table record) with its outcome, or, while it runs, polled every second through
     ``read_job(job_id)`` (only this fragment reruns); when it ends, the whole page reruns once so it shows
     the job's effects. ``live`` draws extra content (e.g. a live results table) inside the polling fragment."""
-    job_id = job["job_id"]
-    if job.get("state") != "running":
+    job_id = job.job_id
+    if job.state != "running":
         _outcome(job)
         return
 
     @st.fragment(run_every=1.0)
     def _poll() -> None:
-        current = read_job(job_id) or {}
-        if current.get("state") != "running":
+        current = read_job(job_id)
+        if current is None or current.state != "running":
             st.rerun()
-        progress = current.get("progress") or {}
-        done, total = progress.get("done") or 0, progress.get("total")
-        share = min(1.0, done / total) if total else 0.0
-        eta = _eta_text(current, done, total)
-        st.progress(share, text=md_literal(" · ".join(x for x in (eta, current.get("message") or "working…") if x)))
+            return
+        eta = _eta_text(current)
+        st.progress(job_share(current),
+                    text=md_literal(" · ".join(x for x in (eta, current.message or "working…") if x)))
         if live is not None:
             live()
         if is_live(job_id) and st.button("Cancel", key=f"{key}-cancel"):

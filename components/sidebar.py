@@ -10,11 +10,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.job_progress import job_share
 from components.safe_text import md
+from store.records import Job, Table
 
 
 def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None, counts: dict[str, int],
-                   running: list[dict]) -> None:
+                   running: list[Job]) -> None:
     """``recovered``/``read_only``: the store's notices, each shown as its one sentence (an unreadable file
     moved aside; a store that cannot be written); ``counts``: rows per table; ``running``: the active jobs."""
     with st.sidebar:
@@ -25,12 +27,9 @@ def render_sidebar(*, path: Path, recovered: object | None, read_only: object | 
                        icon=":material/lock:")
         st.caption(md("Store: {path:code}", path=path))
         st.caption(
-            f"{counts.get('runs', 0)} runs · {counts.get('samples', 0)} samples · "
-            f"{counts.get('endpoints', 0)} endpoints"
+            f"{counts.get(Table.RUNS, 0)} runs · {counts.get(Table.SAMPLES, 0)} samples · "
+            f"{counts.get(Table.ENDPOINTS, 0)} endpoints"
         )
         for job in running:
-            progress = job.get("progress") or {}
-            total = progress.get("total")
-            share = min(1.0, progress.get("done", 0) / total) if total else 0.0
-            st.progress(share, text=md("{label}: {message}", label=job.get("label") or job["kind"],
-                                        message=job.get("message", "")))
+            st.progress(job_share(job), text=md("{label}: {message}", label=job.label or job.kind,
+                                                 message=job.message))

@@ -14,12 +14,12 @@ from core.engines.base import Engine, EngineError
 from core.jobs import mark_orphans_interrupted
 from core.paths import store_path
 from core.sources import Sources
-from store import Store
+from store import Store, open_store
 
 
 @st.cache_resource(show_spinner=False)
 def _store_at(path: str) -> Store:
-    store = Store(path)
+    store = open_store(path)  # as the CLI does: PICKWISE_LOCK_TIMEOUT applies to the app too
     mark_orphans_interrupted(store)
     return store
 

@@ -28,11 +28,10 @@ from core.refs import parse_ref
 from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
 from core.sources import Sources
 from store import BatchWriter, Store, StoreError, queries
-from store.records import Run, Sample, Table
+from store.records import JobKinds, Run, Sample, Table
 
 log = logging.getLogger(__name__)
 
-RUNS, SAMPLES = Table.RUNS, Table.SAMPLES  # for app_pages/ and components/ until they import store.records
 _PlanItem = tuple[int, dict[str, Any], bool]  # (round, prompt, warm-up?)
 
 
@@ -122,12 +121,6 @@ def create_run(store: Store, settings: BenchmarkSettings) -> str:
     return run_id
 
 
-def get_run(store: Store, run_id: str) -> dict | None:
-    """The run's stored document (for pages and tables; ``store.queries.get_run`` gives the typed record)."""
-    found = store.find(Table.RUNS, run_id=run_id)
-    return found[0] if found else None
-
-
 @dataclass
 class _Cursor:
     """Where the run is, for progress messages and the ETA."""
@@ -141,7 +134,7 @@ class _Cursor:
         control.progress(self.done, self.total, message)
 
 
-def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -> dict:
+def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -> Run:
     """Run every model of a stored run; return the final run record. Never raises for a model's failure.
 
     Anything else that stops the run (the store cannot save its samples, a bug, an abort from the
@@ -149,27 +142,30 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
     then propagates. If even that cannot be saved, the run's ``owner`` (this process, which no longer
     holds the run) lets the next listing mark it interrupted: it never stays ``running``.
     """
-    run = get_run(store, run_id)
+    run = queries.get_run(store, run_id)
     if run is None:
         raise ValueError(f"No run {run_id!r} in the store.")
-    models: dict[str, dict] = dict(run["models"])
+    models = {ref: m.as_dict() for ref, m in run.models.items()}
     with holding(run_id):
         try:
-            queries.update(store, Run, run["_id"], {"status": "running", "started_at": utc_now(),
-                                                    "owner": owner_record()})
+            queries.update(store, Run, run.stored_id, {"status": "running", "started_at": utc_now(),
+                                                       "owner": owner_record()})
             _run_models(sources, store, run, models, control)
         except KeyboardInterrupt:
-            _end_early(store, run["_id"], models, "interrupted", "aborted from the keyboard")
+            _end_early(store, run.stored_id, models, "interrupted", "aborted from the keyboard")
             raise
         except Exception as exc:
-            _end_early(store, run["_id"], models, "failed", str(exc) or type(exc).__name__)
+            _end_early(store, run.stored_id, models, "failed", str(exc) or type(exc).__name__)
             raise
-    return get_run(store, run_id) or {}
+    final = queries.get_run(store, run_id)
+    assert final is not None  # runs are never removed
+    return final
 
 
-def _run_models(sources: Sources, store: Store, run: dict, models: dict[str, dict], control: Control) -> None:
-    """The run proper: each model in turn, its record kept current in ``models`` and in the store."""
-    settings = BenchmarkSettings(**run["settings"])
+def _run_models(sources: Sources, store: Store, run: Run, models: dict[str, dict], control: Control) -> None:
+    """The run proper: each model in turn, its entry (a ``ModelResult`` as a dict, built as it goes) kept
+    current in ``models`` and in the store."""
+    settings = BenchmarkSettings(**run.settings)
     cursor = _Cursor(total=settings.total_requests())
     writer = BatchWriter(store, Table.SAMPLES)
     for ref in settings.models:
@@ -178,20 +174,20 @@ def _run_models(sources: Sources, store: Store, run: dict, models: dict[str, dic
             continue
         def publish(record: dict, ref: str = ref) -> None:
             models[ref] = dict(record)
-            queries.update(store, Run, run["_id"], {"models": models})
+            queries.update(store, Run, run.stored_id, {"models": models})
 
         publish({"status": "running"})
-        models[ref] = _bench_model(sources, settings, run["run_id"], ref, writer, cursor, control, publish)
+        models[ref] = _bench_model(sources, settings, run.run_id, ref, writer, cursor, control, publish)
         writer.flush()
-        queries.update(store, Run, run["_id"], {"models": models})
+        queries.update(store, Run, run.stored_id, {"models": models})
     status = "cancelled" if control.cancelled else "completed"
-    queries.update(store, Run, run["_id"], {"status": status, "finished_at": utc_now(), "models": models})
+    queries.update(store, Run, run.stored_id, {"status": status, "finished_at": utc_now(), "models": models})
     control.progress(cursor.done, cursor.total, f"run {status}", force=True)
 
 
 def _end_early(store: Store, doc_id: int, models: dict[str, dict], status: str, reason: str) -> None:
     """Record why the run stopped, and mark the models it had not finished the same way."""
-    unfinished = {ref: {**m, "status": status} if m.get("status") in ("queued", "running") else m
+    unfinished = {ref: {**m, "status": status} if m["status"] in ("queued", "running") else m
                   for ref, m in models.items()}
     try:
         queries.update(store, Run, doc_id, {"status": status, "error": reason, "finished_at": utc_now(),
@@ -393,8 +389,8 @@ def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings)
 
     def work(ctx: JobContext) -> str:
         final = execute_run(sources, store, run_id, ctx)  # records its own failure on the run
-        ok = sum(1 for m in final.get("models", {}).values() if queries.produced_results(m))
-        return f"Run {run_id} {final.get('status')}: {ok} of {len(settings.models)} models produced results."
+        ok = sum(1 for m in final.models.values() if queries.produced_results(m))
+        return f"Run {run_id} {final.status}: {ok} of {len(settings.models)} models produced results."
 
-    job_id = start_job(store, "benchmark", work, run_id=run_id, label=f"Benchmark {run_id}")
+    job_id = start_job(store, JobKinds.BENCHMARK, work, run_id=run_id, label=f"Benchmark {run_id}")
     return run_id, job_id

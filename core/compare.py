@@ -1,6 +1,6 @@
 """Compare stored benchmark runs: which runs and models to look at, and what differs between them.
 
-Pure functions over store documents (``runs`` and ``samples`` as ``store/SCHEMA.md`` defines them):
+Pure functions over stored runs (``store.records.Run``) and their samples (plain dicts, see ``store.records``):
 the Compare page, its tests and any later report compute the same numbers. Each model's own figures
 (percentiles, mean, 95% interval) come from ``core.metrics``; this module only adds what relates two
 groups of samples to each other: a speed-up ratio between devices and a paired change against a
@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from core.metrics import percentile_interval, resampled_means, summarize_samples
-from store.queries import counted_samples, is_benchmark, newest_first
+from store.queries import counted_samples
+from store.records import ModelResult, Run
 
 UNKNOWN_DEVICE = "unknown"
 CPU = "CPU"
@@ -41,27 +42,21 @@ N_BOOT = 2000
 # ------------------------------------------------------------------ runs and filters
 
 
-def benchmark_runs(runs: Iterable[dict]) -> list[dict]:
-    """Benchmark runs, newest first (probes are one-sample checks, not comparable evidence)."""
-    return newest_first(r for r in runs if is_benchmark(r))
-
-
-def device_of(info: Mapping[str, Any]) -> str:
+def device_of(info: ModelResult) -> str:
     """A model entry's device in one spelling (engines report ``cpu`` or ``GPU``)."""
-    return (info.get("device") or "").upper() or UNKNOWN_DEVICE
+    return (info.device or "").upper() or UNKNOWN_DEVICE
 
 
-def run_devices(run: Mapping[str, Any]) -> set[str]:
-    return {device_of(info) for info in run.get("models", {}).values()}
+def run_devices(run: Run) -> set[str]:
+    return {device_of(info) for info in run.models.values()}
 
 
-def run_date(run: Mapping[str, Any]) -> date | None:
-    created = run.get("created_at")
-    return datetime.fromisoformat(created).date() if created else None
+def run_date(run: Run) -> date:
+    return datetime.fromisoformat(run.created_at).date()
 
 
-def prompt_set_name(run: Mapping[str, Any]) -> str:
-    return run.get("prompt_set", {}).get("name", "")
+def prompt_set_name(run: Run) -> str:
+    return run.prompt_set.name
 
 
 @dataclass(frozen=True)
@@ -73,28 +68,28 @@ class RunFilter:
     start: date | None = None
     end: date | None = None
 
-    def matches(self, run: Mapping[str, Any]) -> bool:
+    def matches(self, run: Run) -> bool:
         day = run_date(run)
         return (
             (not self.prompt_sets or prompt_set_name(run) in self.prompt_sets)
             and (not self.devices or bool(run_devices(run) & self.devices))
-            and (self.start is None or (day is not None and day >= self.start))
-            and (self.end is None or (day is not None and day <= self.end))
+            and (self.start is None or day >= self.start)
+            and (self.end is None or day <= self.end)
         )
 
 
-def model_refs(runs: Iterable[Mapping[str, Any]]) -> list[str]:
+def model_refs(runs: Iterable[Run]) -> list[str]:
     """Every model of the runs, in order of first appearance (so colours do not shuffle)."""
     seen: dict[str, None] = {}
     for run in runs:
-        seen.update(dict.fromkeys(run.get("models", {})))
+        seen.update(dict.fromkeys(run.models))
     return list(seen)
 
 
-def run_label(run: Mapping[str, Any]) -> str:
+def run_label(run: Run) -> str:
     """How a run is named in pickers: id, date, prompt set, devices."""
     devices = ", ".join(sorted(run_devices(run)))
-    return f"{run['run_id']} · {(run.get('created_at') or '')[:16]} · {prompt_set_name(run)} · {devices}"
+    return f"{run.run_id} · {run.created_at[:16]} · {prompt_set_name(run)} · {devices}"
 
 
 # ------------------------------------------------------------------ groups
@@ -109,7 +104,7 @@ class Group:
     device: str
     provider: str
     created_at: str
-    info: Mapping[str, Any]
+    info: ModelResult
     samples: list[dict] = field(repr=False)
     summary: Mapping[str, Any] = field(repr=False)
 
@@ -129,40 +124,38 @@ class Group:
         return [s[name] for s in counted_samples(self.samples) if s.get(name) is not None]
 
 
-def _primary(run: Mapping[str, Any], samples: list[dict]) -> list[dict]:
+def _primary(run: Run, samples: list[dict]) -> list[dict]:
     """The samples of the run's lowest concurrency level, chosen exactly as the runner chose them."""
-    level = min(run.get("settings", {}).get("concurrency") or [1])
+    level = min(run.settings.get("concurrency") or [1])
     return [s for s in samples if s.get("concurrency", 1) == level]
 
 
-def _summary(run: Mapping[str, Any], info: Mapping[str, Any], samples: list[dict]) -> Mapping[str, Any]:
+def _summary(run: Run, info: ModelResult, samples: list[dict]) -> Mapping[str, Any]:
     """The runner's stored summary when it has one, else the same ``summarize_samples`` call.
 
     The runner stores ``summarize_samples`` of exactly these samples with the run's seed; reusing it
     matters because its bootstrap costs about 0.25 s per model at 1,000 samples.
     """
-    stored = info.get("summary")
-    if isinstance(stored, Mapping) and "metrics" in stored and stored.get("n_samples") == len(samples):
+    stored = info.summary
+    if stored is not None and "metrics" in stored and stored.get("n_samples") == len(samples):
         return stored
-    return summarize_samples(samples, seed=run.get("settings", {}).get("seed") or 0)
+    return summarize_samples(samples, seed=run.settings.get("seed") or 0)
 
 
-def build_groups(
-    runs: Iterable[Mapping[str, Any]], samples_by_run: Mapping[str, list[dict]], models: Collection[str]
-) -> list[Group]:
+def build_groups(runs: Iterable[Run], samples_by_run: Mapping[str, list[dict]], models: Collection[str]) -> list[Group]:
     """One group per (run, chosen model) that has a record in the run, in run then model order."""
     groups = []
     for run in runs:
         by_model: dict[str, list[dict]] = defaultdict(list)
-        for sample in samples_by_run.get(run["run_id"], []):
+        for sample in samples_by_run.get(run.run_id, []):
             by_model[sample["model_ref"]].append(sample)
-        for ref, info in run.get("models", {}).items():
+        for ref, info in run.models.items():
             if ref not in models:
                 continue
             samples = _primary(run, by_model.get(ref, []))
             groups.append(Group(
-                run_id=run["run_id"], model_ref=ref, device=device_of(info),
-                provider=info.get("execution_provider") or "", created_at=run.get("created_at") or "",
+                run_id=run.run_id, model_ref=ref, device=device_of(info),
+                provider=info.execution_provider or "", created_at=run.created_at,
                 info=info, samples=samples, summary=_summary(run, info, samples),
             ))
     return groups
@@ -185,8 +178,7 @@ def summary_frame(groups: Iterable[Group]) -> pd.DataFrame:
             "e2e_p50_s": e2e["p50"], "e2e_p95_s": e2e["p95"],
             "tps_mean": tps["mean"], "tps_ci95_low": tps["ci95_low"], "tps_ci95_high": tps["ci95_high"],
             "tps_n": tps["n"],
-            "rss_load_mb": g.info.get("rss_load_mb"), "rss_peak_mb": g.info.get("rss_peak_mb"),
-            "disk_mb": g.info.get("disk_mb"),
+            "rss_load_mb": g.info.rss_load_mb, "rss_peak_mb": g.info.rss_peak_mb, "disk_mb": g.info.disk_mb,
             "warning": ttft.get("warning") or "",
         })
     return pd.DataFrame(rows)
@@ -392,12 +384,12 @@ def baseline_change_frame(
 # ------------------------------------------------------------------ responses side by side
 
 
-def prompt_texts(runs: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def prompt_texts(runs: Iterable[Run]) -> dict[str, str]:
     """prompt id -> prompt text, from the prompt sets as the runs used them."""
     texts: dict[str, str] = {}
     for run in runs:
-        for prompt in run.get("prompt_set", {}).get("prompts", []):
-            texts.setdefault(prompt["id"], prompt.get("prompt", ""))
+        for prompt in run.prompt_set.prompts:
+            texts.setdefault(prompt.id, prompt.prompt)
     return texts
 
 

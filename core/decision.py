@@ -26,7 +26,7 @@ from core.selection import (
     sensitivity,
 )
 from store import Store, queries
-from store.records import DECISION_STATUSES, Decision, Table
+from store.records import DECISION_STATUSES, Decision
 
 STATUSES = DECISION_STATUSES
 
@@ -110,24 +110,23 @@ def recompute(record: Mapping[str, Any]) -> Ranking:
 def save_decision(store: Store, record: Mapping[str, Any]) -> int:
     """Store a record; when it ``supersedes`` another, mark that one superseded in the same transaction."""
     with store.transaction():
-        old_id = record.get("supersedes")
-        if old_id:
-            old = get_decision(store, old_id)
+        decision = Decision.build(record)
+        if decision.supersedes:
+            old = get_decision(store, decision.supersedes)
             if old is None:
-                raise ValueError(f"No decision {old_id!r} to supersede.")
-            queries.update(store, Decision, old["_id"], {"status": "superseded",
-                                                         "superseded_by": record["decision_id"]})
-        return queries.insert(store, Decision.build(record))
+                raise ValueError(f"No decision {decision.supersedes!r} to supersede.")
+            queries.update(store, Decision, old.stored_id, {"status": "superseded",
+                                                            "superseded_by": decision.decision_id})
+        return queries.insert(store, decision)
 
 
-def get_decision(store: Store, decision_id: str) -> dict[str, Any] | None:
-    found = store.find(Table.DECISIONS, decision_id=decision_id)
-    return found[0] if found else None
+def get_decision(store: Store, decision_id: str) -> Decision | None:
+    return queries.first(store, Decision, decision_id=decision_id)
 
 
-def list_decisions(store: Store) -> list[dict[str, Any]]:
+def list_decisions(store: Store) -> list[Decision]:
     """Every stored decision, newest first."""
-    return sorted(store.all(Table.DECISIONS), key=lambda d: (d.get("created_at") or "", d["_id"]), reverse=True)
+    return sorted(queries.find(store, Decision), key=lambda d: (d.created_at, d.stored_id), reverse=True)
 
 
 def set_status(store: Store, decision_id: str, status: str) -> None:
@@ -135,5 +134,5 @@ def set_status(store: Store, decision_id: str, status: str) -> None:
     record = get_decision(store, decision_id)
     if record is None:
         raise ValueError(f"No decision {decision_id!r}.")
-    _check_people(status, record.get("decision_makers") or [])
-    queries.update(store, Decision, record["_id"], {"status": status})
+    _check_people(status, record.decision_makers)
+    queries.update(store, Decision, record.stored_id, {"status": status})

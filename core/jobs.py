@@ -21,10 +21,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from core.ownership import is_held, owner_gone, owner_record
 from store import Store, StoreError, queries
-from store.records import Job, Run, Table
+from store.records import Job, JobKind, Run, RunKind
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ _live_lock = threading.Lock()
 
 def start_job(
     store: Store,
-    kind: str,
+    kind: JobKind,
     work: Callable[[JobContext], str | None],
     *,
     run_id: str | None = None,
@@ -154,18 +155,17 @@ def cancel_job(job_id: str) -> bool:
     return True
 
 
-def get_job(store: Store, job_id: str) -> dict | None:
-    found = store.find(Table.JOBS, job_id=job_id)
-    return found[0] if found else None
+def get_job(store: Store, job_id: str) -> Job | None:
+    return queries.first(store, Job, job_id=job_id)
 
 
-def list_jobs(store: Store, *, kind: str | None = None, active_only: bool = False) -> list[dict]:
+def list_jobs(store: Store, *, kind: JobKind | None = None, active_only: bool = False) -> list[Job]:
     """Jobs newest first, optionally only one kind or only those still running (orphans reconciled first)."""
     mark_orphans_interrupted(store)
-    jobs = store.find(Table.JOBS, kind=kind) if kind else store.all(Table.JOBS)
+    jobs = queries.find(store, Job, kind=kind) if kind else queries.find(store, Job)
     if active_only:
-        jobs = [j for j in jobs if j.get("state") in ACTIVE_STATES]
-    return sorted(jobs, key=lambda j: j.get("created_at") or "", reverse=True)
+        jobs = [j for j in jobs if j.state in ACTIVE_STATES]
+    return sorted(jobs, key=lambda j: j.created_at, reverse=True)
 
 
 def is_live(job_id: str) -> bool:
@@ -173,10 +173,10 @@ def is_live(job_id: str) -> bool:
         return job_id in _live
 
 
-def list_runs(store: Store, *, kind: str | None = None) -> list[dict]:
+def list_runs(store: Store, *, kind: RunKind | None = None) -> list[Run]:
     """Runs newest first, optionally of one kind (``benchmark``, ``probe``), orphans reconciled first."""
     mark_orphans_interrupted(store)
-    return queries.newest_first(store.find(Table.RUNS, kind=kind) if kind else store.all(Table.RUNS))
+    return queries.newest_first(queries.find(store, Run, kind=kind) if kind else queries.find(store, Run))
 
 
 def mark_orphans_interrupted(store: Store) -> int:
@@ -193,38 +193,41 @@ def mark_orphans_interrupted(store: Store) -> int:
         jobs, runs = _orphans(store)
         now = utc_now()
         for job in jobs:
-            queries.update(store, Job, job["_id"], {"state": "interrupted", "finished_at": now,
-                                                    "message": f"the process running it stopped ({_who(job)})"})
+            queries.update(store, Job, job.stored_id, {"state": "interrupted", "finished_at": now,
+                                                      "message": f"the process running it stopped ({_who(job)})"})
         for run in runs:
-            models = {ref: {**m, "status": "interrupted"} if m.get("status") in ("queued", "running") else m
-                      for ref, m in (run.get("models") or {}).items()}
-            queries.update(store, Run, run["_id"], {
+            models = {ref: {**m.as_dict(), "status": "interrupted" if m.status in ("queued", "running") else m.status}
+                      for ref, m in run.models.items()}
+            queries.update(store, Run, run.stored_id, {
                 "status": "interrupted", "finished_at": now, "models": models,
                 "error": f"the process running it stopped ({_who(run)}); the samples it stored are kept",
             })
     return len(jobs) + len(runs)
 
 
-def _orphans(store: Store) -> tuple[list[dict], list[dict]]:
+def _orphans(store: Store) -> tuple[list[Job], list[Run]]:
     """Running jobs whose owner is gone, and the queued or running runs they or their own owners left."""
-    jobs = [job for job in store.find(Table.JOBS, state="running")
-            if owner_gone(_owner(job), running_here=is_live(job["job_id"]))]
-    from_jobs = {job["run_id"] for job in jobs if job.get("run_id")}
+    jobs = [job for job in queries.find(store, Job, state="running")
+            if owner_gone(_owner(job), running_here=is_live(job.job_id))]
+    from_jobs = {job.run_id for job in jobs if job.run_id}
     runs = []
     for status in ("queued", "running"):
-        for run in store.find(Table.RUNS, status=status):
+        for run in queries.find(store, Run, status=status):
             # a queued run is held by nobody yet: only a gone owner process orphans it
-            here = status == "queued" or is_held(run["run_id"])
-            if run["run_id"] in from_jobs or owner_gone(run.get("owner"), running_here=here):
+            here = status == "queued" or is_held(run.run_id)
+            if run.run_id in from_jobs or owner_gone(_owner(run), running_here=here):
                 runs.append(run)
     return jobs, runs
 
 
-def _owner(record: dict) -> dict | None:
-    """The recorded owner; jobs stored before owners existed carry only a ``pid``."""
-    return record.get("owner") or ({"pid": record["pid"]} if record.get("pid") else None)
+def _owner(record: Job | Run) -> dict[str, Any] | None:
+    """The recorded owner as ``core.ownership`` reads it; jobs stored before owners existed carry only a ``pid``."""
+    if record.owner is not None:
+        return record.owner.as_dict()
+    legacy = record.pid if isinstance(record, Job) else None
+    return {"pid": legacy} if legacy else None
 
 
-def _who(record: dict) -> str:
+def _who(record: Job | Run) -> str:
     owner = _owner(record) or {}
     return f"pid {owner.get('pid')} on {owner.get('host') or 'this host'}"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store import Store
+from store import Store, queries
 from store.queries import benchmark_runs
-from store.records import Table
+from store.records import Run
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,14 @@ class Suggestion:
 
 def next_step(store: Store) -> Suggestion:
     """The furthest step the store shows as done decides what comes next."""
-    if any(r.get("status") == "completed" for r in benchmark_runs(store)):
+    if any(r.status == "completed" for r in benchmark_runs(store)):
         return Suggestion(
             "You have benchmark results: compare them side by side, then grade the answers (judge model or "
             "blind by hand) on Grade. Another prompt set, device or more rounds makes the evidence stronger.",
             "app_pages/compare.py",
             "Go to Compare",
         )
-    if store.find(Table.RUNS, kind="probe", status="completed"):
+    if queries.first(store, Run, kind="probe", status="completed"):
         return Suggestion(
             "A model answers. Add the other candidates on Models (Foundry Local models or OpenAI-compatible "
             "endpoints), then benchmark them on a prompt set.",

@@ -7,6 +7,7 @@ keyed by ``SOURCE:MODEL_ID``, where the decision step will read licenses and siz
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.config import ModelSpec, PromptItem
@@ -21,8 +22,8 @@ def prompt_set_choices(store: Store) -> dict[str, list[dict]]:
     """Built-in sets first, then imported ones, as plain dicts ready for a run's settings."""
     choices = {name: [item.model_dump(exclude_none=True) for item in items]
                for name, items in builtin_prompt_sets().items()}
-    for saved in sorted(store.all(Table.PROMPT_SETS), key=lambda s: s["name"]):
-        choices.setdefault(saved["name"], saved["prompts"])
+    for saved in sorted(queries.find(store, PromptSet), key=lambda s: s.name):
+        choices.setdefault(saved.name, [p.as_dict() for p in saved.prompts])
     return choices
 
 
@@ -47,24 +48,24 @@ def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:
     specs × stored models (a scan per spec took 0.2 s for 2,000 specs and grew quadratically)."""
     refs = {spec.ref for spec in specs}
     with store.transaction():
-        for old in store.all(Table.MODELS):
-            if old["ref"] in refs:
-                store.remove(Table.MODELS, old["_id"])
+        for old in queries.find(store, ModelInfo):
+            if old.ref in refs:
+                store.remove(Table.MODELS, old.stored_id)
         queries.insert_many(store, [ModelInfo(ref=spec.ref, alias=spec.alias, license=spec.license,
                                               capabilities=list(spec.capabilities), size_mb=spec.size_mb,
                                               notes=spec.notes) for spec in specs])
 
 
-def model_specs(store: Store) -> dict[str, dict]:
+def model_specs(store: Store) -> dict[str, ModelInfo]:
     """Stored model metadata by reference."""
-    return {m["ref"]: m for m in store.all(Table.MODELS)}
+    return {m.ref: m for m in queries.find(store, ModelInfo)}
 
 
-def model_spec(ref: str, stored: dict[str, dict], **changes: Any) -> ModelSpec:
+def model_spec(ref: str, stored: Mapping[str, ModelInfo], **changes: Any) -> ModelSpec:
     """``ref``'s stored metadata (``model_specs``) as a ``ModelSpec``, with ``changes`` applied: what an
     export of models.json writes and what an edit of license or size saves (the alias defaults to the id)."""
-    parsed, old = parse_ref(ref), stored.get(ref, {})
-    fields = {"alias": old.get("alias") or parsed.model_id, "source": parsed.source, "model": parsed.model_id,
-              "capabilities": old.get("capabilities") or [], "size_mb": old.get("size_mb"),
-              "license": old.get("license"), "notes": old.get("notes") or ""}
+    parsed = parse_ref(ref)
+    old = stored.get(ref) or ModelInfo(ref=ref)
+    fields = {"alias": old.alias or parsed.model_id, "source": parsed.source, "model": parsed.model_id,
+              "capabilities": old.capabilities, "size_mb": old.size_mb, "license": old.license, "notes": old.notes}
     return ModelSpec(**{**fields, **changes})

@@ -15,14 +15,12 @@ from core.engines.base import Engine
 from core.jobs import JobContext, list_jobs, start_job
 from core.refs import FOUNDRY_SOURCE
 from store import Store
-
-PREPARE_DEFAULT = "prepare-default"
-DOWNLOAD = "download"
+from store.records import Job, JobKinds
 
 
-def running_preparation(store: Store) -> dict | None:
+def running_preparation(store: Store) -> Job | None:
     """The default model's preparation while it runs, else ``None``."""
-    return next(iter(list_jobs(store, kind=PREPARE_DEFAULT, active_only=True)), None)
+    return next(iter(list_jobs(store, kind=JobKinds.PREPARE_DEFAULT, active_only=True)), None)
 
 
 def start_default_model_preparation(store: Store,
@@ -41,12 +39,13 @@ def start_default_model_preparation(store: Store,
 
         return f"Default model ready: {FOUNDRY_SOURCE}:{prepare(report)}"
 
-    return start_job(store, PREPARE_DEFAULT, work, label="Preparing the default model")
+    return start_job(store, JobKinds.PREPARE_DEFAULT, work, label="Preparing the default model")
 
 
-def running_download(store: Store, model_id: str) -> dict | None:
+def running_download(store: Store, model_id: str) -> Job | None:
     """The download of ``model_id`` while it runs (the job's label is the model id), else ``None``."""
-    return next((j for j in list_jobs(store, kind=DOWNLOAD, active_only=True) if j.get("label") == model_id), None)
+    running = list_jobs(store, kind=JobKinds.DOWNLOAD, active_only=True)
+    return next((j for j in running if j.label == model_id), None)
 
 
 def start_download(store: Store, engine: Engine, model_id: str) -> str:
@@ -58,4 +57,4 @@ def start_download(store: Store, engine: Engine, model_id: str) -> str:
         ctx.check_cancel()
         return f"Downloaded {model_id}"
 
-    return start_job(store, DOWNLOAD, work, label=model_id)
+    return start_job(store, JobKinds.DOWNLOAD, work, label=model_id)

@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.benchmark import get_run
 from core.library import model_specs
-from store import Store
+from store import Store, queries
 from store.queries import produced_results
+from store.records import ModelInfo, ModelResult, Run
 
 CRITERIA: tuple[str, ...] = ("latency", "throughput", "memory", "quality", "footprint", "license")
 CRITERION_LABELS: dict[str, str] = {
@@ -229,9 +229,8 @@ class CandidateTable:
                    runs=tuple(data.get("runs", ())), notes=tuple(data.get("notes", ())))
 
 
-def _usable(info: Mapping[str, Any]) -> bool:
-    summary = info.get("summary") or {}
-    return produced_results(info) and (summary.get("n_counted") or 0) > 0
+def _usable(info: ModelResult) -> bool:
+    return produced_results(info) and ((info.summary or {}).get("n_counted") or 0) > 0
 
 
 def _ci(metric: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -239,81 +238,77 @@ def _ci(metric: Mapping[str, Any]) -> tuple[float, float] | None:
     return None if low is None or high is None else (low, high)
 
 
-def _candidate(ref: str, run: Mapping[str, Any], spec: Mapping[str, Any],
-               quality: Mapping[str, Any] | None) -> Candidate:
+def _candidate(ref: str, run: Run, spec: ModelInfo | None, quality: Mapping[str, Any] | None) -> Candidate:
     """Figures of ``ref`` in ``run``: memory is the peak added (load-time growth if no peak was sampled),
     disk is what the run measured (the metadata's size when it could not)."""
-    info = run["models"][ref]
-    summary = info["summary"]
+    info = run.models[ref]
+    summary = info.summary or {}  # a free-form object (``core.metrics.summarize_samples``), read as a dict
     e2e, tps = summary["metrics"]["e2e_s"], summary["metrics"]["decode_tps"]
-    peak, load = info.get("rss_peak_mb"), info.get("rss_load_mb")
-    disk, size = info.get("disk_mb"), spec.get("size_mb")
+    peak, load = info.rss_peak_mb, info.rss_load_mb
+    disk, size = info.disk_mb, spec.size_mb if spec else None
     warnings = [w for w in (e2e.get("warning"),) if w]
     if summary.get("tokens_estimated"):
         warnings.append("token counts estimated")
     return Candidate(
-        ref=ref, run_id=run["run_id"], run_created_at=run.get("created_at"),
+        ref=ref, run_id=run.run_id, run_created_at=run.created_at,
         latency_mean_s=e2e.get("mean"), latency_p95_s=e2e.get("p95"), latency_ci95=_ci(e2e),
         throughput_tps=tps.get("mean"), throughput_ci95=_ci(tps), n_samples=summary.get("n_counted") or 0,
         memory_mb=peak if peak is not None else load,
         memory_source="peak" if peak is not None else ("load" if load is not None else None),
         disk_mb=disk if disk is not None else size,
         disk_source="run" if disk is not None else ("metadata" if size is not None else None),
-        license=spec.get("license"), quality=dict(quality) if quality else None,
-        device=info.get("device"), warnings=tuple(warnings),
+        license=spec.license if spec else None, quality=dict(quality) if quality else None,
+        device=info.device, warnings=tuple(warnings),
     )
 
 
-def _run_evidence(run: Mapping[str, Any]) -> dict[str, Any]:
-    settings = run.get("settings") or {}
+def _run_evidence(run: Run) -> dict[str, Any]:
     return {
-        "run_id": run["run_id"], "created_at": run.get("created_at"), "finished_at": run.get("finished_at"),
-        "status": run.get("status"), "prompt_set": (run.get("prompt_set") or {}).get("name"),
-        "n_prompts": len((run.get("prompt_set") or {}).get("prompts") or []),
-        "settings": {k: settings.get(k) for k in ("rounds", "warmup", "max_output_tokens", "temperature", "seed",
-                                                   "concurrency")},
-        "environment": run.get("environment") or {},
+        "run_id": run.run_id, "created_at": run.created_at, "finished_at": run.finished_at,
+        "status": run.status, "prompt_set": run.prompt_set.name, "n_prompts": len(run.prompt_set.prompts),
+        "settings": {k: run.settings.get(k) for k in ("rounds", "warmup", "max_output_tokens", "temperature", "seed",
+                                                       "concurrency")},
+        "environment": run.environment,
     }
 
 
-def candidate_table(runs: Sequence[Mapping[str, Any]], specs: Mapping[str, Mapping[str, Any]] | None = None,
+def candidate_table(runs: Sequence[Run], specs: Mapping[str, ModelInfo] | None = None,
                     quality: Mapping[str, Mapping[str, Any]] | None = None, *,
                     choose: Mapping[str, str] | None = None) -> CandidateTable:
-    """Candidates from stored run documents (newest usable run per model unless ``choose`` names one),
-    metadata from ``core.library.model_specs`` and quality as ``{ref: {mean, ci95_low, ci95_high, n}}``."""
+    """Candidates from stored runs (newest usable run per model unless ``choose`` names one), metadata
+    from ``core.library.model_specs`` and quality as ``{ref: {mean, ci95_low, ci95_high, n}}``."""
     specs, quality, choose = specs or {}, quality or {}, choose or {}
-    newest_first = sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
-    by_id = {r["run_id"]: r for r in runs}
-    refs = sorted({ref for run in runs for ref in run.get("models", {})})
+    newest_first = queries.newest_first(runs)
+    by_id = {r.run_id: r for r in runs}
+    refs = sorted({ref for run in runs for ref in run.models})
     if set(choose) - set(refs):
         raise ValueError(f"Not in the selected runs: {', '.join(sorted(set(choose) - set(refs)))}.")
     candidates, unavailable, notes = [], [], []
     for ref in refs:
-        appears = [r for r in newest_first if ref in r.get("models", {})]
-        usable = [r for r in appears if _usable(r["models"][ref])]
+        appears = [r for r in newest_first if ref in r.models]
+        usable = [r for r in appears if _usable(r.models[ref])]
         picked = _pick_run(ref, usable, by_id, choose)
         if picked is None:
-            errors = sorted({r["models"][ref].get("error") or r["models"][ref].get("status", "?") for r in appears})
+            errors = sorted({r.models[ref].error or r.models[ref].status for r in appears})
             unavailable.append(Exclusion(ref, (f"no benchmark results in the selected runs ({'; '.join(errors)})",)))
             continue
-        candidates.append(_candidate(ref, picked, specs.get(ref, {}), quality.get(ref)))
-        others = [r["run_id"] for r in appears if r is not picked]
+        candidates.append(_candidate(ref, picked, specs.get(ref), quality.get(ref)))
+        others = [r.run_id for r in appears if r is not picked]
         if others:
             how = "chosen explicitly" if ref in choose else "the newest run with results"
-            notes.append(f"{ref}: figures from run {picked['run_id']} ({how}); also in {', '.join(others)}")
+            notes.append(f"{ref}: figures from run {picked.run_id} ({how}); also in {', '.join(others)}")
     notes += [f"quality given for {ref}, which is not in the selected runs" for ref in sorted(set(quality) - set(refs))]
     return CandidateTable(tuple(candidates), tuple(unavailable), tuple(_run_evidence(r) for r in newest_first),
                           tuple(notes))
 
 
-def _pick_run(ref: str, usable: list[Mapping[str, Any]], by_id: Mapping[str, Mapping[str, Any]],
-              choose: Mapping[str, str]) -> Mapping[str, Any] | None:
+def _pick_run(ref: str, usable: list[Run], by_id: Mapping[str, Run], choose: Mapping[str, str]) -> Run | None:
     if ref not in choose:
         return usable[0] if usable else None
     run = by_id.get(choose[ref])
     if run is None or not any(r is run for r in usable):
         raise ValueError(f"Run {choose[ref]!r} has no usable results for {ref}; choose one of "
-                         f"{', '.join(r['run_id'] for r in usable) or 'no run'}.")
+                         f"{', '.join(r.run_id for r in usable) or 'no run'}.")
     return run
 
 
@@ -323,7 +318,7 @@ def candidate_table_from_store(store: Store, run_ids: Sequence[str],
     """``candidate_table`` over stored runs and the ``models`` table; an unknown run id is a ``ValueError``."""
     runs = []
     for run_id in run_ids:
-        run = get_run(store, run_id)
+        run = queries.get_run(store, run_id)
         if run is None:
             raise ValueError(f"No run {run_id!r} in the store.")
         runs.append(run)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from core.engines.base import Engine, EngineError, ModelEntry
 from core.engines.openai_compatible import (
@@ -31,7 +31,7 @@ from store.records import Endpoint, Table
 KeyResolver = Callable[[str], "str | None"]
 
 
-def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None = None) -> dict:
+def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None = None) -> Endpoint:
     """Validate and store an endpoint (normalised). Raises ``ValueError`` with a message fit for the user
     that never repeats a credential: a URL with userinfo or a key given as the variable name is refused."""
     name = validate_endpoint_name(name)
@@ -40,19 +40,19 @@ def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None
     with store.transaction():
         if store.find(Table.ENDPOINTS, name=name):
             raise ValueError(f"An endpoint named {name!r} already exists: remove it first or pick another name.")
-        doc = {"name": name, "base_url": base_url, "api_key_env": api_key_env, "created_at": utc_now()}
-        queries.insert(store, Endpoint.build(doc))
-    return doc
+        endpoint = Endpoint(name=name, base_url=base_url, api_key_env=api_key_env, created_at=utc_now())
+        queries.insert(store, endpoint)
+    return endpoint
 
 
 def remove_endpoint(store: Store, name: str) -> bool:
     return store.remove_where(Table.ENDPOINTS, name=name) > 0
 
 
-def _stored_endpoints(store: Store) -> list[dict]:
-    """The stored endpoint documents, after scrubbing credentials an older version stored in them."""
+def _stored_endpoints(store: Store) -> list[Endpoint]:
+    """The stored endpoints, after scrubbing credentials an older version stored in them."""
     _scrub_stored_secrets(store)
-    return sorted(store.all(Table.ENDPOINTS), key=lambda e: e["name"])
+    return sorted(queries.find(store, Endpoint), key=lambda e: e.name)
 
 
 def _scrub_stored_secrets(store: Store) -> None:
@@ -62,7 +62,7 @@ def _scrub_stored_secrets(store: Store) -> None:
     The scrubbed endpoint keeps its ``problem`` (its URL still shows ``***@``), so it stays unusable until
     the user adds it again the right way. A read-only store is left as it is: the secret is still never
     shown or sent, and the next writable start scrubs it."""
-    dirty = [(doc["_id"], _scrubbed(doc)) for doc in store.all(Table.ENDPOINTS)]
+    dirty = [(endpoint.stored_id, _scrubbed(endpoint)) for endpoint in queries.find(store, Endpoint)]
     dirty = [(doc_id, fields) for doc_id, fields in dirty if fields]
     if not dirty:
         return
@@ -71,38 +71,45 @@ def _scrub_stored_secrets(store: Store) -> None:
             queries.update(store, Endpoint, doc_id, fields)
 
 
-def _scrubbed(doc: dict) -> dict:
+def _scrubbed(endpoint: Endpoint) -> dict[str, str]:
     """The fields of a stored endpoint that hold a secret, with the secret removed ({} when clean)."""
-    fields: dict = {}
-    url = str(doc.get("base_url") or "")
-    if redact_url(url) != url:
-        fields["base_url"] = redact_url(url)
-    key_env = doc.get("api_key_env")
-    if isinstance(key_env, str) and looks_like_secret(key_env):
+    fields: dict[str, str] = {}
+    if redact_url(endpoint.base_url) != endpoint.base_url:
+        fields["base_url"] = redact_url(endpoint.base_url)
+    if endpoint.api_key_env and looks_like_secret(endpoint.api_key_env):
         fields["api_key_env"] = REDACTED
     return fields
 
 
-def list_endpoints(store: Store) -> list[dict]:
-    """Endpoints fit to show: ``{name, base_url, api_key_env, created_at}`` with secrets redacted, plus
-    ``problem`` (why it cannot be used, one sentence) for an endpoint whose stored settings are refused.
+@dataclass(frozen=True)
+class ListedEndpoint:
+    """An endpoint fit to show: secrets redacted, and ``problem`` (why it cannot be used, one sentence)
+    for one whose stored settings are refused."""
 
-    Built from the engine each endpoint gets, so what is shown is exactly what would be used."""
-    shown = []
-    for doc in _stored_endpoints(store):
-        engine = endpoint_engine(doc)
-        entry = {"name": doc["name"], "base_url": engine.base_url, "api_key_env": engine.api_key_env,
-                 "created_at": doc.get("created_at")}
-        shown.append(entry if engine.problem is None else {**entry, "problem": engine.problem})
-    return shown
+    name: str
+    base_url: str
+    api_key_env: str | None
+    created_at: str | None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """For ``--json``: the endpoint's fields, and ``problem`` only when there is one."""
+        shown = asdict(self)
+        return shown if self.problem else {k: v for k, v in shown.items() if k != "problem"}
 
 
-def endpoint_engine(endpoint: dict, key_resolver: KeyResolver | None = None) -> OpenAICompatibleEngine:
-    """The engine for a stored endpoint document (one whose settings are refused gets a ``problem``)."""
+def list_endpoints(store: Store) -> list[ListedEndpoint]:
+    """Every endpoint as it would be used. Built from the engine each endpoint gets, so what is shown is
+    exactly what would be used."""
+    return [ListedEndpoint(e.name, engine.base_url, engine.api_key_env, e.created_at, engine.problem)
+            for e in _stored_endpoints(store) for engine in [endpoint_engine(e)]]
+
+
+def endpoint_engine(endpoint: Endpoint, key_resolver: KeyResolver | None = None) -> OpenAICompatibleEngine:
+    """The engine for a stored endpoint (one whose settings are refused gets a ``problem``)."""
     kwargs = {"key_resolver": key_resolver} if key_resolver else {}
-    return OpenAICompatibleEngine(
-        name=endpoint["name"], base_url=endpoint["base_url"], api_key_env=endpoint.get("api_key_env"), **kwargs
-    )
+    return OpenAICompatibleEngine(name=endpoint.name, base_url=endpoint.base_url, api_key_env=endpoint.api_key_env,
+                                  **kwargs)
 
 
 @dataclass
@@ -127,11 +134,11 @@ class Sources:
             if self._foundry is None:
                 raise EngineError("Foundry Local is not available in this process (the SDK failed to start).")
             return self._foundry
-        found = self._store.find(Table.ENDPOINTS, name=source)
-        if not found:
-            known = ", ".join([FOUNDRY_SOURCE] + [e["name"] for e in _stored_endpoints(self._store)])
+        found = queries.first(self._store, Endpoint, name=source)
+        if found is None:
+            known = ", ".join([FOUNDRY_SOURCE] + [e.name for e in _stored_endpoints(self._store)])
             raise EngineError(f"Unknown model source {source!r}. Known sources: {known}.")
-        return endpoint_engine(found[0], self._key_resolver)
+        return endpoint_engine(found, self._key_resolver)
 
     def resolve(self, ref: str | ModelRef) -> tuple[Engine, str]:
         """Engine and model id for a ``SOURCE:MODEL_ID`` reference."""
@@ -142,7 +149,7 @@ class Sources:
         """Every source's models; a source that fails reports its error instead of hiding the others."""
         out: list[SourceListing] = []
         engines: list[tuple[str, Engine | None]] = [(FOUNDRY_SOURCE, self._foundry)]
-        engines += [(e["name"], endpoint_engine(e, self._key_resolver)) for e in _stored_endpoints(self._store)]
+        engines += [(e.name, endpoint_engine(e, self._key_resolver)) for e in _stored_endpoints(self._store)]
         for name, engine in engines:
             if engine is None:
                 out.append(SourceListing(name, [], "Foundry Local SDK is not available in this process."))

@@ -4,8 +4,9 @@ Writes take records (``store.records``) and check them against the contract befo
 reaches the file. Reads that several steps make (which runs are benchmark evidence, which samples
 statistics count, one run by id) are written once, here, so the steps cannot drift apart.
 
-Samples are read as plain dicts: a store holds hundreds of thousands of them and validating each on
-every read would cost seconds; they were checked when written.
+Reads return records, except samples: they are read as plain dicts, because a store holds hundreds of
+thousands of them and validating each on every read would cost seconds (``store.records`` has the
+measurement); they were checked when written.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from store.db import Store
-from store.records import Record, Run, RunKind, Table
+from store.records import GradedItem, ModelResult, Record, Run, RunKind, Table
 
 R = TypeVar("R", bound=Record)
+G = TypeVar("G", bound=GradedItem)
 D = TypeVar("D", bound=Mapping[str, Any])
 BENCHMARK: RunKind = "benchmark"
 _UNFINISHED = ("queued", "running")
@@ -65,30 +67,25 @@ def get_run(store: Store, run_id: str) -> Run | None:
 # ------------------------------------------------------------------ shared filters
 
 
-def is_benchmark(run: Mapping[str, Any]) -> bool:
-    """A benchmark run (probes are one-sample checks, not comparable evidence)."""
-    return run.get("kind") == BENCHMARK
-
-
-def is_finished(run: Mapping[str, Any]) -> bool:
+def is_finished(run: Run) -> bool:
     """No process works on the run any more (whatever its outcome)."""
-    return run.get("status") not in _UNFINISHED
+    return run.status not in _UNFINISHED
 
 
-def newest_first(runs: Iterable[D]) -> list[D]:
-    """Run documents ordered by ``created_at``, newest first (one with no date last)."""
-    return sorted(runs, key=lambda r: r.get("created_at") or "", reverse=True)
+def newest_first(runs: Iterable[Run]) -> list[Run]:
+    """Runs ordered by ``created_at``, newest first."""
+    return sorted(runs, key=lambda r: r.created_at, reverse=True)
 
 
-def benchmark_runs(store: Store, *, finished_only: bool = False) -> list[dict[str, Any]]:
-    """Stored benchmark run documents, newest first; ``finished_only`` leaves out the queued and
-    running ones (what Decide may rank)."""
-    return newest_first(r for r in store.find(Table.RUNS, kind=BENCHMARK) if is_finished(r) or not finished_only)
+def benchmark_runs(store: Store, *, finished_only: bool = False) -> list[Run]:
+    """Stored benchmark runs, newest first (probes are one-sample checks, not comparable evidence);
+    ``finished_only`` leaves out the queued and running ones (what Decide may rank)."""
+    return newest_first(r for r in find(store, Run, kind=BENCHMARK) if is_finished(r) or not finished_only)
 
 
-def produced_results(model: Mapping[str, Any]) -> bool:
+def produced_results(model: ModelResult) -> bool:
     """A run's model entry (``runs.models[ref]``) whose samples are evidence: ``completed`` or ``partial``."""
-    return model.get("status") in _WITH_RESULTS
+    return model.status in _WITH_RESULTS
 
 
 def is_counted(sample: Mapping[str, Any]) -> bool:
@@ -106,9 +103,9 @@ def run_samples(store: Store, run_id: str) -> list[dict[str, Any]]:
     return store.find(Table.SAMPLES, run_id=run_id)
 
 
-def scores_for(store: Store, table: str, run_id: str, rubric_name: str, rubric_version: int | None,
-               **equals: Any) -> list[dict[str, Any]]:
-    """The judgments or grades (``table``) of one run under one rubric version; ``equals`` narrows them
+def scores_for(store: Store, cls: type[G], run_id: str, rubric_name: str, rubric_version: int | None,
+               **equals: Any) -> list[G]:
+    """The judgments or grades (``cls``) of one run under one rubric version; ``equals`` narrows them
     further (e.g. ``judge_ref=...``, ``grader=...``), and an ``equals`` value of ``None`` means "any"."""
     where = {key: value for key, value in equals.items() if value is not None}
-    return store.find(table, run_id=run_id, rubric_name=rubric_name, rubric_version=rubric_version, **where)
+    return find(store, cls, run_id=run_id, rubric_name=rubric_name, rubric_version=rubric_version, **where)

@@ -18,6 +18,15 @@ Policy for fields, deliberately asymmetric:
 
 Writes store exactly the fields that were set (``exclude_unset``): a probe's model entry does not
 grow a dozen nulls it never measured. Nothing here imports ``core``: the store stands alone.
+
+Reads are typed too (``store.queries.find``/``first``/``get_run``, and the core functions built on
+them return ``Run``, ``Job``, ``Decision``...): a misspelt field is an ``AttributeError``, not a silent
+``None``. One exception, measured: **samples** (and the free-form ``summary`` and ``settings`` objects
+inside runs) stay plain dicts on the hot paths. A store holds hundreds of thousands of samples, and
+validating them costs seconds on every read (measured on this machine: ``Sample.read`` of 100,000
+typical samples 1.1 s, against 0.04 s for the dict copies the store returns; the other engineer's
+figure at 300,000 was seconds too), which would break the app's 1 s first-render budget. They were
+checked when written (``Sample.build`` in the runner).
 """
 
 from __future__ import annotations
@@ -67,6 +76,18 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
 JobKind = Literal["benchmark", "judge", "prepare-default", "download"]
+
+
+class JobKinds:
+    """Every value of ``JobKind``, spelled once (the code that starts a job and the code that looks for
+    it again must agree; tests/test_records.py checks this class against ``JobKind``)."""
+
+    BENCHMARK: Final = "benchmark"
+    JUDGE: Final = "judge"
+    PREPARE_DEFAULT: Final = "prepare-default"
+    DOWNLOAD: Final = "download"
+
+
 JobState = Literal["running", "completed", "cancelled", "failed", "interrupted"]
 DecisionStatus = Literal["proposed", "accepted", "superseded"]
 JudgmentStatus = Literal["scored", "unscored"]
@@ -84,6 +105,11 @@ class Part(BaseModel):
     """A nested object of a record (tolerant on read, strict on write like the record itself)."""
 
     model_config = ConfigDict(extra="allow")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The object as read, as plain JSON values (unknown fields kept, nothing checked): for code that
+        takes plain mappings, such as the decision exports, ``--json`` output and the runner's model entries."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
     def unknown_fields(self, path: str = "") -> list[str]:
         """Dotted paths of every field set on this object, or nested in it, that the model does not declare."""
@@ -112,6 +138,13 @@ class Record(Part):
     TABLE: ClassVar[str]
 
     doc_id: int | None = Field(None, validation_alias="_id", exclude=True)
+
+    @property
+    def stored_id(self) -> int:
+        """The document id of a record read from the store (what ``store.queries.update`` takes)."""
+        if self.doc_id is None:
+            raise ValueError(f"This {type(self).__name__} was not read from the store: it has no document id.")
+        return self.doc_id
 
     @classmethod
     def read(cls, doc: Mapping[str, Any]) -> Self:
@@ -295,12 +328,14 @@ class Job(Record):
     kind: JobKind = Field(description="what the job does")
     label: str = Field("", description="how the UI names it")
     state: JobState = Field(description="like `RunStatus`, without `queued`")
-    progress: Progress = Field(description="`{done, total}`")
-    message: str = Field(description="latest human-readable status line")
+    progress: Progress = Field(default_factory=lambda: Progress(done=0, total=None),
+                               description="`{done, total}`; absent in older jobs (nothing done, total unknown)")
+    message: str = Field("", description="latest human-readable status line")
     run_id: str | None = Field(None, description="the run this job drives or grades")
     owner: Owner | None = Field(None, description="the process doing the work")
     pid: int | None = Field(None, description="older jobs only: a bare process id instead of `owner`")
-    heartbeat_at: str = Field(description="ISO UTC, refreshed with progress (seconds apart)")
+    heartbeat_at: str | None = Field(None, description="ISO UTC, refreshed with progress (seconds apart); "
+                                                       "absent in older jobs")
     created_at: str = Field(description="ISO UTC")
     finished_at: str | None = Field(None, description="ISO UTC")
 

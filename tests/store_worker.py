@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from store import Store  # noqa: E402
+from store.records import Table
 
 
 def wait_for(go_file: Path) -> None:
@@ -41,12 +42,12 @@ def main(argv: list[str]) -> None:
     if mode == "insert":
         writer, total, batch = args[0], int(args[1]), int(args[2])
         for start in range(0, total, batch):
-            store.insert_many("samples", [{"writer": writer, "seq": i} for i in range(start, start + batch)])
+            store.insert_many(Table.SAMPLES, [{"writer": writer, "seq": i} for i in range(start, start + batch)])
     elif mode == "loop":
         pad = "x" * 100_000  # big docs: each write takes long enough for the kill to land in it
         seq = 0
         while True:
-            store.insert("samples", {"seq": seq, "pad": pad})
+            store.insert(Table.SAMPLES, {"seq": seq, "pad": pad})
             print(seq, flush=True)
             seq += 1
     elif mode == "increment":
@@ -57,17 +58,17 @@ def main(argv: list[str]) -> None:
                 store.update("counters", 1, {"value": counter["value"] + 1})
     elif mode == "claim":
         with store.transaction():
-            if store.find("jobs", state="running"):
+            if store.find(Table.JOBS, state="running"):
                 print("lost", flush=True)
             else:
-                store.insert("jobs", {"state": "running", "owner": args[0]})
+                store.insert(Table.JOBS, {"state": "running", "owner": args[0]})
                 print("won", flush=True)
     elif mode == "hold":
         with store.transaction():
             print("holding", flush=True)
             time.sleep(3600)
     elif mode == "touch":
-        print(store.insert("samples", {"from": "worker"}), flush=True)
+        print(store.insert(Table.SAMPLES, {"from": "worker"}), flush=True)
     else:
         raise SystemExit(f"unknown mode {mode}")
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.sources import add_endpoint
 from store import Store
+from store.records import Table
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
 
@@ -23,7 +24,7 @@ def app(app_store: Path) -> AppTest:
 def _wait_for_run_end(store_file: Path, timeout_s: float = 60) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        runs = Store(store_file).find("runs", kind="benchmark")
+        runs = Store(store_file).find(Table.RUNS, kind="benchmark")
         if runs and runs[0]["status"] not in ("queued", "running"):
             return runs[0]
         time.sleep(0.1)

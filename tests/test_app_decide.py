@@ -7,6 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from cli import main
 from core import report
 from core.benchmark import BenchmarkSettings, create_run, execute_run
 from core.decision import list_decisions
@@ -54,12 +55,12 @@ def test_rank_record_and_export_a_decision(app_store: Path) -> None:
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     [decision] = list_decisions(Store(app_store))
-    assert decision["chosen"] == "fast:fake-model" and decision["decision_makers"] == ["Ana", "Ben"]
+    assert decision.chosen == "fast:fake-model" and decision.decision_makers == ["Ana", "Ben"]
 
-    markdown, html = report.to_markdown(decision), report.to_html(decision)
+    markdown, html = report.to_markdown(decision.as_dict()), report.to_html(decision.as_dict())
     assert "<script>" not in markdown and "[click](" not in markdown and r"\[click\]" in markdown
     assert "<script>alert" not in html and "&lt;script&gt;" in html
-    assert json.loads(report.to_json(decision))["chosen"] == "fast:fake-model"
+    assert json.loads(report.to_json(decision.as_dict()))["chosen"] == "fast:fake-model"
 
 
 def test_overriding_the_winner_needs_a_reason(app_store: Path) -> None:
@@ -72,7 +73,8 @@ def test_overriding_the_winner_needs_a_reason(app_store: Path) -> None:
     assert list_decisions(Store(app_store)) == []
 
 
-def test_quality_defaults_to_the_grades_the_run_has(app_store: Path) -> None:
+def _people_graded(app_store: Path) -> tuple[AppTest, str]:
+    """The Decide page over a run a person graded (fast 4, slow 2 under helpfulness)."""
     from core.grading import get_rubric, grading_items, install_presets, record_grade
 
     run_id = _seed_run(app_store)
@@ -81,12 +83,32 @@ def test_quality_defaults_to_the_grades_the_run_has(app_store: Path) -> None:
     rubric = get_rubric(store, "helpfulness")
     for item in grading_items(store, run_id):
         record_grade(store, run_id, item.item_id, "pat", rubric, {"helpfulness": 4 if "fast" in item.model_ref else 2})
-    at = open_app("app_pages/decide.py").run()
+    return open_app("app_pages/decide.py").run(), run_id
+
+
+def test_quality_defaults_to_the_grades_the_run_has(app_store: Path) -> None:
+    at, _ = _people_graded(app_store)
     assert not at.exception
     assert at.selectbox(key="q-source").value == "people"  # shown as "people (manual grades)"
     ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
     assert ranked.loc["fast:fake-model", "quality value"] == 4.0
     assert ranked.loc["slow:fake-model", "quality value"] == 2.0
+
+
+def test_page_and_cli_make_the_same_quality_choice_with_the_same_words(app_store: Path, tmp_path: Path) -> None:
+    at, run_id = _people_graded(app_store)
+    at.text_input(key="d-makers").input("Ana")
+    next(b for b in at.button if b.label == "Record decision").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    [from_page] = list_decisions(Store(app_store))
+    out = tmp_path / "decision.json"
+    assert main(["--db", str(app_store), "decide", "--runs", run_id, "--quality", at.selectbox(key="q-source").value,
+                 "--rubric", "helpfulness", "--format", "json", "--out", str(out)]) == 0
+    from_cli = json.loads(out.read_text())
+    assert from_page.evidence["quality_source"] == from_cli["evidence"]["quality_source"] == {
+        "run_id": run_id, "rubric": "helpfulness v1", "judge": "people"}
+    assert from_page.candidates == from_cli["candidates"]
 
 
 def test_hostile_model_ids_stay_text_in_the_ranking_and_charts(app_store: Path) -> None:

@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 
 from components.grading_frames import criteria_frame, rubric_from_editor
 from core.grading import (
-    JUDGMENTS,
     export_annotation_csv,
     get_rubric,
     grading_items,
@@ -24,6 +23,7 @@ from core.grading import (
 from core.grading.presets import HELPFULNESS, SUMMARY_FAITHFULNESS
 from core.sources import add_endpoint
 from store import Store
+from store.records import Table
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_grading_items import make_run
@@ -74,7 +74,7 @@ def _verdict(prompt: str) -> str:
 def _wait_for_judging(store_file: Path, timeout_s: float = 30) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        jobs = Store(store_file).find("jobs", kind="judge")
+        jobs = Store(store_file).find(Table.JOBS, kind="judge")
         if jobs and jobs[0]["state"] != "running":
             return jobs[0]
         time.sleep(0.05)
@@ -115,7 +115,7 @@ def test_judging_through_the_page_fills_the_results(app: AppTest, store_file: Pa
 
     assert job["state"] == "completed", job
     assert job["message"] == f"Judged 4 of 4 answers with {JUDGE}: 3 scored, 1 unscored."
-    assert len(store.find(JUDGMENTS, run_id=run_id)) == 4
+    assert len(store.find(Table.JUDGMENTS, run_id=run_id)) == 4
     app.run()
     assert not app.exception
     assert "Judged 4 of 4 answers" in _texts(app.success)
@@ -162,7 +162,7 @@ def test_manual_grading_is_blind_refuses_gaps_and_resumes(app: AppTest, store_fi
         _button(app, "Save and next").click().run()
         assert not app.exception and not app.error
     assert _progress(app) == "2 of 4 graded"
-    grades = Store(store_file).find("grades")
+    grades = Store(store_file).find(Table.GRADES)
     assert sorted(g["scores"]["helpfulness"] for g in grades) == [2, 4]
     assert {g["grader"] for g in grades} == {"ann"} and {g["comment"] for g in grades} == {"fine"}
 
@@ -191,7 +191,7 @@ def test_a_refused_save_keeps_the_scores_already_chosen(app: AppTest, store_file
     app.radio[1].set_value(5)
     _button(app, "Save and next").click().run()
     assert _progress(app) == "1 of 4 graded"
-    assert Store(store_file).find("grades")[0]["scores"] == {"faithfulness": 3, "coverage": 5}
+    assert Store(store_file).find(Table.GRADES)[0]["scores"] == {"faithfulness": 3, "coverage": 5}
 
 
 def test_csv_import_keeps_good_rows_and_reports_bad_ones(app: AppTest, store_file: Path) -> None:

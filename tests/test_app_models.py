@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from store import Store
+from store.records import Table
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
@@ -45,7 +46,7 @@ def test_add_endpoint_list_its_models_and_probe(app: AppTest, store_file: Path) 
     assert any(c.value == "".join(TOKENS) for c in app.code)
     labels = {m.label for m in app.metric}
     assert {"Time to first token", "Latency", "Tokens/s", "Output tokens"} <= labels
-    runs = Store(store_file).find("runs", kind="probe")
+    runs = Store(store_file).find(Table.RUNS, kind="probe")
     assert len(runs) == 1 and runs[0]["status"] == "completed"
 
 
@@ -53,7 +54,7 @@ def test_bad_endpoint_url_is_explained_and_nothing_is_stored(app: AppTest, store
     app.run()
     _add_endpoint(app, "broken", "ftp://nowhere")
     assert any("http" in e.value.lower() for e in app.error)
-    assert Store(store_file).all("endpoints") == []
+    assert Store(store_file).all(Table.ENDPOINTS) == []
 
 
 def test_unreachable_endpoint_is_reported_without_hiding_other_models(app: AppTest) -> None:

@@ -12,10 +12,12 @@ import time
 
 import pytest
 
-from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run, get_run, start_benchmark
+from core.benchmark import BenchmarkSettings, create_run, execute_run, start_benchmark
 from core.jobs import cancel_job, get_job, mark_orphans_interrupted
 from core.sources import Sources, add_endpoint
 from store import Store
+from store.queries import get_run
+from store.records import Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
 
 PROMPTS = [{"id": "a", "prompt": "Say hello."}, {"id": "b", "prompt": "Say goodbye."}]
@@ -50,14 +52,14 @@ def test_one_model_down_never_stops_the_run(store: Store) -> None:
         control = _Control()
         run = execute_run(Sources(store, None), store, run_id, control)
 
-    assert run["status"] == "completed"
-    assert run["models"]["down:fake-model"]["status"] == "failed"
-    assert "reach" in run["models"]["down:fake-model"]["error"].lower()
-    good_record = run["models"]["good:fake-model"]
-    assert good_record["status"] == "completed"
-    summary = good_record["summary"]
+    assert run.status == "completed"
+    assert run.models["down:fake-model"].status == "failed"
+    assert "reach" in (run.models["down:fake-model"].error or "").lower()
+    good_record = run.models["good:fake-model"]
+    assert good_record.status == "completed" and good_record.summary is not None
+    summary = good_record.summary
     assert (summary["n_counted"], summary["n_warmup"], summary["n_errors"]) == (4, 2, 0)
-    samples = store.find(SAMPLES, run_id=run_id, model_ref="good:fake-model")
+    samples = store.find(Table.SAMPLES, run_id=run_id, model_ref="good:fake-model")
     assert len(samples) == 6
     assert all(s["completion_tokens"] == 6 and s["token_source"] == "engine" for s in samples)
     # the requests really went out with the run's settings
@@ -75,11 +77,11 @@ def test_hanging_endpoint_is_abandoned_after_consecutive_timeouts(store: Store) 
         run = execute_run(Sources(store, None), store, run_id, _Control())
         elapsed = time.monotonic() - started
 
-    hung_record = run["models"]["hung:fake-model"]
-    assert hung_record["status"] == "failed"
-    assert "consecutive" in hung_record["error"]
-    assert len(store.find(SAMPLES, run_id=run_id, model_ref="hung:fake-model")) == 2
-    assert run["models"]["fine:fake-model"]["status"] == "completed"
+    hung_record = run.models["hung:fake-model"]
+    assert hung_record.status == "failed"
+    assert "consecutive" in (hung_record.error or "")
+    assert len(store.find(Table.SAMPLES, run_id=run_id, model_ref="hung:fake-model")) == 2
+    assert run.models["fine:fake-model"].status == "completed"
     assert elapsed < 6 * 0.5 + 5, "the hung model should cost two timeouts, not one per request"
 
 
@@ -88,28 +90,28 @@ def test_cancel_keeps_finished_samples(store: Store) -> None:
         add_endpoint(store, "slow", slow.base_url)
         run_id, job_id = start_benchmark(Sources(store, None), store, _settings(["slow:fake-model"], rounds=50))
         deadline = time.monotonic() + 20
-        while not store.find(SAMPLES, run_id=run_id) and time.monotonic() < deadline:
+        while not store.find(Table.SAMPLES, run_id=run_id) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert cancel_job(job_id)
-        while get_job(store, job_id)["state"] == "running" and time.monotonic() < deadline:
+        while get_job(store, job_id).state == "running" and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    assert get_job(store, job_id)["state"] == "cancelled"
+    assert get_job(store, job_id).state == "cancelled"
     run = get_run(store, run_id)
-    assert run["status"] == "cancelled"
-    kept = store.find(SAMPLES, run_id=run_id)
+    assert run.status == "cancelled"
+    kept = store.find(Table.SAMPLES, run_id=run_id)
     assert 0 < len(kept) < 2 + 2 * 50
-    assert run["models"]["slow:fake-model"]["summary"]["n_counted"] == len([s for s in kept if not s["warmup"]])
+    assert (run.models["slow:fake-model"].summary or {})["n_counted"] == len([s for s in kept if not s["warmup"]])
 
 
 def test_a_run_whose_process_died_shows_as_interrupted(store: Store) -> None:
     run_id = create_run(store, _settings(["x:y"]))
-    store.update_where("runs", {"status": "running"}, run_id=run_id)
-    store.insert("jobs", {"job_id": "dead", "kind": "benchmark", "state": "running", "run_id": run_id,
+    store.update_where(Table.RUNS, {"status": "running"}, run_id=run_id)
+    store.insert(Table.JOBS, {"job_id": "dead", "kind": "benchmark", "state": "running", "run_id": run_id,
                           "pid": 2**22 + 12345, "created_at": "2026-01-01T00:00:00+00:00"})
     assert mark_orphans_interrupted(store) == 2  # the job and its run
-    assert get_run(store, run_id)["status"] == "interrupted"
-    assert get_job(store, "dead")["state"] == "interrupted"
+    assert get_run(store, run_id).status == "interrupted"
+    assert get_job(store, "dead").state == "interrupted"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +129,7 @@ def test_timing_accuracy_against_injected_truth(store: Store, tokens_per_s: int,
         run_id = create_run(store, settings)
         execute_run(Sources(store, None), store, run_id, _Control())
 
-    counted = [s for s in store.find(SAMPLES, run_id=run_id) if not s["warmup"]]
+    counted = [s for s in store.find(Table.SAMPLES, run_id=run_id) if not s["warmup"]]
     assert len(counted) == 5 and all(s["error"] is None for s in counted)
     # medians: one request delayed by an unrelated process on a 2-core machine should not decide the verdict
     ttft = statistics.median(s["ttft_s"] for s in counted)
@@ -144,7 +146,7 @@ def test_details_table_matches_the_metrics_module(store: Store) -> None:
         add_endpoint(store, "fake", server.base_url)
         run_id = create_run(store, _settings(["fake:fake-model"], slo={"ttft_s": 10.0}))
         run = execute_run(Sources(store, None), store, run_id, _Control())
-    samples = store.find(SAMPLES, run_id=run_id)
+    samples = store.find(Table.SAMPLES, run_id=run_id)
     details = metric_details_frame(run, samples).set_index("metric")
     counted = [s["e2e_s"] for s in samples if not s["warmup"]]
     assert details.loc["latency (s)", "n"] == 4
@@ -184,7 +186,7 @@ def test_bad_settings_are_refused_before_anything_is_stored(store: Store, overri
         create_run(store, settings)
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
-    assert store.count("runs") == 0
+    assert store.count(Table.RUNS) == 0
 
 
 def test_whole_numbers_written_as_floats_are_normalised() -> None:
@@ -214,5 +216,5 @@ def test_the_largest_allowed_plan_is_never_built_in_memory(store: Store) -> None
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    assert run["status"] == "cancelled" and store.count(SAMPLES) == 3
+    assert run.status == "cancelled" and store.count(Table.SAMPLES) == 3
     assert peak < 3_000_000, f"peak {peak:,} bytes: the plan was materialised"

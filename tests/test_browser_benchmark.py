@@ -8,6 +8,7 @@ import time
 import pytest
 
 from store import Store
+from store.records import Table
 from tests.conftest import ARTIFACTS, AppServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,9 +45,9 @@ def test_start_watch_cancel_keep_partial_results(app_server: AppServer, page) ->
     page.get_by_text(re.compile(r"Status \*?\*?cancelled|Status cancelled")).wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "benchmark-cancelled.png"))
 
-    runs = Store(app_server.db).find("runs", kind="benchmark")
+    runs = Store(app_server.db).find(Table.RUNS, kind="benchmark")
     assert len(runs) == 1 and runs[0]["status"] == "cancelled"
-    samples = Store(app_server.db).find("samples", run_id=runs[0]["run_id"])
+    samples = Store(app_server.db).find(Table.SAMPLES, run_id=runs[0]["run_id"])
     assert len(samples) >= 3
     assert len(samples) < 4 * 21, "cancel should stop the run early"
     assert all(s["error"] is None and s["completion_tokens"] for s in samples)

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from store import Store
+from store.records import Table
 from tests.conftest import ARTIFACTS, AppServer
 from tests.test_grading_items import make_run
 
@@ -42,7 +43,7 @@ def test_grade_answers_blind_and_see_the_progress_move(app_server: AppServer, pa
     main.get_by_text("1 of 4 graded").wait_for(timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
 
-    grades = Store(app_server.db).find("grades", run_id=run_id)
+    grades = Store(app_server.db).find(Table.GRADES, run_id=run_id)
     assert [(g["grader"], g["scores"], g["comment"]) for g in grades] == [
         ("pat", {"helpfulness": 4}, "Clear, but could be shorter.")]
 

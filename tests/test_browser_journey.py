@@ -12,6 +12,7 @@ import pytest
 
 from core.paths import REPO_ROOT
 from store import Store
+from store.records import Table
 from tests.conftest import running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -57,7 +58,7 @@ def test_newcomer_journey(tmp_path: Path, page) -> None:
             field.fill(value)
             field.press("Tab")
         page.get_by_role("button", name="Start benchmark").click()
-        _wait_until(lambda: any(r["status"] == "completed" for r in Store(db).find("runs", kind="benchmark")),
+        _wait_until(lambda: any(r["status"] == "completed" for r in Store(db).find(Table.RUNS, kind="benchmark")),
                     180, "the benchmark to complete")
         page.reload()
         main.get_by_text(re.compile(r"Status completed")).wait_for(timeout=60_000)
@@ -72,9 +73,9 @@ def test_newcomer_journey(tmp_path: Path, page) -> None:
         page.goto(f"{app.url}/grade")
         main.get_by_text("Benchmark run").first.wait_for(timeout=60_000)
         page.get_by_role("button", name=re.compile("Start judging")).click()
-        _wait_until(lambda: not Store(db).find("jobs", kind="judge", state="running")
-                    and Store(db).find("jobs", kind="judge"), 300, "the judge to finish")
-        assert Store(db).find("judgments"), "the judge recorded nothing (scored or unscored)"
+        _wait_until(lambda: not Store(db).find(Table.JOBS, kind="judge", state="running")
+                    and Store(db).find(Table.JOBS, kind="judge"), 300, "the judge to finish")
+        assert Store(db).find(Table.JUDGMENTS), "the judge recorded nothing (scored or unscored)"
         page.reload()
         page.get_by_role("tab", name="Manual").click()
         name = page.get_by_role("textbox", name="Your name or initials")
@@ -98,7 +99,7 @@ def test_newcomer_journey(tmp_path: Path, page) -> None:
         report = Path(download.value.path()).read_text(encoding="utf-8")
         assert page.locator("[data-testid='stException']").count() == 0
 
-    [decision] = Store(db).all("decisions")
+    [decision] = Store(db).all(Table.DECISIONS)
     assert decision["chosen"] == DEFAULT
     assert decision["run_ids"] and decision["run_ids"][0] in report
     assert "pickwise-smollm2-135m" in report and "Ana" in report

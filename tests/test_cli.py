@@ -9,6 +9,7 @@ import pytest
 
 from cli import main
 from store import Store
+from store.records import Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
 
 
@@ -35,7 +36,7 @@ def test_endpoint_with_a_key_instead_of_a_variable_name_is_refused(capsys, store
     code, _, err = _run(capsys, store_file, "endpoints", "add", "az", "--base-url", "https://x.example/v1",
                         "--api-key-env", "sk-live-1234-abcd")
     assert code == 1 and "environment variable" in err
-    assert "sk-live" not in json.dumps(Store(store_file).all("endpoints"))
+    assert "sk-live" not in json.dumps(Store(store_file).all(Table.ENDPOINTS))
 
 
 def test_probe_json(capsys, store_file: Path) -> None:
@@ -94,7 +95,7 @@ def test_decide_exports_a_record(capsys, store_file: Path, tmp_path: Path) -> No
     assert "fast:fake-model" in stdout
     text = out.read_text()
     assert run_id in text and "fast:fake-model" in text
-    assert len(Store(store_file).all("decisions")) == 1
+    assert len(Store(store_file).all(Table.DECISIONS)) == 1
 
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]")
@@ -148,7 +149,7 @@ def test_bench_refuses_too_many_requests_before_storing_a_run(capsys, store_file
     assert code == 1 and out == ""
     assert err == ("error: This run would send 120,120 requests; the limit is 100,000: use fewer rounds, prompts, "
                    "models or concurrency levels.\n")
-    assert Store(store_file).count("runs") == 0
+    assert Store(store_file).count(Table.RUNS) == 0
 
 
 def test_decide_refuses_non_finite_weights(capsys, store_file: Path, tmp_path: Path) -> None:
@@ -161,7 +162,7 @@ def test_decide_refuses_non_finite_weights(capsys, store_file: Path, tmp_path: P
                         "--format", "md", "--out", str(tmp_path / "d.md"))
     assert code == 1 and "Traceback" not in err
     assert '"latency": NaN is not a finite number' in err and '"throughput": 1e400 is not a finite number' in err
-    assert Store(store_file).count("decisions") == 0 and not (tmp_path / "d.md").exists()
+    assert Store(store_file).count(Table.DECISIONS) == 0 and not (tmp_path / "d.md").exists()
 
 
 @pytest.mark.parametrize(
@@ -182,7 +183,7 @@ def test_decide_records_nothing_when_the_file_cannot_be_written(capsys, store_fi
     code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "md", "--out", str(out))
     assert (code, stdout) == (1, "")
     assert err.startswith("error: ") and err.endswith(expected + "\n") and err.count("\n") == 1
-    assert Store(store_file).count("decisions") == 0
+    assert Store(store_file).count(Table.DECISIONS) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temp file left behind
 
 
@@ -195,7 +196,7 @@ def test_decide_replaces_an_existing_file_whole(capsys, store_file: Path, tmp_pa
     out.chmod(0o640)
     code, _, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "json", "--out", str(out))
     assert code == 0, err
-    record = Store(store_file).all("decisions")[0]
+    record = Store(store_file).all(Table.DECISIONS)[0]
     assert json.loads(out.read_text())["decision_id"] == record["decision_id"]
     assert out.stat().st_mode & 0o777 == 0o640
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("decision.json") and p.name != "decision.json"]

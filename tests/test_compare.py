@@ -14,11 +14,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from core.benchmark import RUNS, SAMPLES, BenchmarkSettings, create_run, get_run, model_figures
+from core.benchmark import BenchmarkSettings, create_run, model_figures
 from core.compare import (
     RunFilter,
     baseline_change_frame,
-    benchmark_runs,
     build_groups,
     device_gap_message,
     device_speedup_frame,
@@ -33,6 +32,8 @@ from core.compare import (
 from core.jobs import utc_now
 from core.metrics import SampleTiming, summarize_samples
 from store import Store
+from store.queries import benchmark_runs, get_run
+from store.records import Table
 
 HTML_ANSWER = "<b>bold</b> **not markdown** <script>alert(1)</script>"
 
@@ -99,7 +100,7 @@ def seed_run(
     records = {}
     for spec in models:
         samples = _model_samples(run_id, spec, settings, rng, slowdown)
-        store.insert_many(SAMPLES, samples)
+        store.insert_many(Table.SAMPLES, samples)
         figures = model_figures(samples, settings, True, (spec.rss_load_mb or 0) * 1.3, None)
         records[spec.ref] = {
             "status": "failed" if spec.failing else "completed", "error": None, "load_s": 1.2,
@@ -110,7 +111,7 @@ def seed_run(
     fields = {"status": "completed", "started_at": utc_now(), "finished_at": utc_now(), "models": records}
     if created_at:
         fields["created_at"] = created_at
-    store.update_where(RUNS, fields, run_id=run_id)
+    store.update_where(Table.RUNS, fields, run_id=run_id)
     return run_id
 
 
@@ -120,7 +121,7 @@ LARGE = "ollama:large"
 
 def _groups(store: Store, run_ids: list[str], models: list[str] | None = None):
     runs = [get_run(store, r) for r in run_ids]
-    samples = {r: store.find(SAMPLES, run_id=r) for r in run_ids}
+    samples = {r: store.find(Table.SAMPLES, run_id=r) for r in run_ids}
     return build_groups(runs, samples, models or model_refs(runs))
 
 
@@ -132,7 +133,7 @@ def test_groups_count_only_measured_requests_and_match_core_metrics(store: Store
     groups = _groups(store, [run_id])
     assert [(g.model_ref, g.device) for g in groups] == [(SMALL, "CPU"), (LARGE, "CPU")]
     small = groups[0]
-    stored = store.find(SAMPLES, run_id=run_id, model_ref=SMALL)
+    stored = store.find(Table.SAMPLES, run_id=run_id, model_ref=SMALL)
     measured = [s for s in stored if not s["warmup"] and not s["error"]]
     assert 0 < small.n == len(measured) < len(stored)
     assert sorted(small.values("e2e_s")) == sorted(s["e2e_s"] for s in measured)
@@ -142,8 +143,9 @@ def test_groups_count_only_measured_requests_and_match_core_metrics(store: Store
 def test_summary_is_recomputed_when_the_run_has_none_yet(store: Store) -> None:
     run_id = seed_run(store, [ModelSpec(SMALL)])
     run = get_run(store, run_id)
-    run["models"][SMALL]["summary"] = None  # a model still running
-    samples = store.find(SAMPLES, run_id=run_id)
+    assert run is not None
+    run.models[SMALL].summary = None  # a model still running
+    samples = store.find(Table.SAMPLES, run_id=run_id)
     group = build_groups([run], {run_id: samples}, [SMALL])[0]
     assert group.summary == summarize_samples(samples, seed=42)
 
@@ -164,11 +166,11 @@ def test_run_filter_by_prompt_set_device_and_date(store: Store) -> None:
     cpu = seed_run(store, [ModelSpec(SMALL)], prompt_set="A", created_at="2026-01-05T10:00:00+00:00")
     gpu = seed_run(store, [ModelSpec(SMALL, device="GPU", provider="CUDAExecutionProvider")], prompt_set="B",
                    created_at="2026-02-05T10:00:00+00:00")
-    runs = benchmark_runs(store.all(RUNS))
-    assert [r["run_id"] for r in runs] == [gpu, cpu]  # newest first
+    runs = benchmark_runs(store)
+    assert [r.run_id for r in runs] == [gpu, cpu]  # newest first
 
     def ids(flt: RunFilter) -> list[str]:
-        return [r["run_id"] for r in runs if flt.matches(r)]
+        return [r.run_id for r in runs if flt.matches(r)]
 
     assert ids(RunFilter(prompt_sets=frozenset({"A"}))) == [cpu]
     assert ids(RunFilter(devices=frozenset({"GPU"}))) == [gpu]

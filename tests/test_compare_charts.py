@@ -6,16 +6,17 @@ from __future__ import annotations
 import pytest
 
 from components.figures import DRAWINGS, chart_figure, colour_map
-from core.benchmark import RUNS, SAMPLES, get_run
 from core.compare import build_groups, model_refs, summary_frame
 from core.compare_charts import VIEWS, view_charts
-from store import Store
+from store import Store, queries
+from store.queries import get_run
+from store.records import Run, Table
 from tests.test_compare import LARGE, SMALL, ModelSpec, seed_run
 
 
 def _measured(store: Store, run_ids: list[str]):
     runs = [get_run(store, r) for r in run_ids]
-    return [g for g in build_groups(runs, {r: store.find(SAMPLES, run_id=r) for r in run_ids}, model_refs(runs))
+    return [g for g in build_groups(runs, {r: store.find(Table.SAMPLES, run_id=r) for r in run_ids}, model_refs(runs))
             if g.n > 0]
 
 
@@ -43,9 +44,10 @@ def test_each_view_lists_its_charts_with_the_frames_the_page_offers_as_csv(two_r
 
 def test_a_view_with_nothing_to_draw_has_no_chart(store: Store) -> None:
     alone = seed_run(store, [ModelSpec(SMALL, rss_load_mb=None, disk_mb=None)], seed=3)
-    models = get_run(store, alone)["models"]
-    models[SMALL]["rss_peak_mb"] = None  # as an endpoint's entry: its server's memory is not ours to measure
-    store.update_where(RUNS, {"models": models}, run_id=alone)
+    run = get_run(store, alone)
+    assert run is not None
+    run.models[SMALL].rss_peak_mb = None  # as an endpoint's entry: its server's memory is not ours to measure
+    queries.update(store, Run, run.stored_id, {"models": {ref: m.as_dict() for ref, m in run.models.items()}})
     measured = _measured(store, [alone])
     assert view_charts("footprint", measured) == []
     assert view_charts("devices", measured) == []  # one device: nothing to compare it with

@@ -25,6 +25,7 @@ from core.report import (
 from core.selection import CandidateTable, Constraints, SelectionSettings, candidate_table, default_criteria, rank
 from core.untrusted_text import md_escape
 from tests.test_selection import model_entry, run_doc
+from tests.test_selection import specs as model_specs
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script> [x](http://evil) **bold** # heading"
@@ -41,8 +42,8 @@ def table(extra_models: dict[str, dict] | None = None, specs: dict[str, dict] | 
     })
     quality = {"fast:model": {"mean": 3.2, "ci95_low": 2.9, "ci95_high": 3.5, "n": 16},
                "good:model": {"mean": 4.4, "ci95_low": 4.1, "ci95_high": 4.7, "n": 16}}
-    return candidate_table([run], specs or {"fast:model": {"license": "apache-2.0"},
-                                            "good:model": {"license": "mit"}}, quality)
+    return candidate_table([run], model_specs(specs or {"fast:model": {"license": "apache-2.0"},
+                                                        "good:model": {"license": "mit"}}), quality)
 
 
 SETTINGS = SelectionSettings(criteria=default_criteria({"latency": 40, "quality": 40, "memory": 20}),
@@ -91,11 +92,12 @@ def test_store_list_supersede_and_status(store):
     save_decision(store, first)
     second = record(title="Assistant model, after new grades", supersedes=first["decision_id"])
     save_decision(store, second)
-    assert get_decision(store, first["decision_id"])["status"] == "superseded"
-    assert get_decision(store, first["decision_id"])["superseded_by"] == second["decision_id"]
-    assert {d["decision_id"] for d in list_decisions(store)} == {first["decision_id"], second["decision_id"]}
+    old = get_decision(store, first["decision_id"])
+    assert old is not None and (old.status, old.superseded_by) == ("superseded", second["decision_id"])
+    assert [d.decision_id for d in list_decisions(store)] == [second["decision_id"], first["decision_id"]]
     set_status(store, second["decision_id"], "accepted")
-    assert get_decision(store, second["decision_id"])["status"] == "accepted"
+    latest = get_decision(store, second["decision_id"])
+    assert latest is not None and latest.status == "accepted"
     with pytest.raises(ValueError, match="Status must be one of"):
         set_status(store, second["decision_id"], "maybe")
     with pytest.raises(ValueError, match="No decision 'nope' to supersede"):
@@ -106,7 +108,8 @@ def test_record_recomputes_from_its_own_stored_json(store):
     rec = record()
     save_decision(store, rec)
     stored = get_decision(store, rec["decision_id"])
-    again = recompute(json.loads(to_json(stored)))
+    assert stored is not None and stored.as_dict() == rec  # the exports take the stored document as it was built
+    again = recompute(json.loads(to_json(stored.as_dict())))
     assert [(m.ref, m.score) for m in again.ranked] == [(m["ref"], pytest.approx(m["score"])) for m in rec["ranked"]]
     assert [e.ref for e in again.excluded] == ["huge:model"]
 

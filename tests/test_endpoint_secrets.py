@@ -25,6 +25,7 @@ from core.redaction import redact_url
 from core.sources import Sources, add_endpoint, list_endpoints
 from store import Store
 from store.partitions import runs_folder
+from store.records import Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
 PASSWORD = "hunter2pass"
@@ -84,7 +85,7 @@ def test_cli_refuses_credentials_in_url_and_stores_nothing(capsys, store_file: P
     code, printed = _cli(capsys, store_file, "endpoints", "add", "credurl", "--base-url",
                          f"http://alice:{PASSWORD}@127.0.0.1:1/v1")
     assert code == 1 and PASSWORD not in printed and "--api-key-env" in printed
-    assert printed.count("\n") == 1 and Store(store_file).all("endpoints") == []
+    assert printed.count("\n") == 1 and Store(store_file).all(Table.ENDPOINTS) == []
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_api_key_env_that_is_not_a_variable_name_is_refused_without_echo(capsys,
     code, printed = _cli(capsys, store_file, "endpoints", "add", "az", "--base-url", "https://x.example/v1",
                          "--api-key-env", value)
     assert code == 1 and value not in printed and printed.count("\n") == 1
-    assert Store(store_file).all("endpoints") == []
+    assert Store(store_file).all(Table.ENDPOINTS) == []
 
 
 @pytest.mark.parametrize("value", ["AZURE_OPENAI_API_KEY", "OLLAMA_KEY", "_private", "my_key2", "OPENAI_API_KEY_2"])
@@ -137,7 +138,7 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
     with FakeOpenAIServer(Scenario(models=["fake-model"], required_api_key=PASSWORD)) as srv:
         creds_url = srv.base_url.replace("http://", f"http://alice:{PASSWORD}@")
         store = Store(store_file)
-        store.insert("endpoints", {"name": "credurl", "base_url": creds_url, "api_key_env": None,
+        store.insert(Table.ENDPOINTS, {"name": "credurl", "base_url": creds_url, "api_key_env": None,
                                    "created_at": "2026-01-01T00:00:00+00:00"})
         printed = ""
         for argv in (["endpoints", "list"], ["endpoints", "list", "--json"], ["models", "list", "--json"],
@@ -151,7 +152,7 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
                                      warmup=0, rounds=1)
         run_id = create_run(store, settings)
         run = execute_run(Sources(store, None), store, run_id, _Control())
-        assert run["models"]["credurl:fake-model"]["status"] == "failed"
+        assert run.models["credurl:fake-model"].status == "failed"
         assert srv.chat_requests() == []  # the credentials were never sent either
 
         out_file = tmp_path / "decision.md"
@@ -161,12 +162,12 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
     run_files = "".join(path.read_text() for path in runs_folder(store_file).rglob("*.json"))
     assert "runs" in written and '"samples"' in run_files and PASSWORD not in json.dumps(written) + run_files
     assert not out_file.exists() or PASSWORD not in out_file.read_text()
-    assert all(PASSWORD not in json.dumps(e) for e in list_endpoints(store))
+    assert all(PASSWORD not in json.dumps(e.as_dict()) for e in list_endpoints(store))
 
 
 def test_legacy_endpoint_with_a_key_as_variable_name_never_shows_it(capsys, store_file: Path) -> None:
     with FakeOpenAIServer(Scenario(models=["fake-model"], required_api_key="the-real-key")) as srv:
-        Store(store_file).insert("endpoints", {"name": "az", "base_url": srv.base_url, "api_key_env": KEYLIKE,
+        Store(store_file).insert(Table.ENDPOINTS, {"name": "az", "base_url": srv.base_url, "api_key_env": KEYLIKE,
                                                "created_at": "2026-01-01T00:00:00+00:00"})
         printed = ""
         for argv in (["endpoints", "list"], ["endpoints", "list", "--json"], ["models", "list"],
@@ -189,9 +190,9 @@ def test_engine_repr_and_messages_redact_url() -> None:
 
 
 def test_add_endpoint_stores_the_normalised_values(store: Store) -> None:
-    doc = add_endpoint(store, " spaced ", " http://127.0.0.1:11434 ", " OLLAMA_KEY ")
-    assert (doc["name"], doc["base_url"], doc["api_key_env"]) == ("spaced", "http://127.0.0.1:11434/v1",
-                                                                   "OLLAMA_KEY")
+    endpoint = add_endpoint(store, " spaced ", " http://127.0.0.1:11434 ", " OLLAMA_KEY ")
+    assert (endpoint.name, endpoint.base_url, endpoint.api_key_env) == ("spaced", "http://127.0.0.1:11434/v1",
+                                                                         "OLLAMA_KEY")
 
 
 def test_models_page_shows_legacy_endpoints_redacted_and_survives_an_empty_probe(app_store: Path) -> None:
@@ -200,7 +201,7 @@ def test_models_page_shows_legacy_endpoints_redacted_and_survives_an_empty_probe
 
     with FakeOpenAIServer(Scenario(models=["mute"], tokens=[])) as srv:
         store = Store(app_store)
-        store.insert("endpoints", {"name": "credurl", "base_url": srv.base_url.replace("http://", f"http://a:{PASSWORD}@"),
+        store.insert(Table.ENDPOINTS, {"name": "credurl", "base_url": srv.base_url.replace("http://", f"http://a:{PASSWORD}@"),
                                    "api_key_env": None, "created_at": "2026-01-01T00:00:00+00:00"})
         add_endpoint(store, "srv", srv.base_url)
         app = open_app("app_pages/models.py")

@@ -9,10 +9,11 @@ import io
 import pandas as pd
 
 from components.chart_export import chart_csv
-from core.benchmark import SAMPLES, get_run
 from core.compare import build_groups, model_refs, summary_frame
 from core.grading import export_annotation_csv, install_presets
 from store import Store
+from store.queries import get_run
+from store.records import Table
 from tests.test_compare import ModelSpec, seed_run
 from tests.test_grading_items import make_run
 
@@ -26,7 +27,7 @@ def _cells(text: str) -> list[list[str]]:
 def test_compare_chart_csv_neutralises_formulas_and_reveals_invisibles(store: Store) -> None:
     run_id = seed_run(store, [ModelSpec("acc:m\u202egnp", device=FORMULA_DEVICE)])
     run = get_run(store, run_id)
-    groups = build_groups([run], {run_id: store.find(SAMPLES, run_id=run_id)}, model_refs([run]))
+    groups = build_groups([run], {run_id: store.find(Table.SAMPLES, run_id=run_id)}, model_refs([run]))
     rows = _cells(chart_csv(summary_frame(groups)))
     header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert first["device"] == "'" + FORMULA_DEVICE.upper() and first["model"] == "acc:m<U+202E>gnp"

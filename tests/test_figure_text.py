@@ -20,7 +20,6 @@ from components.figures import (
     tps_figure,
 )
 from components.grading_figures import length_score_figure
-from core.benchmark import SAMPLES, get_run
 from core.compare import (
     baseline_change_frame,
     build_groups,
@@ -32,6 +31,7 @@ from core.compare import (
 from core.decide_charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.selection import Pareto, ParetoPoint
 from store import Store
+from store.queries import get_run, run_samples
 from tests.test_compare import ModelSpec, seed_run
 
 EVIL = 'acc:<a href="https://evil.example/">x</a><b>B</b>%{x}'
@@ -57,7 +57,7 @@ def groups(store: Store):
     cpu = seed_run(store, [ModelSpec(EVIL, device=EVIL_DEVICE)], seed=1, rounds=4)
     gpu = seed_run(store, [ModelSpec(EVIL, device="GPU", speed=3.0)], seed=2, rounds=4, slowdown=1.3)
     runs = [get_run(store, r) for r in (cpu, gpu)]
-    return build_groups(runs, {r["run_id"]: store.find(SAMPLES, run_id=r["run_id"]) for r in runs}, model_refs(runs))
+    return build_groups(runs, {r.run_id: run_samples(store, r.run_id) for r in runs}, model_refs(runs))
 
 
 def test_compare_figures_escape_model_ids_and_devices(groups) -> None:

@@ -18,7 +18,6 @@ from components.figures import (
     speedup_figure,
     tps_figure,
 )
-from core.benchmark import SAMPLES, get_run
 from core.compare import (
     baseline_change_frame,
     build_groups,
@@ -28,6 +27,8 @@ from core.compare import (
     summary_frame,
 )
 from store import Store
+from store.queries import get_run, run_samples
+from store.records import Table
 from tests.test_compare import LARGE, SMALL, ModelSpec, seed_run
 
 GPU = {"device": "GPU", "provider": "CUDAExecutionProvider", "speed": 3.0}
@@ -38,7 +39,7 @@ def groups(store: Store):
     cpu = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.5, rss_load_mb=None)], seed=1, rounds=4)
     gpu = seed_run(store, [ModelSpec(SMALL, **GPU)], seed=2, rounds=4)
     runs = [get_run(store, r) for r in (cpu, gpu)]
-    return build_groups(runs, {r["run_id"]: store.find(SAMPLES, run_id=r["run_id"]) for r in runs}, model_refs(runs))
+    return build_groups(runs, {r.run_id: run_samples(store, r.run_id) for r in runs}, model_refs(runs))
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ def test_speedup_and_baseline_figures(groups, colours, store: Store) -> None:
     changes = baseline_change_frame(base, base)  # a run against itself is not a comparison
     assert changes.empty
     rerun = seed_run(store, [ModelSpec(SMALL)], seed=5, rounds=4, slowdown=1.5)
-    again = build_groups([get_run(store, rerun)], {rerun: store.find(SAMPLES, run_id=rerun)}, [SMALL])
+    again = build_groups([get_run(store, rerun)], {rerun: store.find(Table.SAMPLES, run_id=rerun)}, [SMALL])
     changes = baseline_change_frame(base, again)
     fig = baseline_change_figure(changes, colours)
     assert np.isclose(fig.data[0].x[0], changes["change_pct"].iloc[0])

@@ -8,11 +8,10 @@ from dataclasses import replace
 import pytest
 
 from core.grading.agreement import judge_human_agreement, quadratic_weighted_kappa, spearman
-from core.grading.judge import JUDGMENTS
-from core.grading.manual import GRADES
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import save_rubric
-from store import Store
+from store import Store, queries
+from store.records import Grade, Judgment
 
 JUDGE = "judge:m"
 
@@ -49,12 +48,22 @@ def test_spearman_matches_the_hand_computation() -> None:
 
 def _grades(store: Store, rubric, judge: list[int | None], human: list[int], grader: str = "ana") -> None:
     """Judgments and grades on items i0, i1, ...; ``None`` in ``judge`` is an unscored judgment."""
-    base = {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version}
-    store.insert_many(JUDGMENTS, [
-        {**base, "item_id": f"i{n}", "judge_ref": JUDGE, "status": "unscored" if s is None else "scored",
-         "scores": None if s is None else {"helpfulness": s}} for n, s in enumerate(judge)])
-    store.insert_many(GRADES, [{**base, "item_id": f"i{n}", "grader": grader, "scores": {"helpfulness": s}}
-                               for n, s in enumerate(human)])
+    queries.insert_many(store, [Judgment.build(
+        {**_item(rubric, n), "judge_ref": JUDGE, "status": "unscored" if s is None else "scored",
+         "scores": None if s is None else {"helpfulness": s}, "raw_replies": ["{}"]}) for n, s in enumerate(judge)])
+    _people(store, rubric, grader, dict(enumerate(human)))
+
+
+def _item(rubric, n: int) -> dict:
+    """The fields a judgment and a grade of item ``i{n}`` of run ``r`` share (``GradedItem``)."""
+    return {"run_id": "r", "item_id": f"i{n}", "sample_id": n + 1, "model_ref": "a:m", "prompt_id": f"p{n}",
+            "response_chars": 10, "rubric_name": rubric.name, "rubric_version": rubric.version,
+            "created_at": "2026-03-01T10:00:00+00:00"}
+
+
+def _people(store: Store, rubric, grader: str, scores: dict[int, int]) -> None:
+    queries.insert_many(store, [Grade.build({**_item(rubric, n), "grader": grader, "scores": {"helpfulness": s},
+                                             "source": "app"}) for n, s in scores.items()])
 
 
 def test_verdict_good_when_the_judge_tracks_people(store: Store) -> None:
@@ -81,8 +90,7 @@ def test_verdict_poor_for_a_judge_that_always_says_three(store: Store) -> None:
 def test_insufficient_overlap_and_other_graders(store: Store) -> None:
     rubric = save_rubric(store, HELPFULNESS)
     _grades(store, rubric, [1, 2, 3, 4], [1, 3, 3, 5])
-    store.insert(GRADES, {"run_id": "r", "rubric_name": rubric.name, "rubric_version": rubric.version,
-                          "item_id": "i0", "grader": "ben", "scores": {"helpfulness": 2}})
+    _people(store, rubric, "ben", {0: 2})
     everyone = judge_human_agreement(store, "r", JUDGE, rubric)
     assert (everyone.n_items, everyone.n_pairs, everyone.level) == (4, 5, "insufficient")
     assert everyone.verdict.startswith("Insufficient overlap: only 4 answers were graded by both")

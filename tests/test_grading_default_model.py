@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from core import default_model as dm
-from core.grading import JUDGMENTS, grading_items, parse_failure_rates, save_rubric, start_judging
+from core.grading import grading_items, parse_failure_rates, save_rubric, start_judging
 from core.grading.presets import HELPFULNESS
 from core.jobs import get_job
 from core.refs import FOUNDRY_SOURCE
 from core.sources import Sources
 from store import Store
+from store.records import Job, Table
 from tests.conftest import APP_DATA_DIR, ARTIFACTS
 from tests.test_grading_items import make_run
 
@@ -41,11 +42,11 @@ def _default_model_ready(engine) -> str:
     return dm.prepare_default_model(engine=engine)
 
 
-def _wait(store: Store, job_id: str, timeout_s: float = 600) -> dict:
+def _wait(store: Store, job_id: str, timeout_s: float = 600) -> Job:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job = get_job(store, job_id)
-        if job and job["state"] != "running":
+        if job and job.state != "running":
             return job
         time.sleep(0.2)
     raise AssertionError("judging with the default model did not finish in time")
@@ -62,8 +63,8 @@ def test_default_model_judges_every_answer_or_keeps_its_reply(foundry_engine, st
                                      max_output_tokens=200))
     seconds = time.perf_counter() - started
 
-    assert job["state"] == "completed", job["message"]
-    judgments = store.find(JUDGMENTS, run_id=run_id)
+    assert job.state == "completed", job.message
+    judgments = store.find(Table.JUDGMENTS, run_id=run_id)
     assert sorted(j["item_id"] for j in judgments) == sorted(i.item_id for i in grading_items(store, run_id))
     for judgment in judgments:
         assert judgment["raw_replies"] and all(isinstance(r, str) for r in judgment["raw_replies"])

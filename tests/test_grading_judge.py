@@ -17,7 +17,6 @@ import pytest
 
 from core.engines.base import EngineError
 from core.grading.judge import (
-    JUDGMENTS,
     RETRY_OPENING,
     build_judge_messages,
     execute_judging,
@@ -29,6 +28,7 @@ from core.grading.rubric import save_rubric
 from core.jobs import get_job
 from core.sources import Sources, add_endpoint
 from store import Store
+from store.records import Job, Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 from tests.test_grading_items import make_run
 
@@ -75,11 +75,11 @@ ANSWERS = [("a:m", "capital", "The capital of France is Paris."), ("b:m", "capit
            ("a:m", "haiku", INJECTION), ("b:m", "haiku", "Rain on the tin roof")]
 
 
-def _wait(store: Store, job_id: str) -> dict:
+def _wait(store: Store, job_id: str) -> Job:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         job = get_job(store, job_id)
-        if job and job["state"] != "running":
+        if job and job.state != "running":
             return job
         time.sleep(0.02)
     raise AssertionError("judging job did not finish")
@@ -95,14 +95,14 @@ def test_judging_job_scores_retries_and_records_unscored(store: Store) -> None:
         job = _wait(store, start_judging(Sources(store, None), store, run_id, JUDGE, rubric))
         requests = server.chat_requests()
 
-        assert job["state"] == "completed"
-        assert job["message"] == "Judged 4 of 4 answers with judge:fake-model: 3 scored, 1 unscored."
-        assert job["kind"] == "judge" and job["run_id"] == run_id
+        assert job.state == "completed"
+        assert job.message == "Judged 4 of 4 answers with judge:fake-model: 3 scored, 1 unscored."
+        assert job.kind == "judge" and job.run_id == run_id
         assert len(requests) == 6  # four answers, two retries
         assert all(r.body["temperature"] == 0 and r.body["max_tokens"] == 400 for r in requests)
         assert not any("warm-up answer" in r.prompt or "partial answer" in r.prompt for r in requests)
 
-        docs = {d["prompt_id"] + "/" + d["model_ref"]: d for d in store.find(JUDGMENTS, run_id=run_id)}
+        docs = {d["prompt_id"] + "/" + d["model_ref"]: d for d in store.find(Table.JUDGMENTS, run_id=run_id)}
         good, wrong, injected, poem = (docs["capital/a:m"], docs["capital/b:m"], docs["haiku/a:m"], docs["haiku/b:m"])
         assert (good["status"], good["scores"], good["parse_method"], good["retried"]) == (
             "scored", {"helpfulness": 5}, "json", False)
@@ -125,8 +125,8 @@ def test_judging_job_scores_retries_and_records_unscored(store: Store) -> None:
         # a second run resumes: everything is judged already, so nothing is asked again
         again = _wait(store, start_judging(Sources(store, None), store, run_id, JUDGE, rubric))
         assert len(server.chat_requests()) == 6
-        assert again["message"] == ("Judged 0 of 4 answers with judge:fake-model: 0 scored, 0 unscored, "
-                                    "4 already judged.")
+        assert again.message == ("Judged 0 of 4 answers with judge:fake-model: 0 scored, 0 unscored, "
+                                 "4 already judged.")
 
 
 def test_the_response_is_fenced_as_untrusted_data() -> None:
@@ -181,7 +181,7 @@ def test_cancel_keeps_the_judgments_already_made(store: Store) -> None:
         counts = execute_judging(Sources(store, None), store, run_id, JUDGE, rubric, _Control(cancel_after=1))
         assert len(server.chat_requests()) == 1
     assert counts["cancelled"] and counts["judged"] == 1
-    assert len(store.find(JUDGMENTS, run_id=run_id)) == 1
+    assert len(store.find(Table.JUDGMENTS, run_id=run_id)) == 1
 
 
 def test_a_hanging_judge_stops_the_job_after_two_timeouts(store: Store) -> None:
@@ -191,7 +191,7 @@ def test_a_hanging_judge_stops_the_job_after_two_timeouts(store: Store) -> None:
         with pytest.raises(EngineError, match="2 failures in a row"):
             execute_judging(Sources(store, None), store, run_id, JUDGE, rubric, _Control(), timeout_s=0.3)
         assert len(server.chat_requests()) == 2
-    assert store.find(JUDGMENTS, run_id=run_id) == []
+    assert store.find(Table.JUDGMENTS, run_id=run_id) == []
 
 
 def test_unsaved_rubric_and_unknown_run_fail_before_the_job_starts(store: Store) -> None:

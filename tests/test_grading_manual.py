@@ -9,7 +9,6 @@ import pytest
 
 from core.grading.items import grading_items
 from core.grading.manual import (
-    GRADES,
     RowProblem,
     blind_queue,
     export_annotation_csv,
@@ -19,6 +18,7 @@ from core.grading.manual import (
 from core.grading.presets import SUMMARY_FAITHFULNESS
 from core.grading.rubric import save_rubric
 from store import Store
+from store.records import Table
 from tests.test_grading_items import make_run
 
 ANSWERS = [
@@ -50,13 +50,13 @@ def test_blind_queue_is_seeded_hides_models_and_resumes(store: Store, setup) -> 
     assert (resumed.done, [i.item_id for i in resumed.remaining]) == (1, order[1:])
     assert blind_queue(store, run_id, "ben", rubric, seed=7).done == 0  # per grader
 
-    grade = store.find(GRADES, run_id=run_id)[0]
+    grade = store.find(Table.GRADES, run_id=run_id)[0]
     assert (grade["grader"], grade["rubric_name"], grade["rubric_version"]) == ("ana", "summary-faithfulness", 1)
     assert (grade["scores"], grade["comment"], grade["source"]) == ({"faithfulness": 4, "coverage": 3}, "ok", "app")
     assert grade["model_ref"] in {"a:m", "b:m", "c:m"}  # stored for results, never shown in the queue
 
     record_grade(store, run_id, order[0], "ana", rubric, {"faithfulness": 5, "coverage": 5})
-    assert [g["scores"]["faithfulness"] for g in store.find(GRADES, run_id=run_id)] == [5]  # replaced
+    assert [g["scores"]["faithfulness"] for g in store.find(Table.GRADES, run_id=run_id)] == [5]  # replaced
 
 
 def test_record_grade_names_every_bad_score(store: Store, setup) -> None:
@@ -66,7 +66,7 @@ def test_record_grade_names_every_bad_score(store: Store, setup) -> None:
         record_grade(store, run_id, item_id, "ana", rubric, {"faithfulness": 6})
     with pytest.raises(ValueError, match="your name"):
         record_grade(store, run_id, item_id, " ", rubric, {"faithfulness": 3, "coverage": 3})
-    assert store.count(GRADES) == 0
+    assert store.count(Table.GRADES) == 0
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -122,13 +122,13 @@ def test_csv_round_trip_stores_good_rows_and_lists_bad_ones(store: Store, setup)
     ]
     assert report.bad_rows == [4, 5, 7, 8, 9]
     assert str(report.problems[0]) == "row 4, column faithfulness: 7 is not a whole number from 1 to 5"
-    grades = {g["item_id"]: g for g in store.find(GRADES, run_id=run_id)}
+    grades = {g["item_id"]: g for g in store.find(Table.GRADES, run_id=run_id)}
     assert grades[first_id]["scores"] == {"faithfulness": 5, "coverage": 4}
     assert grades[first_id]["comment"] == "=looks fine" and grades[first_id]["source"] == "csv"
 
     again = import_annotation_csv(store, run_id, "ana", rubric, filled)  # re-import: replaces, no duplicates
     assert (again.added, again.replaced, len(again.problems)) == (0, 2, 6)
-    assert store.count(GRADES) == 2
+    assert store.count(Table.GRADES) == 2
     assert blind_queue(store, run_id, "ana", rubric).done == 2
 
 
@@ -166,7 +166,7 @@ def test_non_finite_and_huge_cells_are_bad_rows_and_good_rows_are_kept(store: St
         RowProblem(5, "comment", "20,000,000 characters; a cell holds at most 1,000,000: shorten it"),
     ]
     assert (report.added, report.bad_rows) == (2, [2, 3, 4, 5])
-    assert store.count(GRADES) == 2
+    assert store.count(Table.GRADES) == 2
 
 
 def test_a_file_above_the_size_limit_is_refused_in_one_sentence(store: Store, setup) -> None:
@@ -175,5 +175,5 @@ def test_a_file_above_the_size_limit_is_refused_in_one_sentence(store: Store, se
         import_annotation_csv(store, run_id, "ana", rubric, b"item_id,faithfulness,coverage\n" + b"x" * 33_000_000)
     assert str(caught.value) == ("The file is 33.0 MB; an annotation sheet may be at most 32 MB: "
                                  "import it in parts.")
-    assert store.count(GRADES) == 0
+    assert store.count(Table.GRADES) == 0
 

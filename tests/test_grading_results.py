@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.grading.items import grading_items
-from core.grading.judge import JUDGMENTS
 from core.grading.manual import record_grade
 from core.grading.presets import SUMMARY_FAITHFULNESS
 from core.grading.results import length_bias, parse_failure_rates, quality_by_model
 from core.grading.rubric import save_rubric
 from core.metrics import summarize
-from store import Store
+from store import Store, queries
+from store.records import Judgment, Table
 from tests.test_grading_items import make_run
 
 JUDGE = "judge:m"
@@ -19,11 +21,13 @@ JUDGE = "judge:m"
 
 def _judgments(store: Store, rubric, run_id: str, rows: list[tuple[str, dict | None, int]],
                judge: str = JUDGE) -> None:
-    """Judgment docs as the judge job writes them: (model_ref, scores or None if unscored, response_chars)."""
-    store.insert_many(JUDGMENTS, [
-        {"run_id": run_id, "item_id": f"i{n}", "model_ref": model, "judge_ref": judge, "rubric_name": rubric.name,
-         "rubric_version": rubric.version, "status": "unscored" if scores is None else "scored", "scores": scores,
-         "response_chars": chars, "retried": scores is None or n == 0}
+    """Judgments as the judge job writes them (through the contract): (model_ref, scores or None if
+    unscored, response_chars)."""
+    queries.insert_many(store, [Judgment.build(
+        {"run_id": run_id, "item_id": f"i{n}", "sample_id": n + 1, "model_ref": model, "prompt_id": "p",
+         "judge_ref": judge, "rubric_name": rubric.name, "rubric_version": rubric.version,
+         "status": "unscored" if scores is None else "scored", "scores": scores, "response_chars": chars,
+         "retried": scores is None or n == 0, "raw_replies": ["{}"], "created_at": "2026-03-01T10:00:02+00:00"})
         for n, (model, scores, chars) in enumerate(rows)])
 
 
@@ -78,12 +82,19 @@ def test_length_bias_flags_a_grader_that_rewards_long_answers(store: Store) -> N
     assert bias["few:m"].note == "too few answers (1, need 8) to tell"
 
 
-def test_parse_failure_rate_per_judge(store: Store) -> None:
+def test_parse_failure_rate_per_judge_of_one_run_reads_only_that_run(store: Store, store_file: Path) -> None:
     rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
     ok = {"faithfulness": 3, "coverage": 3}
     _judgments(store, rubric, "r1", [("a:m", ok, 1), ("a:m", None, 1), ("a:m", ok, 1), ("a:m", ok, 1)])
     _judgments(store, rubric, "r2", [("a:m", None, 1)], judge="small:m")
-    rates = parse_failure_rates(store)
+    rates = parse_failure_rates(store, "r1")
     assert (rates[JUDGE].n, rates[JUDGE].unscored, rates[JUDGE].retried) == (4, 1, 2)  # item 0 retried and scored
-    assert rates[JUDGE].failure_rate == 0.25 and rates["small:m"].failure_rate == 1.0
-    assert list(parse_failure_rates(store, "r2")) == ["small:m"]
+    assert rates[JUDGE].failure_rate == 0.25 and list(rates) == [JUDGE]
+    reader = Store(store_file)  # as a fresh process: it reads the index (for counts), no run file yet
+    assert reader.count(Table.JUDGMENTS) == 5
+    before = reader.stats["file_reads"]
+    rates = parse_failure_rates(reader, "r2")
+    assert list(rates) == ["small:m"] and rates["small:m"].failure_rate == 1.0
+    assert reader.stats["file_reads"] == before + 1, "only r2's judgments file should be read"
+    with pytest.raises(TypeError):
+        parse_failure_rates(reader)  # type: ignore[call-arg]  # no "every run" read: that is every run file

@@ -4,29 +4,29 @@ tab's sources with their quality, agreement and length points, and where judging
 from __future__ import annotations
 
 from core.grading.items import gradable_runs, grading_items
-from core.grading.judge import JUDGMENTS
 from core.grading.judge_progress import judge_progress
 from core.grading.manual import record_grade
 from core.grading.presets import CONCISENESS, HELPFULNESS
 from core.grading.rubric import save_rubric
 from core.grading.run_results import PEOPLE_LABEL, run_results
-from store import Store
-from store.records import Table
+from store import Store, queries
+from store.records import Judgment, Table
 from tests.test_grading_items import make_run
 
 JUDGE = "judge:m"
 
 
 def _judged(store: Store, rubric, run_id: str, scores: dict[str, int | None]) -> None:
-    """One judgment per model's item: a score, or ``None`` for a reply that could not be read."""
+    """One judgment per model's item, as the judge job writes it: a score, or ``None`` for a reply
+    that could not be read."""
     items = {i.model_ref: i for i in grading_items(store, run_id)}
-    store.insert_many(JUDGMENTS, [
-        {"run_id": run_id, "item_id": items[ref].item_id, "model_ref": ref, "judge_ref": JUDGE,
-         "rubric_name": rubric.name, "rubric_version": rubric.version,
-         "status": "unscored" if score is None else "scored",
+    queries.insert_many(store, [Judgment.build(
+        {"run_id": run_id, "item_id": items[ref].item_id, "sample_id": items[ref].sample_id, "model_ref": ref,
+         "prompt_id": items[ref].prompt_id, "judge_ref": JUDGE, "rubric_name": rubric.name,
+         "rubric_version": rubric.version, "status": "unscored" if score is None else "scored",
          "scores": None if score is None else {rubric.keys[0]: score},
-         "response_chars": items[ref].response_chars,
-         "retried": score is None, "raw_replies": ["?"]} for ref, score in scores.items()])
+         "response_chars": items[ref].response_chars, "created_at": "2026-03-01T10:00:02+00:00",
+         "retried": score is None, "raw_replies": ["?"]}) for ref, score in scores.items()])
 
 
 def test_only_benchmark_runs_with_answers_can_be_graded_newest_first(store: Store) -> None:
@@ -35,9 +35,9 @@ def test_only_benchmark_runs_with_answers_can_be_graded_newest_first(store: Stor
     store.update_where(Table.RUNS, {"created_at": "2024-01-01"}, run_id=old)
     new = make_run(store, [("a:m", "p", "y")])
     store.update_where(Table.RUNS, {"created_at": "2025-01-01"}, run_id=new)
-    store.insert(Table.RUNS, {"run_id": "probe", "kind": "probe"})
-    store.insert(Table.SAMPLES, {"run_id": "probe", "model_ref": "a:m", "prompt_id": "probe", "text": "hi"})
-    assert [r["run_id"] for r in gradable_runs(store)] == [new, old]
+    probe = make_run(store, [("a:m", "p", "hi")])
+    store.update_where(Table.RUNS, {"kind": "probe"}, run_id=probe)
+    assert [r.run_id for r in gradable_runs(store)] == [new, old]
 
 
 def test_results_keep_each_source_apart_with_agreement_only_where_people_graded(store: Store) -> None:
@@ -66,5 +66,5 @@ def test_judging_progress_counts_per_judge_and_rubric_and_keeps_unreadable_repli
     progress = judge_progress(store, run_id, rubric, started_here=None)
     assert progress.job is None and progress.judged == {JUDGE: 2}
     assert progress.parse_stats[JUDGE].n == 3 and progress.parse_stats[JUDGE].unscored == 1
-    assert [j["model_ref"] for j in progress.unscored] == ["b:m"]
+    assert [j.model_ref for j in progress.unscored] == ["b:m"]
     assert judge_progress(store, "other-run", rubric, started_here=None).judged == {}

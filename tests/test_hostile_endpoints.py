@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run
+from core.benchmark import BenchmarkSettings, create_run, execute_run
 from core.engines.base import ChatParams, EngineError
 from core.engines.openai_compatible import OpenAICompatibleEngine
 from core.metrics import MAX_STORED_CHARS, MAX_STORED_CHARS_ENV, SampleMeter, max_stored_chars
 from core.probe import run_probe
 from core.sources import Sources, add_endpoint
 from store import Store
+from store.records import Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
 MESSAGES = [{"role": "user", "content": "Say hello."}]
@@ -82,11 +83,11 @@ def test_benchmark_survives_a_hostile_model_and_keeps_its_samples(store: Store) 
         )
         run_id = create_run(store, settings)
         run = execute_run(Sources(store, None), store, run_id, _Control())
-    assert run["status"] == "completed"
-    assert run["models"][f"srv:{good}"]["status"] == "completed"
-    assert run["models"][f"srv:{good}"]["summary"]["n_counted"] == 2
-    assert run["models"][f"srv:{hostile}"]["status"] == "failed"
-    bad = store.find(SAMPLES, run_id=run_id, model_ref=f"srv:{hostile}")
+    assert run.status == "completed"
+    assert run.models[f"srv:{good}"].status == "completed"
+    assert (run.models[f"srv:{good}"].summary or {})["n_counted"] == 2
+    assert run.models[f"srv:{hostile}"].status == "failed"
+    bad = store.find(Table.SAMPLES, run_id=run_id, model_ref=f"srv:{hostile}")
     assert len(bad) == 2
     assert all("sent a malformed stream chunk" in s["error"] for s in bad)
     assert all(s["text"] == "Fine" for s in bad)  # partial text kept with its error
@@ -112,7 +113,7 @@ def test_huge_answer_is_capped_in_the_store_with_exact_counts(store_file: Path, 
     # timings cover the whole answer, not the stored part: the last chunk left the server after e2e started
     assert t.e2e_s is not None and t.e2e_s >= sent.content_sent_at[-1] - sent.received_at
     assert store_file.stat().st_size < 3 * cap
-    sample = store.find(SAMPLES, run_id=result.run_id)[0]
+    sample = store.find(Table.SAMPLES, run_id=result.run_id)[0]
     assert sample["text_truncated"] is True and sample["completion_tokens"] == 3_000
 
 
@@ -155,7 +156,7 @@ def test_probe_of_an_empty_answer_reports_it(store: Store, tokens: list[str]) ->
         add_endpoint(store, "srv", srv.base_url)
         result = run_probe(Sources(store, None), store, "srv:mute", "Hello?")
     assert not result.ok and "empty answer" in (result.error or "")
-    assert store.find(SAMPLES, run_id=result.run_id)[0]["error"] == result.error
+    assert store.find(Table.SAMPLES, run_id=result.run_id)[0]["error"] == result.error
 
 
 @pytest.mark.parametrize("as_json", [False, True])

@@ -18,12 +18,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.benchmark import SAMPLES, BenchmarkSettings, create_run, execute_run, get_run
+from core.benchmark import BenchmarkSettings, create_run, execute_run
 from core.jobs import get_job, list_jobs, list_runs
 from core.ownership import owner_record
 from core.paths import REPO_ROOT
 from core.sources import Sources, add_endpoint
 from store import Store, StoreWriteError
+from store.queries import get_run
 from store.records import Table
 from tests.disk_faults import disk_full_at
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
@@ -52,18 +53,18 @@ def test_a_killed_cli_bench_is_listed_as_interrupted_with_its_samples(store_file
         )
         store = Store(store_file)
         try:
-            _wait_for(lambda: store.count(SAMPLES) >= 10)
-            assert [r["status"] for r in list_runs(store)] == ["running"]  # its owner is alive: left alone
+            _wait_for(lambda: store.count(Table.SAMPLES) >= 10)
+            assert [r.status for r in list_runs(store)] == ["running"]  # its owner is alive: left alone
         finally:
             bench.send_signal(signal.SIGKILL)
             bench.wait()
-    flushed = store.find(SAMPLES)
+    flushed = store.find(Table.SAMPLES)
     [run] = list_runs(store)
-    assert run["status"] == "interrupted" and run["finished_at"]
-    assert f"pid {bench.pid}" in run["error"] and "samples it stored are kept" in run["error"]
-    assert run["owner"]["pid"] == bench.pid
-    assert run["models"]["slow:fake-model"]["status"] == "interrupted"
-    assert store.find(SAMPLES, run_id=run["run_id"]) == flushed and len(flushed) >= 10
+    assert run.status == "interrupted" and run.finished_at and run.error and run.owner
+    assert f"pid {bench.pid}" in run.error and "samples it stored are kept" in run.error
+    assert run.owner.pid == bench.pid
+    assert run.models["slow:fake-model"].status == "interrupted"
+    assert store.find(Table.SAMPLES, run_id=run.run_id) == flushed and len(flushed) >= 10
 
 
 def _settings(**overrides) -> BenchmarkSettings:
@@ -72,7 +73,7 @@ def _settings(**overrides) -> BenchmarkSettings:
 
 def _running_run(store: Store, owner: dict) -> str:
     run_id = create_run(store, _settings())
-    store.update_where("runs", {"status": "running", "owner": owner}, run_id=run_id)
+    store.update_where(Table.RUNS, {"status": "running", "owner": owner}, run_id=run_id)
     return run_id
 
 
@@ -90,7 +91,7 @@ def test_a_reused_pid_does_not_keep_a_run_running(store: Store, other_process: p
     alive = _running_run(store, {"pid": other_process.pid, "host": host, "started": other_process.create_time()})
     reused = _running_run(store, {"pid": other_process.pid, "host": host, "started": other_process.create_time() - 50})
     elsewhere = _running_run(store, {"pid": 1, "host": f"not-{host}", "started": 0.0})
-    statuses = {r["run_id"]: r["status"] for r in list_runs(store)}
+    statuses = {r.run_id: r.status for r in list_runs(store)}
     assert statuses == {alive: "running", reused: "interrupted", elsewhere: "running"}
 
 
@@ -101,9 +102,9 @@ def test_a_record_this_process_owns_but_no_longer_works_on_is_interrupted(store:
                         "owner": owner_record(), "created_at": "2026-01-01T00:00:00+00:00"})
     queued = create_run(store, _settings())  # queued by this live process: its job may start any moment
     assert list_jobs(store, active_only=True) == []
-    assert get_job(store, "j1")["state"] == "interrupted"
-    assert get_run(store, run_id)["status"] == "interrupted"
-    assert get_run(store, queued)["status"] == "queued"
+    assert get_job(store, "j1").state == "interrupted"
+    assert get_run(store, run_id).status == "interrupted"
+    assert get_run(store, queued).status == "queued"
 
 
 def test_a_run_that_cannot_save_its_samples_ends_failed_with_the_reason(
@@ -117,7 +118,7 @@ def test_a_run_that_cannot_save_its_samples_ends_failed_with_the_reason(
         with pytest.raises(StoreWriteError):
             execute_run(Sources(store, None), store, run_id, _Control())
     monkeypatch.undo()
-    run = Store(store_file).find("runs", run_id=run_id)[0]
+    run = Store(store_file).find(Table.RUNS, run_id=run_id)[0]
     assert run["status"] == "failed" and "disk" in run["error"] and "full" in run["error"]
     assert run["models"]["fake:fake-model"]["status"] == "failed"
-    assert list_runs(store)[0]["status"] == "failed"
+    assert list_runs(store)[0].status == "failed"

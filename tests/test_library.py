@@ -18,6 +18,6 @@ def test_saving_again_replaces_by_reference_and_keeps_the_rest(store: Store) -> 
     save_model_specs(store, _specs(2, license="MIT", start=2))
     saved = model_specs(store)
     assert sorted(saved) == ["s:model-0", "s:model-1", "s:model-2", "s:model-3"]
-    assert saved["s:model-2"]["license"] == "MIT" and saved["s:model-0"]["license"] is None
+    assert saved["s:model-2"].license == "MIT" and saved["s:model-0"].license is None
     assert store.count(Table.MODELS) == 4
 

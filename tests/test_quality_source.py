@@ -1,4 +1,5 @@
-"""Which grades feed a decision (``core.grading.quality_source``), for the Decide page and ``cli.py decide``."""
+"""Which grades feed a decision (``core.grading.quality_source``): the one choice the Decide page and
+``cli.py decide --quality`` share, with the same words (``none``, ``people``, ``judge:REF``), on real store files."""
 
 from __future__ import annotations
 
@@ -9,12 +10,23 @@ import pytest
 
 from cli import main
 from core.grading import grading_items, install_presets, record_grade
-from core.grading.presets import HELPFULNESS
-from core.grading.quality_source import NO_QUALITY, PEOPLE, QualitySource, quality_for_decision, quality_options
-from core.grading.rubric import get_rubric
-from store import Store
-from store.records import Table
+from core.grading.presets import CONCISENESS, HELPFULNESS
+from core.grading.quality_source import (
+    NO_QUALITY,
+    PEOPLE,
+    DecisionQuality,
+    QualitySource,
+    quality_for_decision,
+    quality_options,
+)
+from core.grading.rubric import Rubric, get_rubric, save_rubric
+from store import Store, queries
+from store.records import Judgment, Table
 from tests.test_grading_items import make_run
+from tests.test_grading_results import _judgments
+
+JUDGE_REF = "judge:m"  # a model ref (endpoint "judge", model "m"); its source word is "judge:judge:m"
+JUDGE = QualitySource("judge", JUDGE_REF)
 
 
 def _grade_all(store: Store, run_id: str, score_of: dict[str, int], grader: str = "Ana") -> None:
@@ -27,10 +39,61 @@ def test_source_spellings_round_trip_and_a_bad_one_says_what_to_write() -> None:
     for text in ("people", "none", "judge:my-ollama:llama3.2"):
         assert str(QualitySource.parse(text)) == text
     assert QualitySource.parse("judge:my-ollama:llama3.2").judge_ref == "my-ollama:llama3.2"
-    with pytest.raises(ValueError, match="use judge:SOURCE:MODEL_ID, people or none"):
-        QualitySource.parse("the boss")
-    with pytest.raises(ValueError, match="SOURCE:MODEL_ID"):
-        QualitySource.parse("judge:nocolon")
+    assert QualitySource.parse("judge:foundry-local:phi:4").judge_ref == "foundry-local:phi:4"  # keeps its colons
+    for bad in ("the boss", "judge:nocolon", "judge:", "someone", ""):
+        with pytest.raises(ValueError, match="use judge:SOURCE:MODEL_ID, people or none"):
+            QualitySource.parse(bad)
+
+
+def _graded_run(store: Store) -> tuple[str, Rubric, Rubric]:
+    """Two models; a judge scored both under helpfulness, a person graded only model a."""
+    helpful, concise = save_rubric(store, HELPFULNESS), save_rubric(store, CONCISENESS)
+    run_id = make_run(store, [("a:m", "p", "long answer"), ("b:m", "p", "short")])
+    items = {i.model_ref: i for i in grading_items(store, run_id)}
+    queries.insert_many(store, [Judgment.build(
+        {"run_id": run_id, "item_id": items[ref].item_id, "sample_id": items[ref].sample_id, "model_ref": ref,
+         "prompt_id": "p", "judge_ref": JUDGE_REF, "rubric_name": helpful.name, "rubric_version": helpful.version,
+         "status": "scored", "scores": {"helpfulness": score}, "response_chars": 5, "raw_replies": [],
+         "created_at": "2026-03-01T10:00:02+00:00"}) for ref, score in (("a:m", 5), ("b:m", 2))])
+    record_grade(store, run_id, items["a:m"].item_id, "ana", helpful, {"helpfulness": 4})
+    return run_id, helpful, concise
+
+
+def test_options_start_on_the_rubric_and_sources_that_hold_grades(store: Store) -> None:
+    run_id, helpful, concise = _graded_run(store)
+    options = quality_options(store, [run_id])
+    assert [r.name for r in options.rubrics] == ["helpfulness", "conciseness"]  # graded first, not alphabetical
+    assert options.sources == [JUDGE, PEOPLE]
+    assert options.graded_sources(helpful) == [JUDGE, PEOPLE] and options.default_source(helpful) == JUDGE
+    assert options.graded_sources(concise) == [] and options.default_source(concise) == NO_QUALITY
+    assert quality_options(store, ["no-such-run"]).sources == [PEOPLE]
+
+
+def test_a_judge_gives_quality_with_its_agreement_people_without(store: Store) -> None:
+    run_id, helpful, _ = _graded_run(store)
+    judged = quality_for_decision(store, [run_id], str(JUDGE), helpful)
+    assert {ref: q["mean"] for ref, q in judged.quality.items()} == {"a:m": 5.0, "b:m": 2.0}
+    assert judged.source is not None and list(judged.agreements) == [run_id]
+    assert (judged.source["judge"], judged.source["rubric"]) == (JUDGE_REF, f"helpfulness v{helpful.version}")
+    assert judged.source["agreement"]["verdict"] == judged.agreements[run_id].verdict
+    people = quality_for_decision(store, [run_id], PEOPLE, helpful)
+    assert people.quality == {"a:m": {"mean": 4.0, "ci95_low": None, "ci95_high": None, "n": 1}}  # b: missing, not 0
+    assert people.source == {"run_id": run_id, "rubric": f"helpfulness v{helpful.version}", "judge": "people"}
+    assert people.agreements == {}
+
+
+def test_none_leaves_quality_out_whatever_the_rubric(store: Store) -> None:
+    run_id, helpful, _ = _graded_run(store)
+    assert quality_for_decision(store, [run_id], "none", helpful) == DecisionQuality()
+    assert quality_for_decision(store, [run_id], NO_QUALITY) == DecisionQuality()
+
+
+def test_unscored_judgments_are_not_quality(store: Store) -> None:
+    rubric = save_rubric(store, HELPFULNESS)
+    run_id = make_run(store, [("a:m", "p", "x")])
+    _judgments(store, rubric, run_id, [("a:m", None, 3)], judge=JUDGE_REF)
+    judged = quality_for_decision(store, [run_id], JUDGE, rubric)
+    assert judged.quality == {} and "missing, never 0" in (judged.note or "")
 
 
 def test_people_grades_per_model_from_the_newest_graded_run(store: Store) -> None:

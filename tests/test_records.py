@@ -20,21 +20,28 @@ import pytest
 from cli import main
 from core.benchmark import BenchmarkSettings, create_run, execute_run
 from core.config import ModelSpec, PromptItem
+from core.decision import get_decision, list_decisions
 from core.engines.base import ChatParams
 from core.grading import export_annotation_csv, grading_items, import_annotation_csv, install_presets, record_grade
 from core.grading.judge import start_judging
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import get_rubric
-from core.library import save_model_specs, save_prompt_set
+from core.jobs import list_jobs, list_runs
+from core.library import model_specs, save_model_specs, save_prompt_set
 from core.paths import REPO_ROOT
 from core.probe import run_probe
-from core.sources import Sources, add_endpoint
+from core.sources import Sources, add_endpoint, list_endpoints
 from store import Store, queries
 from store.records import (
     KIND_MEANINGS,
     RECORDS,
     STATUS_MEANINGS,
     ContractError,
+    Decision,
+    Job,
+    JobKind,
+    JobKinds,
+    ModelInfo,
     ModelStatus,
     Run,
     RunKind,
@@ -84,7 +91,7 @@ def _everything_written(store: Store, store_file: Path, tmp_path: Path, capsys: 
     assert rubric is not None
     with _serve(store):  # the scripted judge, as endpoint "judge"; its job writes `jobs` too
         job_id = start_judging(Sources(store, None), store, run_id, "judge:fake-model", rubric)
-        assert _wait(store, job_id)["state"] == "completed"
+        assert _wait(store, job_id).state == "completed"
     first = grading_items(store, run_id)[0]
     record_grade(store, run_id, first.item_id, "Ana", rubric, {"helpfulness": 4}, "fine")
     first_row = next(csv.DictReader(io.StringIO(export_annotation_csv(store, run_id, rubric))))
@@ -112,6 +119,24 @@ def test_every_document_the_code_writes_fits_its_record(store: Store, store_file
             assert typed.to_doc() == stored, f"{record.TABLE}: the record does not read back what was written"
     statuses = {m["status"] for run in store.all(Table.RUNS) for m in run["models"].values()}
     assert statuses <= set(get_args(ModelStatus))
+
+
+def test_core_reads_return_records_so_a_misspelt_field_fails_loudly(store: Store, store_file: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The public reads give typed records: ``run.finshed_at`` is an AttributeError, never a silent None."""
+    _everything_written(store, store_file, tmp_path, capsys)
+    runs = list_runs(store)
+    assert runs and all(isinstance(r, Run) for r in runs)
+    assert all(isinstance(j, Job) for j in list_jobs(store)) and list_jobs(store)
+    [decision] = list_decisions(store)
+    assert isinstance(decision, Decision) and get_decision(store, decision.decision_id) == decision
+    assert all(isinstance(m, ModelInfo) for m in model_specs(store).values()) and model_specs(store)
+    assert [e.name for e in list_endpoints(store)] == ["a", "b", "judge"]
+    run = queries.get_run(store, runs[0].run_id)
+    assert run is not None and run.finished_at is not None
+    with pytest.raises(AttributeError):
+        run.finshed_at  # noqa: B018  # the misspelling the dicts used to answer with None
 
 
 def test_a_write_outside_the_contract_is_refused_and_nothing_is_stored(store: Store) -> None:
@@ -148,25 +173,72 @@ def test_older_documents_read_and_keep_what_this_version_does_not_know(store: St
 
 
 STORE_METHODS = {"insert", "insert_many", "update", "update_where", "remove", "remove_where", "find", "all", "get",
-                 "count"}
+                 "count", "count_by_run"}
 TABLE_NAMES = {value for name, value in vars(Table).items() if name.isupper()}
+JOB_KIND_NAMES = {value for name, value in vars(JobKinds).items() if name.isupper()}
+JOB_CALLS = {"start_job", "list_jobs"}
 
 
 def _python_files() -> list[Path]:
-    return [*sorted((REPO_ROOT / "core").rglob("*.py")), REPO_ROOT / "cli.py"]
+    """Every module outside the store that reads or writes it: core, the app, the CLI, the benchmarks, the tests."""
+    folders = ("core", "components", "app_pages", "benchmarks", "tests")
+    return [*(path for folder in folders for path in sorted((REPO_ROOT / folder).rglob("*.py"))),
+            REPO_ROOT / "app.py", REPO_ROOT / "cli.py"]
+
+
+def _is_store(node: ast.expr) -> bool:
+    """``store``, ``self.store``, ``ctx.store``, ``Store(path)``: what a table name is passed to."""
+    text = ast.unparse(node)
+    return text.endswith("store") or (isinstance(node, ast.Call) and ast.unparse(node.func) == "Store")
+
+
+def _kind_given(node: ast.Call) -> ast.expr | None:
+    """The job kind a ``start_job(store, KIND, ...)`` or ``list_jobs(store, kind=KIND)`` call names."""
+    if ast.unparse(node.func).split(".")[-1] not in JOB_CALLS:
+        return None
+    keyword = next((k.value for k in node.keywords if k.arg == "kind"), None)
+    return keyword or (node.args[1] if len(node.args) > 1 else None)
+
+
+def _spelling_problems(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in STORE_METHODS \
+                and _is_store(node.func.value) \
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in TABLE_NAMES:
+            found.append((node.lineno, f"spells the table {node.args[0].value!r}: use store.records.Table"))
+        if isinstance(node, ast.Call) and isinstance(kind := _kind_given(node), ast.Constant) \
+                and kind.value in JOB_KIND_NAMES:
+            found.append((node.lineno, f"spells the job kind {kind.value!r}: use store.records.JobKinds"))
+        if isinstance(node, ast.Assign):
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            if any((isinstance(v, ast.Constant) and v.value in TABLE_NAMES | JOB_KIND_NAMES)
+                   or (isinstance(v, ast.Attribute) and ast.unparse(v.value) in ("Table", "JobKinds"))
+                   for v in values):
+                found.append((node.lineno, "defines its own name for a table or job kind: use store.records"))
+    return sorted(found)
 
 
 @pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_table_names_are_spelled_only_in_the_records(path: Path) -> None:
-    """No store call with a table name as a string, and no constant of one's own for a table name."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in STORE_METHODS \
-                and ast.unparse(node.func.value).endswith("store") \
-                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in TABLE_NAMES:
-            pytest.fail(f"{path.name}:{node.lineno} spells the table {node.args[0].value!r}: use store.records.Table")
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value in TABLE_NAMES:
-            pytest.fail(f"{path.name}:{node.lineno} defines its own name for a table: use store.records.Table")
+    """No store call with a table name as a string, no job kind as a string, and no constant of one's
+    own for either (``RUNS = Table.RUNS`` included): one spelling, in ``store.records``."""
+    problems = _spelling_problems(ast.parse(path.read_text(encoding="utf-8")))
+    assert not problems, "\n".join(f"{path.name}:{line} {what}" for line, what in problems)
+
+
+def test_the_spelling_check_sees_each_way_of_spelling_a_name_twice() -> None:
+    """The rule's own fixture: every form it forbids is caught, the records' own spelling is not."""
+    bad = ("store.find('runs', run_id=x)\nStore(path).all('decisions')\nself.store.count('samples')\n"
+           "RUNS, SAMPLES = Table.RUNS, Table.SAMPLES\nJUDGE_JOB = 'judge'\n"
+           "start_job(store, 'judge', work)\nlist_jobs(store, kind='download')\n")
+    assert [line for line, _ in _spelling_problems(ast.parse(bad))] == [1, 2, 3, 4, 5, 6, 7]
+    good = "store.find(Table.RUNS)\nrun.get('models')\nstart_job(store, JobKinds.JUDGE, work)\nkind = run.kind\n"
+    assert _spelling_problems(ast.parse(good)) == []
+
+
+def test_job_kinds_are_the_contract_s_job_kinds() -> None:
+    assert set(get_args(JobKind)) == JOB_KIND_NAMES
 
 
 def test_cli_decide_rejects_an_unknown_quality_source_in_one_line(capsys: pytest.CaptureFixture[str],
@@ -176,3 +248,15 @@ def test_cli_decide_rejects_an_unknown_quality_source_in_one_line(capsys: pytest
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "use judge:SOURCE:MODEL_ID, people or none" in err
     assert not (tmp_path / "d.md").exists() and json.loads(store_file.read_text()).get("decisions") in (None, {})
+
+
+def test_benchmark_runs_is_the_one_filter_for_evidence(store: Store) -> None:
+    """Benchmark runs newest first, probes never; Decide's ``finished_only`` leaves out queued and running ones."""
+    for run_id, kind, status, day in [("old", "benchmark", "completed", "01"), ("probe", "probe", "completed", "02"),
+                                      ("queued", "benchmark", "queued", "03"), ("live", "benchmark", "running", "04"),
+                                      ("new", "benchmark", "failed", "05")]:
+        queries.insert(store, Run.build({"run_id": run_id, "kind": kind, "status": status,
+                                         "created_at": f"2026-03-{day}T10:00:00+00:00", "settings": {},
+                                         "environment": {}, "prompt_set": {"name": "s", "prompts": []}, "models": {}}))
+    assert [r.run_id for r in queries.benchmark_runs(store)] == ["new", "live", "queued", "old"]
+    assert [r.run_id for r in queries.benchmark_runs(store, finished_only=True)] == ["new", "old"]

@@ -26,6 +26,8 @@ from core.selection import (
     weight_flips,
     win_probabilities,
 )
+from store import queries
+from store.records import ModelInfo, Run
 
 
 def model_entry(mean: float, p95: float, tps: float, *, peak: float | None = 1000.0, disk: float | None = 500.0,
@@ -38,11 +40,18 @@ def model_entry(mean: float, p95: float, tps: float, *, peak: float | None = 100
                                                                                      "ci95_high": tps + 1}}}}
 
 
-def run_doc(run_id: str, created: str, models: dict[str, dict]) -> dict[str, Any]:
-    return {"run_id": run_id, "kind": "benchmark", "status": "completed", "created_at": created,
-            "finished_at": created, "settings": {"rounds": 3, "warmup": 1}, "models": models,
-            "prompt_set": {"name": "RAG", "prompts": [{"id": "p1"}, {"id": "p2"}]},
-            "environment": {"cpu": "Test CPU", "ram_gb": 16, "os": "Linux"}}
+def run_doc(run_id: str, created: str, models: dict[str, dict]) -> Run:
+    """A finished benchmark run record with these ``runs.models`` entries."""
+    return Run.build({"run_id": run_id, "kind": "benchmark", "status": "completed", "created_at": created,
+                      "finished_at": created, "settings": {"rounds": 3, "warmup": 1}, "models": models,
+                      "prompt_set": {"name": "RAG", "prompts": [{"id": "p1", "prompt": "One?"},
+                                                                {"id": "p2", "prompt": "Two?"}]},
+                      "environment": {"cpu": "Test CPU", "ram_gb": 16, "os": "Linux"}})
+
+
+def specs(fields: dict[str, dict[str, Any]]) -> dict[str, ModelInfo]:
+    """``core.library.model_specs`` as it would read these per-model fields."""
+    return {ref: ModelInfo(ref=ref, **f) for ref, f in fields.items()}
 
 
 def cand(ref: str, latency: float | None = 1.0, tps: float | None = 10.0, quality: float | None = 3.0,
@@ -189,7 +198,8 @@ def test_newest_usable_run_wins_and_other_runs_are_noted():
     old = run_doc("old", "2026-01-01T00:00:00+00:00", {"a:x": model_entry(2.0, 3.0, 10), "b:y": model_entry(1, 2, 5)})
     new = run_doc("new", "2026-02-01T00:00:00+00:00", {"a:x": model_entry(1.0, 1.5, 20),
                                                        "b:y": {"status": "failed", "error": "failed to load: OOM"}})
-    table = candidate_table([old, new], {"a:x": {"license": "mit", "size_mb": 800}}, {"a:x": {"mean": 4.0, "n": 8}})
+    table = candidate_table([old, new], specs({"a:x": {"license": "mit", "size_mb": 800}}),
+                            {"a:x": {"mean": 4.0, "n": 8}})
     by = {c.ref: c for c in table.candidates}
     assert by["a:x"].run_id == "new" and by["a:x"].latency_mean_s == 1.0
     assert by["b:y"].run_id == "old"  # its newest run failed, so the newest run WITH results counts
@@ -205,7 +215,7 @@ def test_newest_usable_run_wins_and_other_runs_are_noted():
 def test_model_without_results_is_unavailable_with_its_error_and_disk_falls_back_to_metadata():
     run = run_doc("r", "2026-01-01T00:00:00+00:00", {"a:x": model_entry(1, 2, 10, disk=None, peak=None),
                                                      "b:y": {"status": "failed", "error": "endpoint unreachable"}})
-    table = candidate_table([run], {"a:x": {"size_mb": 777}})
+    table = candidate_table([run], specs({"a:x": {"size_mb": 777}}))
     assert table.unavailable[0].ref == "b:y"
     assert "endpoint unreachable" in table.unavailable[0].reasons[0]
     (a,) = table.candidates
@@ -214,8 +224,8 @@ def test_model_without_results_is_unavailable_with_its_error_and_disk_falls_back
 
 
 def test_candidate_table_from_store(store):
-    store.insert("runs", run_doc("r1", "2026-01-01T00:00:00+00:00", {"a:x": model_entry(1, 2, 10)}))
-    store.insert("models", {"ref": "a:x", "license": "apache-2.0", "size_mb": 100, "capabilities": [], "notes": ""})
+    queries.insert(store, run_doc("r1", "2026-01-01T00:00:00+00:00", {"a:x": model_entry(1, 2, 10)}))
+    queries.insert(store, ModelInfo(ref="a:x", license="apache-2.0", size_mb=100))
     table = candidate_table_from_store(store, ["r1"])
     assert table.candidates[0].license == "apache-2.0"
     with pytest.raises(ValueError, match="No run 'nope'"):

@@ -22,6 +22,7 @@ import tinydb
 
 from store import RecoveryNotice, Store, StoreVersionError, open_store
 from store.partitions import runs_folder
+from store.records import Table
 from store.storage import TEMP_INFIX
 
 WORKER = Path(__file__).with_name("store_worker.py")
@@ -89,91 +90,91 @@ def test_new_file_is_a_versioned_tinydb_file(store: Store, store_file: Path) -> 
 
 
 def test_crud_round_trip(store: Store) -> None:
-    ids = store.insert_many("runs", [{"run_id": "a", "status": "queued"}, {"run_id": "b", "status": "queued"}])
+    ids = store.insert_many(Table.RUNS, [{"run_id": "a", "status": "queued"}, {"run_id": "b", "status": "queued"}])
     assert ids == [1, 2]
-    assert store.insert("runs", {"run_id": "c", "status": "running"}) == 3
-    assert store.get("runs", 2) == {"run_id": "b", "status": "queued", "_id": 2}
-    assert store.get("runs", 99) is None
-    assert [d["run_id"] for d in store.find("runs", status="queued")] == ["a", "b"]
-    assert store.find("runs", status="queued", run_id="b") == [{"run_id": "b", "status": "queued", "_id": 2}]
-    assert store.find("runs", _id=3)[0]["run_id"] == "c"
-    store.update("runs", 1, {"status": "completed", "settings": {"rounds": 3}})
-    assert store.get("runs", 1) == {"run_id": "a", "status": "completed", "settings": {"rounds": 3}, "_id": 1}
-    assert store.update_where("runs", {"status": "cancelled"}, status="queued") == 1
-    assert store.update_where("runs", {"status": "x"}, status="nope") == 0
-    assert store.remove_where("runs", status="cancelled") == 1
-    store.remove("runs", 3)
-    assert [d["_id"] for d in store.all("runs")] == [1]
-    assert store.count("runs") == 1 and store.count("missing") == 0
+    assert store.insert(Table.RUNS, {"run_id": "c", "status": "running"}) == 3
+    assert store.get(Table.RUNS, 2) == {"run_id": "b", "status": "queued", "_id": 2}
+    assert store.get(Table.RUNS, 99) is None
+    assert [d["run_id"] for d in store.find(Table.RUNS, status="queued")] == ["a", "b"]
+    assert store.find(Table.RUNS, status="queued", run_id="b") == [{"run_id": "b", "status": "queued", "_id": 2}]
+    assert store.find(Table.RUNS, _id=3)[0]["run_id"] == "c"
+    store.update(Table.RUNS, 1, {"status": "completed", "settings": {"rounds": 3}})
+    assert store.get(Table.RUNS, 1) == {"run_id": "a", "status": "completed", "settings": {"rounds": 3}, "_id": 1}
+    assert store.update_where(Table.RUNS, {"status": "cancelled"}, status="queued") == 1
+    assert store.update_where(Table.RUNS, {"status": "x"}, status="nope") == 0
+    assert store.remove_where(Table.RUNS, status="cancelled") == 1
+    store.remove(Table.RUNS, 3)
+    assert [d["_id"] for d in store.all(Table.RUNS)] == [1]
+    assert store.count(Table.RUNS) == 1 and store.count("missing") == 0
     assert store.counts() == {"runs": 1}
     with pytest.raises(KeyError):
-        store.update("runs", 3, {"status": "x"})
+        store.update(Table.RUNS, 3, {"status": "x"})
     with pytest.raises(KeyError):
-        store.remove("runs", 3)
+        store.remove(Table.RUNS, 3)
     with pytest.raises(ValueError):
-        store.remove_where("runs")
+        store.remove_where(Table.RUNS)
     with pytest.raises(ValueError):
         store.insert("_meta", {"schema_version": 99})
 
 
 def test_id_is_returned_but_never_stored(store: Store, store_file: Path) -> None:
-    doc_id = store.insert("samples", {"_id": 42, "text": "hi"})
+    doc_id = store.insert(Table.SAMPLES, {"_id": 42, "text": "hi"})
     assert doc_id == 1
-    store.update("samples", doc_id, {"_id": 7, "text": "ho"})
+    store.update(Table.SAMPLES, doc_id, {"_id": 7, "text": "ho"})
     assert raw_table(store_file, "samples") == {"1": {"text": "ho"}}
-    assert store.all("samples") == [{"text": "ho", "_id": 1}]
+    assert store.all(Table.SAMPLES) == [{"text": "ho", "_id": 1}]
 
 
 def test_returned_and_inserted_docs_are_independent_copies(store: Store) -> None:
     doc = {"models": {"m": {"status": "ok"}}, "tags": [1]}
-    doc_id = store.insert("runs", doc)
+    doc_id = store.insert(Table.RUNS, doc)
     doc["models"]["m"]["status"] = "changed by caller"
-    got = store.get("runs", doc_id)
+    got = store.get(Table.RUNS, doc_id)
     assert got is not None and got["models"]["m"]["status"] == "ok"
     got["models"]["m"]["status"] = "changed by reader"
     got["tags"].append(2)
-    store.update("runs", doc_id, {"note": "x"})  # a later write must not persist the reader's edits
-    assert store.get("runs", doc_id) == {"models": {"m": {"status": "ok"}}, "tags": [1], "note": "x", "_id": 1}
+    store.update(Table.RUNS, doc_id, {"note": "x"})  # a later write must not persist the reader's edits
+    assert store.get(Table.RUNS, doc_id) == {"models": {"m": {"status": "ok"}}, "tags": [1], "note": "x", "_id": 1}
 
 
 def test_values_are_normalised_to_json(store: Store) -> None:
-    store.insert("samples", {"pair": (1, 2), "keys": {3: "x"}})
-    assert store.find("samples", pair=(1, 2)) == [{"pair": [1, 2], "keys": {"3": "x"}, "_id": 1}]
+    store.insert(Table.SAMPLES, {"pair": (1, 2), "keys": {3: "x"}})
+    assert store.find(Table.SAMPLES, pair=(1, 2)) == [{"pair": [1, 2], "keys": {"3": "x"}, "_id": 1}]
     with pytest.raises(TypeError):
-        store.insert("samples", {"bad": object()})
-    assert store.count("samples") == 1
+        store.insert(Table.SAMPLES, {"bad": object()})
+    assert store.count(Table.SAMPLES) == 1
 
 
 def test_insert_many_is_one_write_per_file(store: Store) -> None:
     before = store.stats["file_writes"]
-    store.insert_many("runs", [{"i": i} for i in range(500)])
+    store.insert_many(Table.RUNS, [{"i": i} for i in range(500)])
     assert store.stats["file_writes"] == before + 1  # the main file
-    store.insert_many("samples", [{"i": i} for i in range(500)])
+    store.insert_many(Table.SAMPLES, [{"i": i} for i in range(500)])
     assert store.stats["file_writes"] == before + 3  # the run's file and the index
-    store.update_where("samples", {"x": 1}, i=-1)  # matches nothing: no write
-    store.update_where("runs", {"x": 1}, i=-1)
+    store.update_where(Table.SAMPLES, {"x": 1}, i=-1)  # matches nothing: no write
+    store.update_where(Table.RUNS, {"x": 1}, i=-1)
     assert store.stats["file_writes"] == before + 3
 
 
 def test_appends_after_an_update_keep_the_file_exact(store: Store, store_file: Path) -> None:
     # Exercises the cached per-table encoding: append, invalidate by update, append again.
-    store.insert_many("samples", [{"i": i} for i in range(3)])
-    store.insert_many("samples", [{"i": i} for i in range(3, 5)])
-    store.update("samples", 2, {"i": "two"})
-    store.insert("samples", {"i": 5})
-    store.insert("runs", {"run_id": "r"})
-    store.remove("samples", 1)
-    store.insert("samples", {"i": 6})
+    store.insert_many(Table.SAMPLES, [{"i": i} for i in range(3)])
+    store.insert_many(Table.SAMPLES, [{"i": i} for i in range(3, 5)])
+    store.update(Table.SAMPLES, 2, {"i": "two"})
+    store.insert(Table.SAMPLES, {"i": 5})
+    store.insert(Table.RUNS, {"run_id": "r"})
+    store.remove(Table.SAMPLES, 1)
+    store.insert(Table.SAMPLES, {"i": 6})
     expected = {"2": {"i": "two"}, "3": {"i": 2}, "4": {"i": 3}, "5": {"i": 4}, "6": {"i": 5}, "7": {"i": 6}}
     assert raw_table(store_file, "samples") == expected
     assert raw(store_file)["runs"] == {"1": {"run_id": "r"}}
-    assert Store(store_file).all("samples") == store.all("samples")
+    assert Store(store_file).all(Table.SAMPLES) == store.all(Table.SAMPLES)
 
 
 def test_file_is_readable_by_plain_tinydb_and_vice_versa(tmp_path: Path) -> None:
     ours = Store(tmp_path / "ours.json")
-    ours.insert_many("samples", [{"a": 1}, {"a": 2}])
-    ours.insert("runs", {"run_id": "r"})
+    ours.insert_many(Table.SAMPLES, [{"a": 1}, {"a": 2}])
+    ours.insert(Table.RUNS, {"run_id": "r"})
     with tinydb.TinyDB(tmp_path / "ours.json") as db:
         assert db.table("runs").all() == [{"run_id": "r"}]
     with tinydb.TinyDB(runs_folder(tmp_path / "ours.json") / "samples" / "_unassigned.json") as db:
@@ -183,25 +184,25 @@ def test_file_is_readable_by_plain_tinydb_and_vice_versa(tmp_path: Path) -> None
         db.table("runs").insert_multiple([{"run_id": "x"}, {"run_id": "y"}])
     theirs = Store(tmp_path / "theirs.json")
     assert theirs.recovered is None
-    assert [d["run_id"] for d in theirs.all("runs")] == ["x", "y"]
-    assert theirs.insert("runs", {"run_id": "z"}) == 3
+    assert [d["run_id"] for d in theirs.all(Table.RUNS)] == ["x", "y"]
+    assert theirs.insert(Table.RUNS, {"run_id": "z"}) == 3
 
 
 def test_transaction_writes_once_and_rolls_back_on_error(store: Store, store_file: Path) -> None:
     before = store.stats["file_writes"]
     with store.transaction() as tx:
-        job = tx.insert("jobs", {"state": "running"})
-        tx.update("jobs", job, {"message": "half"})
-        assert tx.get("jobs", job) == {"state": "running", "message": "half", "_id": job}
+        job = tx.insert(Table.JOBS, {"state": "running"})
+        tx.update(Table.JOBS, job, {"message": "half"})
+        assert tx.get(Table.JOBS, job) == {"state": "running", "message": "half", "_id": job}
     assert store.stats["file_writes"] == before + 1
 
     snapshot = store_file.read_bytes()
     with pytest.raises(RuntimeError), store.transaction():
-        store.insert("jobs", {"state": "running"})
-        store.update("jobs", job, {"state": "failed"})
+        store.insert(Table.JOBS, {"state": "running"})
+        store.update(Table.JOBS, job, {"state": "failed"})
         raise RuntimeError("boom")
     assert store_file.read_bytes() == snapshot
-    assert store.all("jobs") == [{"state": "running", "message": "half", "_id": job}]
+    assert store.all(Table.JOBS) == [{"state": "running", "message": "half", "_id": job}]
 
 
 def test_open_store_opens_the_path_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,9 +228,9 @@ def test_threads_sharing_and_not_sharing_a_store_lose_nothing(store_file: Path) 
             barrier.wait()
             for seq in range(per_thread):
                 if seq % 10 == 0:
-                    store.insert_many("samples", [{"writer": writer, "seq": seq, "batch": True}])
+                    store.insert_many(Table.SAMPLES, [{"writer": writer, "seq": seq, "batch": True}])
                 else:
-                    store.insert("samples", {"writer": writer, "seq": seq})
+                    store.insert(Table.SAMPLES, {"writer": writer, "seq": seq})
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -243,7 +244,7 @@ def test_threads_sharing_and_not_sharing_a_store_lose_nothing(store_file: Path) 
     assert sorted(map(int, samples)) == list(range(1, 8 * per_thread + 1))
     seen = sorted((d["writer"], d["seq"]) for d in samples.values())
     assert seen == [(w, s) for w in range(8) for s in range(per_thread)]
-    assert len(shared.all("samples")) == 8 * per_thread
+    assert len(shared.all(Table.SAMPLES)) == 8 * per_thread
 
 
 def test_processes_writing_at_once_lose_nothing(store_file: Path, tmp_path: Path) -> None:
@@ -303,7 +304,7 @@ def test_killed_writer_leaves_a_readable_consistent_prefix(store_file: Path, tmp
             json.loads(path.read_bytes())  # every file is valid JSON even before any clean-up
         reopened = Store(store_file)
         assert reopened.recovered is None
-        docs = reopened.all("samples")
+        docs = reopened.all(Table.SAMPLES)
         assert [d["seq"] for d in docs] == list(range(len(docs)))
         assert len(docs) > target
         assert [d["_id"] for d in docs] == list(range(1, len(docs) + 1))
@@ -315,17 +316,17 @@ def test_killed_writer_leaves_a_readable_consistent_prefix(store_file: Path, tmp
 
 def test_reads_use_memory_until_the_file_changes(store_file: Path, tmp_path: Path) -> None:
     store = Store(store_file)
-    store.insert("samples", {"n": 1})
+    store.insert(Table.SAMPLES, {"n": 1})
     reads = store.stats["file_reads"]
     for _ in range(50):
-        assert store.count("samples") == 1
-        store.find("samples", n=1)
+        assert store.count(Table.SAMPLES) == 1
+        store.find(Table.SAMPLES, n=1)
     assert store.stats["file_reads"] == reads  # our own write did not trigger a re-read either
 
     (proc,), go = start_workers(store_file, tmp_path, ["touch"])
     go.touch()
     (new_id,) = finish([proc])
-    assert store.get("samples", int(new_id)) == {"from": "worker", "_id": int(new_id)}
+    assert store.get(Table.SAMPLES, int(new_id)) == {"from": "worker", "_id": int(new_id)}
     assert store.stats["file_reads"] == reads + 2  # the index and the one run file; not the main file
 
 
@@ -333,22 +334,22 @@ def test_same_size_rewrites_by_another_store_are_never_missed(store_file: Path) 
     # Consecutive versions with equal size (and possibly a reused inode and the same clock
     # tick) must still look different, or a reader would serve a stale cache.
     a, b = Store(store_file), Store(store_file)
-    doc = a.insert("runs", {"status": "a"})
+    doc = a.insert(Table.RUNS, {"status": "a"})
     for _ in range(100):
-        a.update("runs", doc, {"status": "a"})
-        assert b.get("runs", doc) == {"status": "a", "_id": doc}
-        b.update("runs", doc, {"status": "b"})
-        b.update("runs", doc, {"status": "c"})
-        assert a.get("runs", doc) == {"status": "c", "_id": doc}
+        a.update(Table.RUNS, doc, {"status": "a"})
+        assert b.get(Table.RUNS, doc) == {"status": "a", "_id": doc}
+        b.update(Table.RUNS, doc, {"status": "b"})
+        b.update(Table.RUNS, doc, {"status": "c"})
+        assert a.get(Table.RUNS, doc) == {"status": "c", "_id": doc}
 
 
 def test_every_write_gets_a_strictly_later_mtime(store: Store, store_file: Path) -> None:
     # The reload check compares (inode, size, mtime_ns); kernel timestamps are only as fine as
     # the clock tick, so quick same-size writes would otherwise share an mtime.
-    doc = store.insert("runs", {"status": "a"})
+    doc = store.insert(Table.RUNS, {"status": "a"})
     stamps = []
     for n in range(50):
-        store.update("runs", doc, {"status": "ab"[n % 2]})
+        store.update(Table.RUNS, doc, {"status": "ab"[n % 2]})
         stamps.append(store_file.stat().st_mtime_ns)
     assert all(later > earlier for earlier, later in zip(stamps, stamps[1:], strict=False))
 
@@ -406,7 +407,7 @@ def test_corrupt_file_is_moved_aside_not_overwritten(store_file: Path, content: 
     text = str(notice)
     assert str(notice.path) in text and str(notice.moved_to) in text and "Nothing was deleted" in text
     assert raw(store_file) == {"_meta": {"1": {"schema_version": store.schema_version}}}
-    assert store.insert("samples", {"ok": True}) == 1
+    assert store.insert(Table.SAMPLES, {"ok": True}) == 1
 
     # A second corrupt file gets its own name; the first moved-aside file is untouched.
     store_file.write_bytes(b"{nope")
@@ -447,7 +448,7 @@ def test_migrations_run_once_in_order_with_a_backup(store_file: Path) -> None:
     assert calls == ["1->2", "2->3"]
     assert store.schema_version == 3
     assert raw(store_file)["_meta"] == {"1": {"schema_version": 3}}
-    assert store.all("runs") == [{"device": "cpu", "state": "completed", "_id": 1}]
+    assert store.all(Table.RUNS) == [{"device": "cpu", "state": "completed", "_id": 1}]
     backups = list(store_file.parent.glob("pickwise.json.v1-backup-*"))
     assert len(backups) == 1 and backups[0].read_bytes() == original
 
@@ -508,12 +509,12 @@ def test_newer_version_is_refused_and_left_alone(store_file: Path) -> None:
 
 def test_newer_version_written_while_open_is_refused(store_file: Path) -> None:
     store = Store(store_file)
-    store.insert("runs", {"n": 1})
+    store.insert(Table.RUNS, {"n": 1})
     time.sleep(0.01)
     write_version(store_file, 99)
     original = store_file.read_bytes()
     with pytest.raises(StoreVersionError):
-        store.all("runs")
+        store.all(Table.RUNS)
     with pytest.raises(StoreVersionError):
-        store.insert("runs", {"n": 2})
+        store.insert(Table.RUNS, {"n": 2})
     assert store_file.read_bytes() == original

@@ -21,6 +21,7 @@ import pytest
 from store import Store, StoreBusyError, StoreError, StoreVersionError, StoreWriteError
 from store.migrations import CURRENT_VERSION
 from store.partitions import runs_folder
+from store.records import Table
 from tests.disk_faults import disk_full_at, remount_read_only, tmpfs
 
 WORKER = Path(__file__).with_name("store_worker.py")
@@ -97,12 +98,12 @@ def test_real_full_tmpfs_keeps_every_stored_document(tmp_path: Path) -> None:
         run_file = _filled(store)
         before = _snapshot(run_file), _snapshot(path)
         with pytest.raises(StoreWriteError) as info:
-            store.insert_many("samples", [{"run_id": "r1", "seq": i, "pad": "x" * 100_000} for i in range(25)])
+            store.insert_many(Table.SAMPLES, [{"run_id": "r1", "seq": i, "pad": "x" * 100_000} for i in range(25)])
         assert info.value.errno == errno.ENOSPC and "full" in str(info.value)
         assert (_snapshot(run_file), _snapshot(path)) == before
-        assert Store(path).count("samples") == 20
-        store.insert("samples", {"seq": 20})
-        assert Store(path).count("samples") == 21
+        assert Store(path).count(Table.SAMPLES) == 20
+        store.insert(Table.SAMPLES, {"seq": 20})
+        assert Store(path).count(Table.SAMPLES) == 21
 
 
 # ------------------------------------------------------------------ read-only
@@ -111,14 +112,14 @@ def test_real_full_tmpfs_keeps_every_stored_document(tmp_path: Path) -> None:
 def test_read_only_store_reads_but_refuses_writes_clearly(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "disk", "2m") as disk:
         path = disk / "pickwise.json"
-        Store(path).insert("runs", {"run_id": "kept"})
+        Store(path).insert(Table.RUNS, {"run_id": "kept"})
         run_file = _filled(Store(path))
         remount_read_only(disk)
         before = _snapshot(path), _snapshot(run_file)
         store = Store(path)
         assert store.read_only is not None and "read-only" in str(store.read_only)
-        assert [r["run_id"] for r in store.all("runs")] == ["kept"]
-        assert len(store.find("samples", run_id="r1")) == 20
+        assert [r["run_id"] for r in store.all(Table.RUNS)] == ["kept"]
+        assert len(store.find(Table.SAMPLES, run_id="r1")) == 20
         for table in ("runs", "samples"):
             with pytest.raises(StoreWriteError) as info:
                 store.insert(table, {"run_id": "r1"})
@@ -137,7 +138,7 @@ def test_missing_store_on_a_read_only_disk_cannot_be_created(tmp_path: Path) -> 
 
 def test_permission_denied_is_one_clear_error(store: Store, store_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Root ignores permission bits, so EACCES is simulated where the new version replaces the old."""
-    store.insert("runs", {"run_id": "kept"})
+    store.insert(Table.RUNS, {"run_id": "kept"})
     before = _snapshot(store_file)
 
     def refuse(src: object, dst: object) -> None:
@@ -145,7 +146,7 @@ def test_permission_denied_is_one_clear_error(store: Store, store_file: Path, mo
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(StoreWriteError) as info:
-        store.insert("runs", {"run_id": "new"})
+        store.insert(Table.RUNS, {"run_id": "new"})
     assert info.value.errno == errno.EACCES and "permission denied" in str(info.value)
     assert _snapshot(store_file) == before
 
@@ -164,14 +165,14 @@ def hold_lock(path: Path) -> subprocess.Popen:
 
 
 def test_lock_held_past_the_timeout_is_a_busy_error(store: Store, store_file: Path) -> None:
-    store.insert("runs", {"run_id": "kept"})
+    store.insert(Table.RUNS, {"run_id": "kept"})
     before = _snapshot(store_file)
     holder = hold_lock(store_file)
     try:
         busy = Store(store_file, lock_timeout=0.3)
-        assert busy.count("runs") == 1  # reads never wait for the lock
+        assert busy.count(Table.RUNS) == 1  # reads never wait for the lock
         with pytest.raises(StoreBusyError) as info:
-            busy.insert("runs", {"run_id": "new"})
+            busy.insert(Table.RUNS, {"run_id": "new"})
         assert "try again" in str(info.value)
     finally:
         holder.kill()

@@ -18,6 +18,7 @@ from cli import main
 from core.paths import REPO_ROOT
 from store import Store
 from store.migrations import CURRENT_VERSION
+from store.records import Table
 from tests.conftest import open_app
 from tests.disk_faults import disk_full_at, remount_read_only, tmpfs
 from tests.test_store_failures import hold_lock
@@ -66,7 +67,7 @@ def test_cli_waiting_for_a_held_lock_gives_up_in_one_line(store: Store, store_fi
         holder.kill()
         holder.wait()
     assert_one_error_line(done, "Another Pickwise process", "try again")
-    assert Store(store_file).all("endpoints") == []
+    assert Store(store_file).all(Table.ENDPOINTS) == []
 
 
 def test_cli_bad_lock_timeout_is_one_line(store_file: Path) -> None:
@@ -83,7 +84,7 @@ def test_cli_on_a_read_only_store_is_one_line(tmp_path: Path) -> None:
         assert listed.returncode == 0 and "kept" in listed.stdout  # reading still works
         assert_one_error_line(cli(db, "endpoints", "add", "new", "--base-url", "http://127.0.0.1:9/v1"),
                               "read-only", "make it writable")
-        assert [e["name"] for e in Store(db).all("endpoints")] == ["kept"]
+        assert [e["name"] for e in Store(db).all(Table.ENDPOINTS)] == ["kept"]
 
 
 def test_cli_on_a_full_disk_is_one_line(store_file: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +95,7 @@ def test_cli_on_a_full_disk_is_one_line(store_file: Path, capsys, monkeypatch: p
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and err[0].startswith("error: The disk holding") and "full" in err[0]
     monkeypatch.undo()
-    assert [e["name"] for e in Store(store_file).all("endpoints")] == ["kept"]
+    assert [e["name"] for e in Store(store_file).all(Table.ENDPOINTS)] == ["kept"]
 
 
 # ------------------------------------------------------------------ app
@@ -117,10 +118,19 @@ def test_app_on_a_read_only_store_says_so_and_still_shows_the_data(
 ) -> None:
     with tmpfs(tmp_path / "disk", "1m") as disk:
         db = disk / "pickwise.json"
-        Store(db).insert("endpoints", {"name": "kept", "base_url": "http://127.0.0.1:9/v1"})
+        Store(db).insert(Table.ENDPOINTS, {"name": "kept", "base_url": "http://127.0.0.1:9/v1"})
         remount_read_only(disk)
         monkeypatch.setenv("PICKWISE_DB", str(db))
         at = open_app().run()
         assert not at.exception
         assert any("read-only" in w.value and "make it writable" in w.value for w in at.sidebar.warning)
         assert {m.label: m.value for m in at.metric}["Endpoints"] == "1"
+
+
+def test_app_honours_the_lock_timeout_setting_like_the_cli(app_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app opens the store through ``open_store`` too: a bad ``PICKWISE_LOCK_TIMEOUT`` is one error box."""
+    monkeypatch.setenv("PICKWISE_LOCK_TIMEOUT", "soon")
+    at = open_app().run()
+    assert not at.exception
+    boxes = [e.value for e in at.error]
+    assert any("PICKWISE\\_LOCK\\_TIMEOUT must be a positive number" in b for b in boxes), boxes

@@ -15,7 +15,6 @@ Pages import from here; nothing in this package imports Streamlit.
 from core.grading.agreement import Agreement, judge_human_agreement, quadratic_weighted_kappa, spearman
 from core.grading.items import GradingItem, grading_items
 from core.grading.judge import (
-    JUDGMENTS,
     build_judge_messages,
     execute_judging,
     judge_item,
@@ -23,7 +22,6 @@ from core.grading.judge import (
     start_judging,
 )
 from core.grading.manual import (
-    GRADES,
     BlindItem,
     GradingQueue,
     ImportReport,
@@ -46,7 +44,7 @@ from core.grading.results import (
 from core.grading.rubric import Criterion, Rubric, get_rubric, list_rubrics, rubric_versions, save_rubric
 
 __all__ = [
-    "GRADES", "JUDGMENTS", "PRESETS", "Agreement", "BlindItem", "Criterion", "GradingItem",
+    "PRESETS", "Agreement", "BlindItem", "Criterion", "GradingItem",
     "GradingQueue", "ImportReport", "LengthBias", "ModelQuality", "ParseStats", "ParsedReply", "RowProblem",
     "Rubric", "blind_queue", "build_judge_messages", "execute_judging", "export_annotation_csv", "get_rubric",
     "grading_items", "import_annotation_csv", "install_presets", "judge_human_agreement", "judge_item",

@@ -20,7 +20,7 @@ import numpy as np
 
 from core.grading.rubric import LEVELS, Rubric
 from store import Store, queries
-from store.records import Table
+from store.records import Grade, Judgment
 
 MIN_OVERLAP = 10  # items graded by both; below this kappa's uncertainty is too wide to say anything
 GOOD_KAPPA = 0.6  # "substantial" on the Landis & Koch scale
@@ -115,21 +115,21 @@ def judge_human_agreement(store: Store, run_id: str, judge_ref: str, rubric: Rub
                           grader: str | None = None, min_overlap: int = MIN_OVERLAP) -> Agreement:
     """Compare the judge's scored judgments with people's grades (one ``grader`` or everyone) on the
     items both graded under this rubric version. Unscored judgments are not comparable and left out."""
-    judgments = queries.scores_for(store, Table.JUDGMENTS, run_id, rubric.name, rubric.version, judge_ref=judge_ref,
+    judgments = queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version, judge_ref=judge_ref,
                                    status="scored")
-    judged = {j["item_id"]: j["scores"] for j in judgments}
-    grades = queries.scores_for(store, Table.GRADES, run_id, rubric.name, rubric.version, grader=grader)
+    judged = {j.item_id: j.scores for j in judgments}
+    grades = queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)
     pairs = {key: Pairs() for key in rubric.keys}
     items, n_pairs = set(), 0
     for grade in grades:
-        scores = judged.get(grade["item_id"])
+        scores = judged.get(grade.item_id)
         if scores is None:
             continue
-        items.add(grade["item_id"])
+        items.add(grade.item_id)
         n_pairs += 1
         for key in rubric.keys:
             pairs[key].judge.append(scores[key])
-            pairs[key].human.append(grade["scores"][key])
+            pairs[key].human.append(grade.scores[key])
     pooled_j = [s for p in pairs.values() for s in p.judge]
     pooled_h = [s for p in pairs.values() for s in p.human]
     kappa = quadratic_weighted_kappa(pooled_j, pooled_h)

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 
 from store import Store, queries
-from store.records import Table
+from store.records import Run, Table
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def grading_items(store: Store, run_id: str) -> list[GradingItem]:
     return list(items.values())
 
 
-def gradable_runs(store: Store) -> list[dict]:
+def gradable_runs(store: Store) -> list[Run]:
     """Benchmark runs that stored at least one sample, newest first: the only ones worth grading.
 
     Which runs have samples comes from the store's per-run index, so no sample file is read."""
     with_samples = {run_id for run_id, n in store.count_by_run(Table.SAMPLES).items() if n}
-    return [r for r in queries.benchmark_runs(store) if r["run_id"] in with_samples]
+    return [r for r in queries.benchmark_runs(store) if r.run_id in with_samples]

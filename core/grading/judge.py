@@ -30,12 +30,11 @@ from core.grading.rubric import Rubric
 from core.jobs import JobContext, start_job, utc_now
 from core.refs import parse_ref
 from core.sources import Sources
-from store import BatchWriter, Store
-from store.records import Judgment, Table
+from store import BatchWriter, Store, queries
+from store.records import JobKinds, Judgment, Table
 
 log = logging.getLogger(__name__)
 
-JUDGMENTS = Table.JUDGMENTS  # for components/ until they import store.records
 DEFAULT_MAX_OUTPUT_TOKENS = 400
 RETRY_OPENING = "I could not read valid scores from your reply"
 
@@ -194,8 +193,8 @@ def execute_judging(sources: Sources, store: Store, run_id: str, judge_ref: str,
     """
     _require_saved(rubric)
     items = grading_items(store, run_id)
-    done = {j["item_id"] for j in store.find(Table.JUDGMENTS, run_id=run_id, judge_ref=judge_ref,
-                                              rubric_name=rubric.name, rubric_version=rubric.version)}
+    done = {j.item_id for j in queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version,
+                                                  judge_ref=judge_ref)}
     todo = [i for i in items if i.item_id not in done]
     counts = {"total": len(items), "judged": 0, "scored": 0, "unscored": 0, "skipped_done": len(items) - len(todo),
               "skipped_no_reference": 0, "failed": 0, "cancelled": False}
@@ -253,5 +252,6 @@ def start_judging(sources: Sources, store: Store, run_id: str, judge_ref: str, r
                   ("skipped_no_reference", "skipped (no reference answer)"), ("failed", "failed")) if c[k]]
         return f"Judged {c['judged']} of {c['total']} answers with {judge_ref}: " + ", ".join(parts) + "."
 
-    return start_job(store, "judge", work, run_id=run_id, label=f"Judge {run_id} with {judge_ref} ({rubric.label})")
+    return start_job(store, JobKinds.JUDGE, work, run_id=run_id,
+                     label=f"Judge {run_id} with {judge_ref} ({rubric.label})")
 

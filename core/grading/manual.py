@@ -35,7 +35,6 @@ from core.untrusted_text import neutralise_formula
 from store import Store, queries
 from store.records import Grade, Table
 
-GRADES = Table.GRADES  # for components/ until they import store.records
 TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
 COMMENT_COLUMN = "comment"
 SCORE = NumberRange("score", whole=True, minimum=LEVELS[0], maximum=LEVELS[-1])
@@ -79,8 +78,7 @@ def _require_saved(rubric: Rubric) -> None:
 
 
 def _graded_ids(store: Store, run_id: str, grader: str, rubric: Rubric) -> set[str]:
-    return {g["item_id"] for g in store.find(Table.GRADES, run_id=run_id, grader=grader, rubric_name=rubric.name,
-                                             rubric_version=rubric.version)}
+    return {g.item_id for g in queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)}
 
 
 def blind_queue(store: Store, run_id: str, grader: str, rubric: Rubric, *, seed: int = 0) -> GradingQueue:

@@ -1,7 +1,10 @@
 """Which grades feed a decision's quality criterion: a judge model's, people's, or none.
 
-The Decide page and ``cli.py decide --quality`` make the same choice through this module, so a
-decision recorded from either rests on the same numbers and describes its source the same way.
+The Decide page and ``cli.py decide --quality`` make the same choice through this module, with the
+same words (``none``, ``people``, ``judge:REF``, REF a model ref ``SOURCE:MODEL_ID``), so a decision
+recorded from either rests on the same numbers and describes its source the same way. The page's
+widget only collects a rubric and a source word; what can be chosen (``quality_options``) and what a
+choice yields (``quality_for_decision``) are decided here.
 
 Policy (as for speed figures in ``core.selection``): a model's quality comes from ONE run, never an
 average over runs graded under different conditions: the newest of the chosen runs in which this
@@ -21,7 +24,7 @@ from core.grading.results import quality_by_model
 from core.grading.rubric import Rubric, get_rubric, list_rubrics
 from core.refs import parse_ref
 from store import Store, queries
-from store.records import Judgment, Table
+from store.records import Grade, Judgment
 
 SourceKind = Literal["judge", "people", "none"]
 USAGE = "judge:SOURCE:MODEL_ID, people or none"
@@ -41,7 +44,10 @@ class QualitySource:
         if text in ("people", "none"):
             return cls(text)  # type: ignore[arg-type]
         if text.startswith("judge:"):
-            return cls("judge", str(parse_ref(text.removeprefix("judge:"))))
+            try:
+                return cls("judge", str(parse_ref(text.removeprefix("judge:"))))
+            except ValueError:
+                pass
         raise ValueError(f"Unknown quality source {text!r}: use {USAGE}.")
 
     def __str__(self) -> str:
@@ -71,9 +77,13 @@ class QualityOptions:
     sources: list[QualitySource]  # every judge that judged these runs, then people
     counts: dict[tuple[str, int, str], int]  # (rubric name, version, str(source)) -> judgments or grades
 
+    def graded_sources(self, rubric: Rubric) -> list[QualitySource]:
+        """The sources holding at least one judgment or grade under this rubric version."""
+        return [s for s in self.sources if self.counts.get((rubric.name, rubric.version or 0, str(s)))]
+
     def default_source(self, rubric: Rubric) -> QualitySource:
         """The first source holding grades for ``rubric``, else none (so quality is not left out by default)."""
-        held = [s for s in self.sources if self.counts.get((rubric.name, rubric.version or 0, str(s)))]
+        held = self.graded_sources(rubric)
         return held[0] if held else NO_QUALITY
 
 
@@ -85,8 +95,8 @@ def quality_options(store: Store, run_ids: Sequence[str]) -> QualityOptions:
         for j in queries.find(store, Judgment, run_id=run_id):
             judges.add(j.judge_ref)
             counts[(j.rubric_name, j.rubric_version, str(QualitySource("judge", j.judge_ref)))] += 1
-        for g in store.find(Table.GRADES, run_id=run_id):
-            counts[(g["rubric_name"], g["rubric_version"], str(PEOPLE))] += 1
+        for g in queries.find(store, Grade, run_id=run_id):
+            counts[(g.rubric_name, g.rubric_version, str(PEOPLE))] += 1
     rubrics = sorted(list_rubrics(store), key=lambda r: -sum(n for (name, version, _), n in counts.items()
                                                              if (name, version) == (r.name, r.version)))
     sources = [QualitySource("judge", ref) for ref in sorted(judges)] + [PEOPLE]

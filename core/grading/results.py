@@ -20,7 +20,9 @@ from core.grading.items import grading_items
 from core.grading.rubric import Rubric
 from core.metrics import Summary, summarize
 from store import Store, queries
-from store.records import Table
+from store.records import Grade, Judgment
+
+Scored = Judgment | Grade
 
 MIN_FOR_LENGTH_CHECK = 8
 LENGTH_BIAS_RHO = 0.5
@@ -38,29 +40,35 @@ class ModelQuality:
     overall: Summary  # per answer: the mean of its criterion scores
 
 
-def _scored_docs(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None,
-                 grader: str | None) -> tuple[list[dict], list[dict]]:
-    """(scored, unscored) documents from the judge if ``judge_ref`` is given, else from people."""
+def _scored(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None,
+            grader: str | None) -> tuple[list[Scored], list[Scored]]:
+    """(scored, unscored) judgments from the judge if ``judge_ref`` is given, else people's grades."""
     if judge_ref is not None:
-        docs = queries.scores_for(store, Table.JUDGMENTS, run_id, rubric.name, rubric.version, judge_ref=judge_ref)
-        return [d for d in docs if d["status"] == "scored"], [d for d in docs if d["status"] != "scored"]
-    return queries.scores_for(store, Table.GRADES, run_id, rubric.name, rubric.version, grader=grader), []
+        docs = queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version, judge_ref=judge_ref)
+        return [d for d in docs if d.status == "scored"], [d for d in docs if d.status != "scored"]
+    return list(queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)), []
+
+
+def overall_score(doc: Scored) -> float:
+    """One answer's overall score: the mean of its criterion scores."""
+    scores = doc.scores or {}
+    return sum(scores.values()) / len(scores)
 
 
 def quality_by_model(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
                      grader: str | None = None, seed: int = 0) -> list[ModelQuality]:
     """Per model: mean score per criterion and overall with 95% CIs, from the judge ``judge_ref`` or,
     when it is None, from people's grades (one ``grader`` or all; each grade counts once)."""
-    scored, unscored = _scored_docs(store, run_id, rubric, judge_ref, grader)
+    scored, unscored = _scored(store, run_id, rubric, judge_ref, grader)
     items_per_model: dict[str, int] = defaultdict(int)
     for item in grading_items(store, run_id):
         items_per_model[item.model_ref] += 1
-    by_model: dict[str, list[dict]] = defaultdict(list)
+    by_model: dict[str, list[Scored]] = defaultdict(list)
     for doc in scored:
-        by_model[doc["model_ref"]].append(doc)
+        by_model[doc.model_ref].append(doc)
     failed: dict[str, int] = defaultdict(int)
     for doc in unscored:
-        failed[doc["model_ref"]] += 1
+        failed[doc.model_ref] += 1
     out = []
     for model in sorted(items_per_model):
         docs = by_model.get(model, [])
@@ -69,8 +77,8 @@ def quality_by_model(store: Store, run_id: str, rubric: Rubric, *, judge_ref: st
             n_items=items_per_model[model],
             n_scored=len(docs),
             n_unscored=failed.get(model, 0),
-            per_criterion={k: summarize([d["scores"][k] for d in docs], seed=seed) for k in rubric.keys},
-            overall=summarize([sum(d["scores"].values()) / len(d["scores"]) for d in docs], seed=seed),
+            per_criterion={k: summarize([(d.scores or {})[k] for d in docs], seed=seed) for k in rubric.keys},
+            overall=summarize([overall_score(d) for d in docs], seed=seed),
         ))
     return out
 
@@ -87,10 +95,10 @@ class LengthBias:
 def length_bias(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
                 grader: str | None = None) -> dict[str, LengthBias]:
     """Per model: does the score rise with answer length? (judge ``judge_ref``, or people when None)."""
-    scored, _ = _scored_docs(store, run_id, rubric, judge_ref, grader)
+    scored, _ = _scored(store, run_id, rubric, judge_ref, grader)
     by_model: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for doc in scored:
-        by_model[doc["model_ref"]].append((sum(doc["scores"].values()) / len(doc["scores"]), doc["response_chars"]))
+        by_model[doc.model_ref].append((overall_score(doc), doc.response_chars))
     out = {}
     for model, points in sorted(by_model.items()):
         rho = spearman([p[0] for p in points], [p[1] for p in points])
@@ -119,13 +127,13 @@ class ParseStats:
         return self.unscored / self.n if self.n else None
 
 
-def parse_failure_rates(store: Store, run_id: str | None = None) -> dict[str, ParseStats]:
-    """Per judge model: judgments, unscored ones and retries (one run, or every run when None)."""
-    docs = store.find(Table.JUDGMENTS, run_id=run_id) if run_id else store.all(Table.JUDGMENTS)
+def parse_failure_rates(store: Store, run_id: str) -> dict[str, ParseStats]:
+    """Per judge model: judgments, unscored ones and retries in one run (its judgments file only: a
+    store keeps each run's judgments in their own file, so "every run" would read every file)."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for doc in docs:
-        c = counts[doc["judge_ref"]]
+    for judgment in queries.find(store, Judgment, run_id=run_id):
+        c = counts[judgment.judge_ref]
         c[0] += 1
-        c[1] += doc["status"] != "scored"
-        c[2] += bool(doc.get("retried"))
+        c[1] += judgment.status != "scored"
+        c[2] += judgment.retried
     return {judge: ParseStats(*c) for judge, c in sorted(counts.items())}

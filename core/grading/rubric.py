@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.jobs import utc_now
-from store import Store, queries
-from store.records import RubricVersion, Table
+from store import Store, queries, records
+from store.records import RubricVersion
 
 LEVELS = (1, 2, 3, 4, 5)
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -46,8 +46,8 @@ class Criterion:
         return {"key": self.key, "title": self.title, "question": self.question, "levels": list(self.levels)}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Criterion:
-        return cls(doc["key"], doc["title"], doc["question"], tuple(doc["levels"]))  # type: ignore[arg-type]
+    def from_record(cls, stored: records.Criterion) -> Criterion:
+        return cls(stored.key, stored.title, stored.question, tuple(stored.levels))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -91,14 +91,9 @@ class Rubric:
         return {"name": self.name, "version": self.version, **self.content()}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Rubric:
-        return cls(
-            name=doc["name"],
-            criteria=tuple(Criterion.from_doc(c) for c in doc["criteria"]),
-            description=doc.get("description", ""),
-            uses_reference=bool(doc.get("uses_reference", False)),
-            version=doc.get("version"),
-        )
+    def from_record(cls, stored: RubricVersion) -> Rubric:
+        return cls(name=stored.name, criteria=tuple(Criterion.from_record(c) for c in stored.criteria),
+                   description=stored.description, uses_reference=stored.uses_reference, version=stored.version)
 
 
 def save_rubric(store: Store, rubric: Rubric) -> Rubric:
@@ -119,21 +114,22 @@ def save_rubric(store: Store, rubric: Rubric) -> Rubric:
 def get_rubric(store: Store, name: str, version: int | None = None) -> Rubric | None:
     """One version of a rubric (the latest when ``version`` is None), or ``None``."""
     where = {"name": name} if version is None else {"name": name, "version": version}
-    docs = store.find(Table.RUBRICS, **where)
-    if not docs:
+    stored = queries.find(store, RubricVersion, **where)
+    if not stored:
         return None
-    return Rubric.from_doc(max(docs, key=lambda d: d["version"]))
+    return Rubric.from_record(max(stored, key=lambda r: r.version))
 
 
 def rubric_versions(store: Store, name: str) -> list[Rubric]:
     """Every stored version of one rubric, oldest first."""
-    return [Rubric.from_doc(d) for d in sorted(store.find(Table.RUBRICS, name=name), key=lambda d: d["version"])]
+    return [Rubric.from_record(r) for r in sorted(queries.find(store, RubricVersion, name=name),
+                                                  key=lambda r: r.version)]
 
 
 def list_rubrics(store: Store) -> list[Rubric]:
     """The latest version of every stored rubric, by name."""
-    latest: dict[str, dict[str, Any]] = {}
-    for doc in store.all(Table.RUBRICS):
-        if doc["name"] not in latest or doc["version"] > latest[doc["name"]]["version"]:
-            latest[doc["name"]] = doc
-    return [Rubric.from_doc(latest[name]) for name in sorted(latest)]
+    latest: dict[str, RubricVersion] = {}
+    for stored in queries.find(store, RubricVersion):
+        if stored.name not in latest or stored.version > latest[stored.name].version:
+            latest[stored.name] = stored
+    return [Rubric.from_record(latest[name]) for name in sorted(latest)]

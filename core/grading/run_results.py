@@ -8,16 +8,16 @@ Sources stay apart: pooling a judge with people would hide the disagreement the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from core.grading.agreement import Agreement, judge_human_agreement
-from core.grading.judge import JUDGMENTS
-from core.grading.manual import GRADES
-from core.grading.results import LengthBias, ModelQuality, length_bias, quality_by_model
+from core.grading.results import LengthBias, ModelQuality, length_bias, overall_score, quality_by_model
 from core.grading.rubric import Rubric
-from store import Store
+from store import Store, queries
+from store.records import Grade, Judgment
 
 PEOPLE_LABEL = "People (every grader)"
 
@@ -25,23 +25,23 @@ PEOPLE_LABEL = "People (every grader)"
 def score_sources(store: Store, run_id: str, rubric: Rubric) -> list[tuple[str, str | None]]:
     """``(label, judge_ref)`` for each judge that judged this run under this rubric version, then
     ``("People (every grader)", None)`` if anyone graded it: the sources a result can come from."""
-    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
-    judges = sorted({j["judge_ref"] for j in store.find(JUDGMENTS, **where)})
+    judges = sorted({j.judge_ref for j in queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version)})
     sources: list[tuple[str, str | None]] = [(f"Judge {ref}", ref) for ref in judges]
-    if store.find(GRADES, **where):
+    if queries.scores_for(store, Grade, run_id, rubric.name, rubric.version):
         sources.append((PEOPLE_LABEL, None))
     return sources
 
 
 def score_points(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None) -> pd.DataFrame:
     """One point per scored answer: model, overall score, response length (the length-bias scatter)."""
-    where = {"run_id": run_id, "rubric_name": rubric.name, "rubric_version": rubric.version}
+    docs: Sequence[Judgment | Grade]
     if judge_ref is None:
-        docs = store.find(GRADES, **where)
+        docs = queries.scores_for(store, Grade, run_id, rubric.name, rubric.version)
     else:
-        docs = store.find(JUDGMENTS, judge_ref=judge_ref, status="scored", **where)
-    rows = [{"model": d["model_ref"], "item": d["item_id"], "response_chars": d["response_chars"],
-             "score": sum(d["scores"].values()) / len(d["scores"])} for d in docs]
+        docs = queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version, judge_ref=judge_ref,
+                                  status="scored")
+    rows = [{"model": d.model_ref, "item": d.item_id, "response_chars": d.response_chars,
+             "score": overall_score(d)} for d in docs]
     return pd.DataFrame(rows, columns=["model", "item", "response_chars", "score"])
 
 
