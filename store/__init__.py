@@ -12,11 +12,18 @@ import os
 
 from store.batch import BatchWriter
 from store.db import RecoveryNotice, Store
-from store.errors import StoreBusyError, StoreError, StoreReadError, StoreVersionError, StoreWriteError
+from store.errors import (
+    StoreBusyError,
+    StoreError,
+    StoreReadError,
+    StoreRecordError,
+    StoreVersionError,
+    StoreWriteError,
+)
 
 __all__ = [
-    "BatchWriter", "RecoveryNotice", "Store", "StoreBusyError", "StoreError", "StoreReadError", "StoreVersionError",
-    "StoreWriteError", "open_store",
+    "BatchWriter", "RecoveryNotice", "Store", "StoreBusyError", "StoreError", "StoreReadError", "StoreRecordError",
+    "StoreVersionError", "StoreWriteError", "open_store",
 ]
 
 

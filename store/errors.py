@@ -18,6 +18,20 @@ class StoreError(Exception):
     """Base of every error the store raises on purpose; the message is for the user."""
 
 
+class StoreRecordError(StoreError):
+    """A stored document does not fit its record: a hand-edited file, or one a faulty version wrote.
+
+    Raised on read instead of a validation traceback; nothing is changed, so the user can repair the
+    field named in the message (or restore a backup) and try again."""
+
+    def __init__(self, record: str, doc_id: object, problem: str) -> None:
+        self.record = record
+        super().__init__(
+            f"The store holds a {record} record (id {doc_id}) that this Pickwise cannot read ({problem}). "
+            f"Nothing was changed: fix that field in the store file or restore a backup, {ELSEWHERE}."
+        )
+
+
 class StoreVersionError(StoreError):
     """The file was written by a newer Pickwise; this one refuses to read or touch it."""
 

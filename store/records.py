@@ -37,6 +37,8 @@ from typing import Any, ClassVar, Final, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from store.errors import StoreRecordError
+
 
 class Table:
     """Every table name, spelled once. Names starting with ``_`` are reserved for the store itself."""
@@ -148,8 +150,16 @@ class Record(Part):
 
     @classmethod
     def read(cls, doc: Mapping[str, Any]) -> Self:
-        """Typed access to a stored document (unknown fields kept, see the module docstring)."""
-        return cls.model_validate(doc)
+        """Typed access to a stored document (unknown fields kept, see the module docstring).
+
+        A document that does not fit raises ``StoreRecordError``: one sentence naming the field, never a
+        validation traceback, since the file may have been edited by hand."""
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "document"
+            raise StoreRecordError(cls.__name__, doc.get("_id", "?"), f"{where}: {first['msg']}") from None
 
     @classmethod
     def build(cls, doc: Mapping[str, Any]) -> Self:

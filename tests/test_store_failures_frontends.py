@@ -134,3 +134,29 @@ def test_app_honours_the_lock_timeout_setting_like_the_cli(app_store: Path, monk
     assert not at.exception
     boxes = [e.value for e in at.error]
     assert any("PICKWISE\\_LOCK\\_TIMEOUT must be a positive number" in b for b in boxes), boxes
+
+
+# ------------------------------------------------------------ a hand-edited record
+
+
+def hand_edited_run(path: Path) -> None:
+    """A benchmark run whose status someone typed by hand: valid JSON, but not a status Pickwise knows."""
+    Store(path).insert(Table.RUNS, {"run_id": "edited", "kind": "benchmark", "status": "half-done",
+                                    "created_at": "2026-01-01T00:00:00+00:00", "settings": {}, "environment": {},
+                                    "prompt_set": {"name": "x", "prompts": []}, "models": {}})
+
+
+def test_cli_names_a_record_that_does_not_fit_in_one_line(store_file: Path) -> None:
+    hand_edited_run(store_file)
+    before = store_file.read_bytes()
+    done = cli(store_file, "decide", "--runs", "edited", "--format", "md", "--out", str(store_file.parent / "d.md"))
+    assert_one_error_line(done, "Run record", "status", "Nothing was changed")
+    assert store_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("page", ["app_pages/benchmark.py", "app_pages/decide.py"])
+def test_app_names_a_record_that_does_not_fit_in_an_error_box(app_store: Path, page: str) -> None:
+    hand_edited_run(app_store)
+    at = open_app(page).run()
+    assert not at.exception
+    assert any("Run record" in e.value and "status" in e.value for e in at.error), [e.value for e in at.error]
