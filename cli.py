@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from core import limits
+from core.benchmark import limits
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path
@@ -37,7 +37,7 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 def _sources(store: Store):
     from core.engines.foundry_local import get_foundry_engine
-    from core.sources import Sources
+    from core.models.sources import Sources
 
     try:
         foundry = get_foundry_engine()
@@ -80,7 +80,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_endpoints_add(args: argparse.Namespace) -> int:
-    from core.sources import add_endpoint
+    from core.models.sources import add_endpoint
 
     try:
         name = add_endpoint(_open_store(args), args.name, args.base_url, args.api_key_env).name
@@ -91,7 +91,7 @@ def cmd_endpoints_add(args: argparse.Namespace) -> int:
 
 
 def cmd_endpoints_list(args: argparse.Namespace) -> int:
-    from core.sources import list_endpoints
+    from core.models.sources import list_endpoints
 
     endpoints = list_endpoints(_open_store(args))
     if args.json:
@@ -107,7 +107,7 @@ def cmd_endpoints_list(args: argparse.Namespace) -> int:
 
 
 def cmd_endpoints_remove(args: argparse.Namespace) -> int:
-    from core.sources import remove_endpoint
+    from core.models.sources import remove_endpoint
 
     if not remove_endpoint(_open_store(args), args.name):
         raise CliError(f"No endpoint named {args.name!r}.")
@@ -116,7 +116,7 @@ def cmd_endpoints_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from core.probe import run_probe
+    from core.benchmark.probe import run_probe
 
     store = _open_store(args)
     try:
@@ -187,9 +187,10 @@ def _read_file(path: str, what: str) -> bytes:
 
 
 def _bench_settings(args: argparse.Namespace, store: Store):
-    from core.benchmark import BenchmarkSettings
+    from core.benchmark.prompt_sets.saved import prompt_set_choices
+    from core.benchmark.settings import BenchmarkSettings
     from core.config import ConfigError, load_models_config, load_prompts_config
-    from core.library import prompt_set_choices, save_model_specs
+    from core.models.specs import save_model_specs
 
     try:
         specs = load_models_config(_read_file(args.models, "models"), args.models)
@@ -218,7 +219,7 @@ def _bench_settings(args: argparse.Namespace, store: Store):
 
 
 def _print_summary(run: Run, samples: list[dict]) -> None:
-    from core.run_summary import run_summary_frame
+    from core.benchmark.run_summary import run_summary_frame
 
     frame = run_summary_frame(run, samples)
     columns = ["model", "status", "n", "errors", "TTFT p50 (ms)", "TTFT p95 (ms)", "latency mean (s)",
@@ -227,7 +228,7 @@ def _print_summary(run: Run, samples: list[dict]) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from core.benchmark import create_run, execute_run
+    from core.benchmark.runner import create_run, execute_run
     from store import queries
 
     store = _open_store(args)

@@ -11,12 +11,13 @@ from components.job_progress import job_panel
 from components.model_table import models_frame
 from components.safe_text import md
 from components.state import get_sources, get_store
-from core.benchmark import start_benchmark
+from core.benchmark.prompt_sets.saved import prompt_set_choices, save_prompt_set
+from core.benchmark.run_summary import metric_details_frame, run_summary_frame, runs_frame
+from core.benchmark.runner import start_benchmark
 from core.default_model import DEFAULT_MODEL_ID
 from core.jobs import get_job, list_jobs
-from core.library import model_specs, prompt_set_choices, save_model_specs, save_prompt_set
+from core.models.specs import model_specs, save_model_specs
 from core.refs import FOUNDRY_SOURCE
-from core.run_summary import metric_details_frame, run_summary_frame, runs_frame
 from store.queries import benchmark_runs, get_run, run_samples
 from store.records import JobKinds
 

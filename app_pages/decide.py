@@ -11,11 +11,11 @@ from components.decision_exports import decisions_panel
 from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
+from core.benchmark.run_summary import runs_frame
 from core.decide_charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.decision import list_decisions, save_decision, set_status
 from core.grading.quality_source import DecisionQuality, quality_for_decision, quality_options
-from core.library import model_specs, save_model_specs
-from core.run_summary import runs_frame
+from core.models.specs import model_specs, save_model_specs
 from core.selection import (
     candidate_table_from_store,
     contribution_frame,

@@ -11,13 +11,18 @@ from components.model_table import models_frame
 from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
+from core.benchmark.probe import run_probe
 from core.default_model import DEFAULT_MODEL_ID
 from core.engines.base import EngineError
 from core.jobs import get_job
-from core.model_jobs import running_download, running_preparation, start_default_model_preparation, start_download
-from core.probe import run_probe
+from core.models.model_jobs import (
+    running_download,
+    running_preparation,
+    start_default_model_preparation,
+    start_download,
+)
+from core.models.sources import add_endpoint, list_endpoints, remove_endpoint
 from core.refs import FOUNDRY_SOURCE
-from core.sources import add_endpoint, list_endpoints, remove_endpoint
 
 store = get_store()
 sources = get_sources()

@@ -2,7 +2,7 @@
 
 Target: under 1.5 s per render (AppTest run time, a fair proxy for the server-side work of one rerun).
 Seeds a temporary store with ``--runs`` completed runs (two models each, alternating CPU and GPU, the
-shape ``core.benchmark`` writes) and times: a cold first render (empty Streamlit caches), warm reruns
+shape ``core.benchmark.runner`` writes) and times: a cold first render (empty Streamlit caches), warm reruns
 with the default selection (the newest three runs), the first and second opening of every other tab
 (tabs run lazily: only the open one), and a render with ``--wide`` runs selected.
 It first times what a server pays once per process (imports, parsing the store), so the cold figure

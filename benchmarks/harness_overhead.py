@@ -1,7 +1,7 @@
 """How much does Pickwise's measuring cost? Tokens/s and TTFT through Pickwise against bare loops.
 
 Three ways to generate with the same model, prompt and settings (temperature 0, same max tokens):
-1. Pickwise: ``FoundryLocalEngine.stream_chat`` fed through ``core.metrics.SampleMeter``;
+1. Pickwise: ``FoundryLocalEngine.stream_chat`` fed through ``core.benchmark.metrics.SampleMeter``;
 2. a bare Foundry Local SDK loop (fresh ``ChatSession``, stream, usage) with its own timestamps;
 3. onnxruntime-genai's raw generation loop (in ``.venv-convert``, a separate process).
 1 and 2 alternate request by request in one process, so drift hits both alike.
@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from foundry_local_sdk import ChatSession, MessageItem, Request, RequestOptions, SearchOptions, TextItem  # noqa: E402
 
+from core.benchmark.environment import machine_environment  # noqa: E402
+from core.benchmark.metrics import SampleMeter  # noqa: E402
 from core.default_model import DEFAULT_MODEL_ID  # noqa: E402
 from core.engines.base import ChatParams  # noqa: E402
 from core.engines.foundry_local import get_foundry_engine  # noqa: E402
-from core.environment import machine_environment  # noqa: E402
-from core.metrics import SampleMeter  # noqa: E402
 from core.paths import REPO_ROOT  # noqa: E402
 
 PROMPT = "Write a detailed paragraph about why running language models locally protects privacy."

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.safe_text import md
-from core import limits
-from core.benchmark import BenchmarkSettings
+from core.benchmark import limits
+from core.benchmark.settings import BenchmarkSettings
 from core.config import (
     ConfigError,
     ModelSpec,
@@ -23,7 +23,7 @@ from core.config import (
     load_models_config,
     load_prompts_config,
 )
-from core.library import model_spec
+from core.models.specs import model_spec
 from core.numbers import NumberRange
 from store.records import ModelInfo
 
@@ -78,7 +78,7 @@ def export_buttons(specs: dict[str, ModelInfo], refs: list[str], set_name: str, 
 
 
 def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[int | float, int | float]:
-    """A ``number_input``'s min and max from the one definition in ``core.limits``.
+    """A ``number_input``'s min and max from the one definition in ``core.benchmark.limits``.
 
     An excluded minimum (a timeout above 0) starts the widget at the next whole step."""
     assert allowed.minimum is not None and allowed.maximum is not None, allowed
@@ -87,8 +87,8 @@ def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[
 
 def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], available_refs: list[str],
                   preferred: list[str]) -> BenchmarkSettings | None:
-    """Draw the form over the prompt sets (``core.library.prompt_set_choices``) and the stored model metadata
-    (for the models.json export); return settings when the user starts a valid run."""
+    """Draw the form over the prompt sets (``core.benchmark.prompt_sets.saved.prompt_set_choices``) and the
+    stored model metadata (for the models.json export); return settings when the user starts a valid run."""
     if "bench-models" not in st.session_state:
         # Streamlit forgets a widget's value while it is not drawn (during a run): restore the last choice
         remembered = st.session_state.get("bench-models-chosen", preferred)

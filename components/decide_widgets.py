@@ -16,7 +16,7 @@ from core.config import ModelSpec
 from core.decision import STATUSES, build_decision
 from core.grading import Rubric
 from core.grading.quality_source import NO_QUALITY, PEOPLE, DecisionQuality, QualityOptions, QualitySource
-from core.library import model_spec
+from core.models.specs import model_spec
 from core.selection import (
     CRITERIA,
     CRITERION_LABELS,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.benchmark.metrics import Summary
 from core.grading import (
     Agreement,
     Criterion,
@@ -19,7 +20,6 @@ from core.grading import (
     ParseStats,
     Rubric,
 )
-from core.metrics import Summary
 from store.records import Run
 
 LEVEL_COLUMNS = [f"level {n}" for n in range(1, 6)]

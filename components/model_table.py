@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.sources import SourceListing
+from core.models.sources import SourceListing
 
 COLUMNS = ["ref", "source", "state", "device", "execution_provider", "size_mb", "license"]
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.safe_text import md, show_model_text
+from core.benchmark.probe import ProbeResult
 from core.engines.base import ChatParams
-from core.probe import ProbeResult
 
 DEFAULT_PROMPT = "List three benefits of local inference."
 
@@ -33,7 +33,7 @@ def _show_result(result: ProbeResult) -> None:
 
 def probe_panel(refs: list[str], probe: Callable[[str, str, ChatParams], ProbeResult],
                 preferred: str | None = None) -> None:
-    """A probe form that calls ``probe(ref, prompt, params)`` (``core.probe.run_probe``, which stores the
+    """A probe form that calls ``probe(ref, prompt, params)`` (``core.benchmark.probe.run_probe``, which stores the
     probe as a one-sample run); ``preferred`` (e.g. the default model) is pre-selected when present."""
     if not refs:
         st.info("No model to probe yet.")

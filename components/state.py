@@ -12,8 +12,8 @@ import streamlit as st
 
 from core.engines.base import Engine, EngineError
 from core.jobs import mark_orphans_interrupted
+from core.models.sources import Sources
 from core.paths import store_path
-from core.sources import Sources
 from store import Store, open_store
 
 

@@ -2,7 +2,7 @@
 
 Pure functions over stored runs (``store.records.Run``) and their samples (plain dicts, see ``store.records``):
 the Compare page, its tests and any later report compute the same numbers. Each model's own figures
-(percentiles, mean, 95% interval) come from ``core.metrics``; this module only adds what relates two
+(percentiles, mean, 95% interval) come from ``core.benchmark.metrics``; this module only adds what relates two
 groups of samples to each other: a speed-up ratio between devices and a paired change against a
 baseline run, both with seeded bootstrap intervals so the same data always gives the same verdict.
 
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.metrics import percentile_interval, resampled_means, summarize_samples
+from core.benchmark.metrics import percentile_interval, resampled_means, summarize_samples
 from store.queries import counted_samples
 from store.records import ModelResult, Run
 

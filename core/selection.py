@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.library import model_specs
+from core.models.specs import model_specs
 from store import Store, queries
 from store.queries import produced_results
 from store.records import ModelInfo, ModelResult, Run
@@ -242,7 +242,7 @@ def _candidate(ref: str, run: Run, spec: ModelInfo | None, quality: Mapping[str,
     """Figures of ``ref`` in ``run``: memory is the peak added (load-time growth if no peak was sampled),
     disk is what the run measured (the metadata's size when it could not)."""
     info = run.models[ref]
-    summary = info.summary or {}  # a free-form object (``core.metrics.summarize_samples``), read as a dict
+    summary = info.summary or {}  # a free-form object (``core.benchmark.metrics.summarize_samples``), read as a dict
     e2e, tps = summary["metrics"]["e2e_s"], summary["metrics"]["decode_tps"]
     peak, load = info.rss_peak_mb, info.rss_load_mb
     disk, size = info.disk_mb, spec.size_mb if spec else None
@@ -276,7 +276,7 @@ def candidate_table(runs: Sequence[Run], specs: Mapping[str, ModelInfo] | None =
                     quality: Mapping[str, Mapping[str, Any]] | None = None, *,
                     choose: Mapping[str, str] | None = None) -> CandidateTable:
     """Candidates from stored runs (newest usable run per model unless ``choose`` names one), metadata
-    from ``core.library.model_specs`` and quality as ``{ref: {mean, ci95_low, ci95_high, n}}``."""
+    from ``core.models.specs.model_specs`` and quality as ``{ref: {mean, ci95_low, ci95_high, n}}``."""
     specs, quality, choose = specs or {}, quality or {}, choose or {}
     newest_first = queries.newest_first(runs)
     by_id = {r.run_id: r for r in runs}

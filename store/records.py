@@ -245,7 +245,7 @@ class ModelResult(Part):
     gpu_fallback_suspected: bool | None = Field(None, description="asked for a GPU but no GPU memory was used")
     disk_mb: float | None = Field(None, description="the model's files on disk")
     first_request_s: float | None = Field(None, description="latency of the very first request (cold)")
-    summary: dict[str, Any] | None = Field(None, description="`core.metrics.summarize_samples` of the lowest "
+    summary: dict[str, Any] | None = Field(None, description="`core.benchmark.metrics.summarize_samples` of the lowest "
                                                              "concurrency level: `n_samples`, `n_counted`, "
                                                              "`n_warmup`, `n_errors`, `tokens_estimated`, "
                                                              "`metrics` (per metric: n, mean, p50..p99, CI...)")
@@ -286,7 +286,7 @@ class Run(Record):
 
 
 class Sample(Record):
-    """One generation: one prompt, one model, one round. Timing fields: `core/metrics.py`.
+    """One generation: one prompt, one model, one round. Timing fields: `core/benchmark/metrics.py`.
 
     Written with `insert_many` per batch, not one `insert` per sample. Read back as plain dicts
     (hundreds of thousands of them; see `store.queries.counted_samples`)."""
@@ -468,7 +468,7 @@ class Decision(Record):
 
 
 class Endpoint(Record):
-    """An OpenAI-compatible endpoint (`core/sources.py`). API keys are never stored, only where to find them."""
+    """An OpenAI-compatible endpoint (`core/models/sources.py`). API keys are never stored, only where to find them."""
 
     TABLE: ClassVar[str] = Table.ENDPOINTS
 
@@ -493,7 +493,7 @@ class ModelInfo(Record):
 
 
 class PromptSet(Record):
-    """A named list of prompts the user imported (built-in sets live in `core/prompt_sets/`)."""
+    """A named list of prompts the user imported (built-in sets live in `core/benchmark/prompt_sets/`)."""
 
     TABLE: ClassVar[str] = Table.PROMPT_SETS
 

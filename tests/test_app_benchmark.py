@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.sources import add_endpoint
+from core.models.sources import add_endpoint
 from store import Store
 from store.records import Table
 from tests.conftest import open_app

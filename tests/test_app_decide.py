@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from cli import main
 from core import report
-from core.benchmark import BenchmarkSettings, create_run, execute_run
+from core.benchmark.runner import create_run, execute_run
+from core.benchmark.settings import BenchmarkSettings
 from core.decision import list_decisions
-from core.sources import Sources, add_endpoint
+from core.models.sources import Sources, add_endpoint
 from store import Store
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url

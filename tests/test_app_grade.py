@@ -21,7 +21,7 @@ from core.grading import (
     record_grade,
 )
 from core.grading.presets import HELPFULNESS, SUMMARY_FAITHFULNESS
-from core.sources import add_endpoint
+from core.models.sources import add_endpoint
 from store import Store
 from store.records import Table
 from tests.conftest import open_app

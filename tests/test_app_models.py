@@ -72,7 +72,7 @@ HOSTILE_BODY = "[click](https://evil.example/x) ![beacon](https://evil.example/b
 def test_a_hostile_error_body_is_shown_as_plain_text(app: AppTest, app_store: Path) -> None:
     """A 500 from /v1/models whose body is markdown and HTML: the warning shows the characters, no live link,
     no remote image (a tracking beacon), no bold."""
-    from core.sources import add_endpoint
+    from core.models.sources import add_endpoint
 
     with FakeOpenAIServer(Scenario(models_status=500, error_body=HOSTILE_BODY)) as server:
         add_endpoint(Store(app_store), "hostile", server.base_url)

@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from core.benchmark import BenchmarkSettings, create_run, execute_run, start_benchmark
+from core.benchmark.runner import create_run, execute_run, start_benchmark
+from core.benchmark.settings import BenchmarkSettings
 from core.jobs import cancel_job, get_job, mark_orphans_interrupted
-from core.sources import Sources, add_endpoint
+from core.models.sources import Sources, add_endpoint
 from store import Store
 from store.queries import get_run
 from store.records import Table
@@ -139,8 +140,8 @@ def test_timing_accuracy_against_injected_truth(store: Store, tokens_per_s: int,
 
 
 def test_details_table_matches_the_metrics_module(store: Store) -> None:
-    from core.metrics import summarize
-    from core.run_summary import metric_details_frame
+    from core.benchmark.metrics import summarize
+    from core.benchmark.run_summary import metric_details_frame
 
     with FakeOpenAIServer(Scenario(n_tokens=5, token_interval_s=0.002)) as server:
         add_endpoint(store, "fake", server.base_url)

@@ -1,6 +1,6 @@
 """Compare statistics on stored-run-shaped data, plus ``seed_run``: runs written the way the runner writes them.
 
-``seed_run`` records the run with ``core.benchmark.create_run`` and each model's entry with the runner's
+``seed_run`` records the run with ``core.benchmark.runner.create_run`` and each model's entry with the runner's
 own ``model_figures``, so the pages and tests read exactly the shape a real benchmark leaves behind.
 The other Compare tests (AppTest, Playwright) and ``benchmarks/compare_render.py`` import it from here.
 """
@@ -14,7 +14,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from core.benchmark import BenchmarkSettings, create_run, model_figures
+from core.benchmark.metrics import SampleTiming, summarize_samples
+from core.benchmark.runner import create_run, model_figures
+from core.benchmark.settings import BenchmarkSettings
 from core.compare import (
     RunFilter,
     baseline_change_frame,
@@ -30,7 +32,6 @@ from core.compare import (
     summary_frame,
 )
 from core.jobs import utc_now
-from core.metrics import SampleTiming, summarize_samples
 from store import Store
 from store.queries import benchmark_runs, get_run
 from store.records import Table

@@ -7,6 +7,15 @@ import random
 
 import pytest
 
+from core.benchmark.prompt_sets.builtin import (
+    BUILTIN_DESCRIPTIONS,
+    LADDER,
+    LADDER_WORD_COUNTS,
+    MEETINGS,
+    RAG,
+    builtin_prompt_sets,
+    length_ladder,
+)
 from core.config import (
     ConfigError,
     ModelSpec,
@@ -16,15 +25,6 @@ from core.config import (
     load_json_object,
     load_models_config,
     load_prompts_config,
-)
-from core.prompt_sets import (
-    BUILTIN_DESCRIPTIONS,
-    LADDER,
-    LADDER_WORD_COUNTS,
-    MEETINGS,
-    RAG,
-    builtin_prompt_sets,
-    length_ladder,
 )
 from core.refs import parse_ref
 

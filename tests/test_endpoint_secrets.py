@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from core.benchmark import BenchmarkSettings, create_run, execute_run
+from core.benchmark.runner import create_run, execute_run
+from core.benchmark.settings import BenchmarkSettings
 from core.engines.base import ChatParams, EngineError
 from core.engines.openai_compatible import (
     OpenAICompatibleEngine,
@@ -21,8 +22,8 @@ from core.engines.openai_compatible import (
     validate_base_url,
     validate_endpoint_name,
 )
+from core.models.sources import Sources, add_endpoint, list_endpoints
 from core.redaction import redact_url
-from core.sources import Sources, add_endpoint, list_endpoints
 from store import Store
 from store.partitions import runs_folder
 from store.records import Table

@@ -1,4 +1,4 @@
-"""Figure builders on stored-run-shaped data: traces, axis titles, colours, and numbers from core.metrics."""
+"""Figure builders on stored-run-shaped data: traces, axis titles, colours, and numbers from core.benchmark.metrics."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from core import default_model as dm
 from core.grading import grading_items, parse_failure_rates, save_rubric, start_judging
 from core.grading.presets import HELPFULNESS
 from core.jobs import get_job
+from core.models.sources import Sources
 from core.refs import FOUNDRY_SOURCE
-from core.sources import Sources
 from store import Store
 from store.records import Job, Table
 from tests.conftest import APP_DATA_DIR, ARTIFACTS

@@ -1,7 +1,7 @@
 """What gets graded: counted, distinct answers of a run under stable, blind ids.
 
 ``make_run`` is shared with the other grading tests: it writes a run and its samples the way the
-benchmark runner stores them (see ``core.benchmark``), which is the contract grading reads.
+benchmark runner stores them (see ``core.benchmark.runner``), which is the contract grading reads.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from core.grading.judge import (
 from core.grading.presets import CORRECTNESS, HELPFULNESS, SUMMARY_FAITHFULNESS
 from core.grading.rubric import save_rubric
 from core.jobs import get_job
-from core.sources import Sources, add_endpoint
+from core.models.sources import Sources, add_endpoint
 from store import Store
 from store.records import Job, Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from core.benchmark.metrics import summarize
 from core.grading.items import grading_items
 from core.grading.manual import record_grade
 from core.grading.presets import SUMMARY_FAITHFULNESS
 from core.grading.results import length_bias, parse_failure_rates, quality_by_model
 from core.grading.rubric import save_rubric
-from core.metrics import summarize
 from store import Store, queries
 from store.records import Judgment, Table
 from tests.test_grading_items import make_run

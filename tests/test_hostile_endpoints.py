@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from core.benchmark import BenchmarkSettings, create_run, execute_run
+from core.benchmark.metrics import MAX_STORED_CHARS, MAX_STORED_CHARS_ENV, SampleMeter, max_stored_chars
+from core.benchmark.probe import run_probe
+from core.benchmark.runner import create_run, execute_run
+from core.benchmark.settings import BenchmarkSettings
 from core.engines.base import ChatParams, EngineError
 from core.engines.openai_compatible import OpenAICompatibleEngine
-from core.metrics import MAX_STORED_CHARS, MAX_STORED_CHARS_ENV, SampleMeter, max_stored_chars
-from core.probe import run_probe
-from core.sources import Sources, add_endpoint
+from core.models.sources import Sources, add_endpoint
 from store import Store
 from store.records import Table
 from tests.fake_openai_server import FakeOpenAIServer, Scenario

@@ -18,11 +18,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.benchmark import BenchmarkSettings, create_run, execute_run
+from core.benchmark.runner import create_run, execute_run
+from core.benchmark.settings import BenchmarkSettings
 from core.jobs import get_job, list_jobs, list_runs
+from core.models.sources import Sources, add_endpoint
 from core.ownership import owner_record
 from core.paths import REPO_ROOT
-from core.sources import Sources, add_endpoint
 from store import Store, StoreWriteError
 from store.queries import get_run
 from store.records import Table

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.config import ModelSpec
-from core.library import model_specs, save_model_specs
+from core.models.specs import model_specs, save_model_specs
 from store import Store
 from store.records import Table
 

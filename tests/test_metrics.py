@@ -11,8 +11,7 @@ import statistics
 import numpy as np
 import pytest
 
-from core.engines.base import StreamEnd, TextDelta
-from core.metrics import (
+from core.benchmark.metrics import (
     SUMMARY_METRICS,
     SampleMeter,
     decode_tps,
@@ -22,6 +21,7 @@ from core.metrics import (
     summarize,
     summarize_samples,
 )
+from core.engines.base import StreamEnd, TextDelta
 
 T_SEND = 100.0
 

@@ -8,7 +8,12 @@ import time
 
 from core.engines.base import ProgressCallback
 from core.jobs import _PROGRESS_WRITE_INTERVAL_S, cancel_job, get_job
-from core.model_jobs import running_download, running_preparation, start_default_model_preparation, start_download
+from core.models.model_jobs import (
+    running_download,
+    running_preparation,
+    start_default_model_preparation,
+    start_download,
+)
 from store import Store
 from store.records import Job
 from tests.test_jobs import _wait_for

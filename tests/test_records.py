@@ -18,7 +18,10 @@ from typing import get_args
 import pytest
 
 from cli import main
-from core.benchmark import BenchmarkSettings, create_run, execute_run
+from core.benchmark.probe import run_probe
+from core.benchmark.prompt_sets.saved import save_prompt_set
+from core.benchmark.runner import create_run, execute_run
+from core.benchmark.settings import BenchmarkSettings
 from core.config import ModelSpec, PromptItem
 from core.decision import get_decision, list_decisions
 from core.engines.base import ChatParams
@@ -27,10 +30,9 @@ from core.grading.judge import start_judging
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import get_rubric
 from core.jobs import list_jobs, list_runs
-from core.library import model_specs, save_model_specs, save_prompt_set
+from core.models.sources import Sources, add_endpoint, list_endpoints
+from core.models.specs import model_specs, save_model_specs
 from core.paths import REPO_ROOT
-from core.probe import run_probe
-from core.sources import Sources, add_endpoint, list_endpoints
 from store import Store, queries
 from store.records import (
     KIND_MEANINGS,

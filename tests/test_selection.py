@@ -50,7 +50,7 @@ def run_doc(run_id: str, created: str, models: dict[str, dict]) -> Run:
 
 
 def specs(fields: dict[str, dict[str, Any]]) -> dict[str, ModelInfo]:
-    """``core.library.model_specs`` as it would read these per-model fields."""
+    """``core.models.specs.model_specs`` as it would read these per-model fields."""
     return {ref: ModelInfo(ref=ref, **f) for ref, f in fields.items()}
 
 

@@ -3,7 +3,7 @@
 Pickwise measures engines, so the contract is about *when* things happen as much as *what*:
 ``stream_chat`` yields each text delta stamped with ``time.perf_counter()`` at arrival, then
 exactly one ``StreamEnd`` carrying token usage and where that count came from. Timing maths
-lives in ``core.metrics``; engines only report raw arrival times.
+lives in ``core.benchmark.metrics``; engines only report raw arrival times.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Engine(Protocol):
 
     source: str
     # Optional attribute ``runs_in_process: bool`` (default False): True when the model runs inside
-    # this process, so its resident memory can be attributed to the model (see ``core.benchmark``).
+    # this process, so its resident memory can be attributed to the model (see ``core.benchmark.runner``).
 
     def list_models(self) -> list[ModelEntry]:
         """Models this source can serve now (never blocks on the network for long)."""

@@ -21,15 +21,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from core.benchmark import Control
+from core.benchmark.runner import Control
 from core.engines.base import ChatParams, Engine, EngineError, StreamEnd
 from core.engines.session import FailureStreak, LoadedModel
 from core.grading.items import GradingItem, grading_items
 from core.grading.parse import ParsedReply, parse_reply
 from core.grading.rubric import Rubric
 from core.jobs import JobContext, start_job, utc_now
+from core.models.sources import Sources
 from core.refs import parse_ref
-from core.sources import Sources
 from store import BatchWriter, Store, queries
 from store.records import JobKinds, Judgment, Table
 

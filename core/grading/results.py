@@ -1,6 +1,6 @@
 """Quality results from stored judgments and grades: per model, per criterion, with their uncertainty.
 
-Every mean comes with a 95% bootstrap interval and its count (``core.metrics.summarize``), because
+Every mean comes with a 95% bootstrap interval and its count (``core.benchmark.metrics.summarize``), because
 "3.8 vs 3.6" on eight answers is noise and the page must be able to say so. Unscored judgments are
 never averaged in (they are not zeros) but are counted, and the parse-failure rate per judge says
 how much of a judge's output could not be read at all.
@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from core.benchmark.metrics import Summary, summarize
 from core.grading.agreement import spearman
 from core.grading.items import grading_items
 from core.grading.rubric import Rubric
-from core.metrics import Summary, summarize
 from store import Store, queries
 from store.records import Grade, Judgment
 

@@ -1,8 +1,7 @@
-"""The user's saved inputs: imported prompt sets and model metadata (license, capabilities, size).
+"""Model metadata the user brings in ``models.json`` (license, capabilities, size), kept in the ``models`` table.
 
-Built-in prompt sets come from ``core.prompt_sets`` and cannot be overwritten; imported ones live in
-the store's ``prompt_sets`` table. Model metadata from ``models.json`` lands in the ``models`` table,
-keyed by ``SOURCE:MODEL_ID``, where the decision step will read licenses and sizes.
+Keyed by ``SOURCE:MODEL_ID``: the Benchmark page imports and exports it, the Decide step reads licenses
+and sizes from it (``core.decide.candidates``), and an edit of one field on the Decide page saves it back.
 """
 
 from __future__ import annotations
@@ -10,35 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.config import ModelSpec, PromptItem
-from core.jobs import utc_now
-from core.prompt_sets import builtin_prompt_sets
+from core.config import ModelSpec
 from core.refs import parse_ref
 from store import Store, queries
-from store.records import ModelInfo, PromptSet, Table
-
-
-def prompt_set_choices(store: Store) -> dict[str, list[dict]]:
-    """Built-in sets first, then imported ones, as plain dicts ready for a run's settings."""
-    choices = {name: [item.model_dump(exclude_none=True) for item in items]
-               for name, items in builtin_prompt_sets().items()}
-    for saved in sorted(queries.find(store, PromptSet), key=lambda s: s.name):
-        choices.setdefault(saved.name, [p.as_dict() for p in saved.prompts])
-    return choices
-
-
-def save_prompt_set(store: Store, name: str, items: list[PromptItem]) -> None:
-    """Store (or replace) an imported set. Raises ``ValueError`` for an empty or built-in name."""
-    name = name.strip()
-    if not name:
-        raise ValueError("Give the prompt set a name.")
-    if name in builtin_prompt_sets():
-        raise ValueError(f"{name!r} is a built-in prompt set; import yours under another name.")
-    prompts = [item.model_dump(exclude_none=True) for item in items]
-    with store.transaction():
-        store.remove_where(Table.PROMPT_SETS, name=name)
-        queries.insert(store, PromptSet.build({"name": name, "prompts": prompts, "builtin": False,
-                                               "created_at": utc_now()}))
+from store.records import ModelInfo, Table
 
 
 def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:

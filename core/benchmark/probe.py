@@ -10,12 +10,12 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 
+from core.benchmark.environment import machine_environment
+from core.benchmark.metrics import SampleTiming, measure
 from core.engines.base import ChatParams, EngineError
-from core.environment import machine_environment
 from core.jobs import utc_now
-from core.metrics import SampleTiming, measure
+from core.models.sources import Sources
 from core.refs import parse_ref
-from core.sources import Sources
 from store import Store, queries
 from store.records import Run, Sample
 

@@ -1,4 +1,4 @@
-"""Tables of benchmark runs: one row per model, figures from ``core.metrics`` with counts and caveats.
+"""Tables of benchmark runs: one row per model, figures from ``core.benchmark.metrics`` with counts and caveats.
 
 Pure functions (data in, DataFrame out) shared by the pages and the CLI, so both show the same numbers.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.metrics import summarize_samples
+from core.benchmark.metrics import summarize_samples
 from store import queries
 from store.records import ModelResult, Run
 

@@ -8,7 +8,7 @@ built-in set must ask exactly the same thing, so the sets are fixed files, never
 * Meeting-notes summarisation: the feature the workshop scenario is about (offline meeting notes).
 * Prompt-length ladder: one task over inputs of 50 to 2,000 words, so TTFT against prompt size shows.
   Its file is produced by ``length_ladder()`` from a fixed passage; after changing either, run
-  ``python -c "from core.prompt_sets import regenerate_length_ladder; regenerate_length_ladder()"``
+  ``python -c "from core.benchmark.prompt_sets.builtin import regenerate_length_ladder; regenerate_length_ladder()"``
   (a test fails while the file and the code disagree).
 """
 
@@ -65,7 +65,7 @@ the December board meeting."""
 
 def builtin_prompt_sets() -> dict[str, list[PromptItem]]:
     """Every built-in set by name, validated like a user's ``prompts.json``."""
-    folder = resources.files(__name__)
+    folder = resources.files(__package__)
     return {
         name: load_prompts_config(folder.joinpath(filename).read_bytes(), filename=filename)
         for name, filename in _FILES.items()

@@ -13,20 +13,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any, Protocol
 
-from core import limits
-from core.engines.base import ChatParams, Engine, EngineError
+from core.benchmark.environment import machine_environment
+from core.benchmark.meters import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
+from core.benchmark.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_samples
+from core.benchmark.settings import BenchmarkSettings
+from core.engines.base import Engine, EngineError
 from core.engines.session import MAX_CONSECUTIVE_FAILURES, FailureStreak, LoadedModel
-from core.environment import machine_environment
 from core.jobs import JobContext, start_job, utc_now
-from core.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_samples
+from core.models.sources import Sources
 from core.ownership import holding, owner_record
-from core.refs import parse_ref
-from core.resources import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
-from core.sources import Sources
 from store import BatchWriter, Store, StoreError, queries
 from store.records import JobKinds, Run, Sample, Table
 
@@ -42,59 +41,6 @@ class Control(Protocol):
     def cancelled(self) -> bool: ...
 
     def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None: ...
-
-
-@dataclass
-class BenchmarkSettings:
-    """Everything needed to repeat a run. ``prompts`` items are ``{id, prompt, reference?, aspects?}``."""
-
-    models: list[str]
-    prompts: list[dict[str, Any]]
-    prompt_set_name: str = "custom"
-    warmup: int = 1
-    rounds: int = 3
-    max_output_tokens: int = 256
-    temperature: float = 0.0
-    seed: int | None = 42
-    timeout_s: float = 120.0
-    concurrency: list[int] = field(default_factory=lambda: [1])
-    slo: dict[str, float] = field(default_factory=dict)  # e.g. {"ttft_s": 1.0}: lower is better
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` naming the first setting a user must fix, in one sentence.
-
-        The last line of defence for every way settings arrive (CLI, form, stored run): numbers must
-        be finite and within ``core.limits``; whole numbers written as floats (``3.0``) become ints."""
-        if not self.models:
-            raise ValueError("Choose at least one model.")
-        if len(self.models) > limits.MAX_MODELS:
-            raise ValueError(f"{len(self.models)} models chosen; a run takes at most {limits.MAX_MODELS}: "
-                             "split them over several runs.")
-        for ref in self.models:
-            parse_ref(ref)
-        if not self.prompts:
-            raise ValueError("The prompt set is empty: choose a set or import a prompts file.")
-        self.rounds = int(limits.ROUNDS.check(self.rounds))
-        self.warmup = int(limits.WARMUP.check(self.warmup))
-        self.max_output_tokens = int(limits.MAX_OUTPUT_TOKENS.check(self.max_output_tokens))
-        self.timeout_s = float(limits.TIMEOUT_S.check(self.timeout_s))
-        self.temperature = float(limits.TEMPERATURE.check(self.temperature))
-        if not self.concurrency:
-            raise ValueError("Choose at least one concurrency level.")
-        self.concurrency = [int(limits.CONCURRENCY.check(level)) for level in self.concurrency]
-        self.slo = {metric: float(replace(limits.SLO_TARGET, label=f"Target {metric}").check(target))
-                    for metric, target in self.slo.items()}
-        if (total := self.total_requests()) > limits.MAX_TOTAL_REQUESTS:
-            raise ValueError(f"This run would send {total:,} requests; the limit is {limits.MAX_TOTAL_REQUESTS:,}: "
-                             "use fewer rounds, prompts, models or concurrency levels.")
-
-    def chat_params(self) -> ChatParams:
-        return ChatParams(max_output_tokens=self.max_output_tokens, temperature=self.temperature,
-                          seed=self.seed, timeout_s=self.timeout_s)
-
-    def total_requests(self) -> int:
-        per_level = len(self.prompts) * self.rounds
-        return len(self.models) * (len(self.prompts) * self.warmup + per_level * len(self.concurrency))
 
 
 def create_run(store: Store, settings: BenchmarkSettings) -> str:

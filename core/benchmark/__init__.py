@@ -1,0 +1,15 @@
+"""Benchmark: measure models answering fixed prompts, and store every request as it happens.
+
+* ``settings``     what a run repeats (models, prompts, rounds, request settings), validated against ``limits``
+* ``limits``       the bounds on every setting, one definition for the CLI, the form and config loading
+* ``prompt_sets``  the built-in prompt sets and the ones a user imported
+* ``runner``       the run itself: models × prompts × rounds × concurrency levels, stored as it goes
+* ``probe``        the quick check: one prompt to one model, stored as a one-sample run
+* ``metrics``      timing maths for one streamed request, and summaries with intervals over many
+* ``meters``       what a model costs the machine while it runs: resident and GPU memory, energy
+* ``environment``  the machine a run ran on, recorded with it so its figures can be repeated
+* ``run_summary``  a run as tables, one row per model (the Benchmark page and the CLI show the same)
+
+The probe lives here, not with the models, because it is a benchmark of one request: the same timing
+maths and the same stored run, so its figures agree with a full run's. Nothing here imports Streamlit.
+"""
