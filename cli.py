@@ -53,7 +53,7 @@ def _stderr_progress(step: str, percent: float | None) -> None:
 
 
 def cmd_prepare_default(args: argparse.Namespace) -> int:
-    from core.default_model import prepare_default_model
+    from core.models.default_model.pipeline import prepare_default_model
 
     model_id = prepare_default_model(_stderr_progress)
     print(f"Default model ready: foundry-local:{model_id}")

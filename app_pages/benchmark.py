@@ -14,8 +14,8 @@ from components.state import get_sources, get_store
 from core.benchmark.prompt_sets.saved import prompt_set_choices, save_prompt_set
 from core.benchmark.run_summary import metric_details_frame, run_summary_frame, runs_frame
 from core.benchmark.runner import start_benchmark
-from core.default_model import DEFAULT_MODEL_ID
 from core.jobs import get_job, list_jobs
+from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.specs import model_specs, save_model_specs
 from core.refs import FOUNDRY_SOURCE
 from store.queries import benchmark_runs, get_run, run_samples

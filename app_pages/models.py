@@ -12,9 +12,9 @@ from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
 from core.benchmark.probe import run_probe
-from core.default_model import DEFAULT_MODEL_ID
 from core.engines.base import EngineError
 from core.jobs import get_job
+from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.model_jobs import (
     running_download,
     running_preparation,

@@ -26,9 +26,9 @@ from foundry_local_sdk import ChatSession, MessageItem, Request, RequestOptions,
 
 from core.benchmark.environment import machine_environment  # noqa: E402
 from core.benchmark.metrics import SampleMeter  # noqa: E402
-from core.default_model import DEFAULT_MODEL_ID  # noqa: E402
 from core.engines.base import ChatParams  # noqa: E402
 from core.engines.foundry_local import get_foundry_engine  # noqa: E402
+from core.models.default_model.pipeline import DEFAULT_MODEL_ID  # noqa: E402
 from core.paths import REPO_ROOT  # noqa: E402
 
 PROMPT = "Write a detailed paragraph about why running language models locally protects privacy."

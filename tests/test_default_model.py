@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core import default_model as dm
 from core.engines.base import ChatParams, StreamEnd, TextDelta
+from core.models.default_model import pipeline as dm
 from tests.tiny_model import ensure_test_data_dir
 
 # ---- fast: failures say which step, show output, leave nothing half-done ------------------

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from core import default_model as dm
 from core.grading import grading_items, parse_failure_rates, save_rubric, start_judging
 from core.grading.presets import HELPFULNESS
 from core.jobs import get_job
+from core.models.default_model import pipeline as dm
 from core.models.sources import Sources
 from core.refs import FOUNDRY_SOURCE
 from store import Store

@@ -5,7 +5,7 @@ tiny layers, fixed seed, int4 CPU like the default model; a few MB, thousands of
 second. It never emits an end-of-turn token, so every request runs to ``max_output_tokens``
 (finish reason "length").
 
-Built once in the conversion venv (``core.default_model.ensure_convert_env``; creating that venv
+Built once in the conversion venv (``core.models.default_model.pipeline.ensure_convert_env``; creating that venv
 takes 1-2 minutes the first time) and cached under ``~/.cache/pickwise-tests/`` by a content key
 (``PICKWISE_TEST_CACHE`` overrides the folder), so later runs return at once.
 """
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core import default_model as dm
+from core.models.default_model import pipeline as dm
 
 TINY_MODEL_ID = "pickwise-tiny-test:1"
 TINY_BUILD_VERSION = 1  # bump when the recipe below changes in a way the key would not catch
@@ -71,7 +71,7 @@ def build_tiny_model(progress: dm.Progress | None = None) -> Path:
                 [
                     str(python),
                     "-m",
-                    "core.default_model",
+                    "core.models.default_model.pipeline",
                     "tiny-hf",
                     "--tokenizer-gguf",
                     str(gguf),

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.default_model import Progress, prepare_default_model
 from core.engines.base import Engine
 from core.jobs import JobContext, list_jobs, start_job
+from core.models.default_model.pipeline import Progress, prepare_default_model
 from core.refs import FOUNDRY_SOURCE
 from store import Store
 from store.records import Job, JobKinds
@@ -25,7 +25,7 @@ def running_preparation(store: Store) -> Job | None:
 
 def start_default_model_preparation(store: Store,
                                     prepare: Callable[[Progress], str] = prepare_default_model) -> str:
-    """Start preparing the default model (``core.default_model``); return the job id.
+    """Start preparing the default model (``core.models.default_model.pipeline``); return the job id.
 
     The converter's output lines carry no percent (``None``): the bar stays where the last step put it."""
 

@@ -19,7 +19,7 @@ output and what to try):
 6. verify: files present + a few tokens generated with onnxruntime-genai, still in the venv
 7. move into place (atomic rename from a temp folder) and register in Foundry Local's local catalog
 
-This module is also the worker the subprocesses run (``python -m core.default_model export-gguf``,
+This module is also the worker the subprocesses run (``python -m core.models.default_model.pipeline export-gguf``,
 ``tiny-hf``, ``smoke``): it imports only the standard library at module level so the conversion
 venv can import it without the app's dependencies.
 """
@@ -278,7 +278,7 @@ def run_step(
 
 
 def _worker_cmd(python: Path, *args: str) -> list[str]:
-    return [str(python), "-m", "core.default_model", *args]
+    return [str(python), "-m", "core.models.default_model.pipeline", *args]
 
 
 def build_onnx(
@@ -600,7 +600,7 @@ def _worker_smoke(model_dir: Path) -> None:
 
 
 def _worker_main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m core.default_model")
+    parser = argparse.ArgumentParser(prog="python -m core.models.default_model.pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export-gguf", help="GGUF -> Hugging Face folder")
     export.add_argument("--gguf", type=Path, required=True)
