@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from filelock import Timeout
 
 from core.engines.base import ChatParams, StreamEnd, TextDelta
-from core.models.default_model import pipeline as dm
+from core.models.default_model import pipeline
+from core.models.default_model.folders import (
+    clean_stale_partials,
+    file_lock,
+    finalize_chat_template,
+    folder_is_complete,
+)
+from core.models.default_model.steps import PrepareError, run_step
 from tests.tiny_model import ensure_test_data_dir
 
 # ---- fast: failures say which step, show output, leave nothing half-done ------------------
@@ -18,8 +27,8 @@ from tests.tiny_model import ensure_test_data_dir
 def test_failed_step_reports_step_output_and_hint():
     seen: list[str] = []
     cmd = [sys.executable, "-c", "print('first line'); print('the real problem'); raise SystemExit(3)"]
-    with pytest.raises(dm.PrepareError) as info:
-        dm.run_step("demo step", cmd, lambda line, pct: seen.append(line), hint="do the thing")
+    with pytest.raises(PrepareError) as info:
+        run_step("demo step", cmd, lambda line, pct: seen.append(line), hint="do the thing")
     message = str(info.value)
     assert "step 'demo step'" in message
     assert "exited with code 3" in message
@@ -32,14 +41,14 @@ def test_failed_step_reports_step_output_and_hint():
 def test_run_step_splits_carriage_return_progress():
     seen: list[str] = []
     code = "import sys, time\nfor i in range(3):\n    sys.stdout.write(f'\\rbar {i}'); time.sleep(0.06)\nprint()"
-    dm.run_step("bars", [sys.executable, "-c", code], lambda line, pct: seen.append(line), hint="-")
+    run_step("bars", [sys.executable, "-c", code], lambda line, pct: seen.append(line), hint="-")
     assert seen == ["bar 0", "bar 1", "bar 2"]
 
 
 def test_killed_conversion_leaves_no_ready_looking_model(tmp_path, monkeypatch):
     monkeypatch.setenv("PICKWISE_DATA", str(tmp_path))
-    monkeypatch.setattr(dm, "ensure_convert_env", lambda progress, span=(0, 100): Path(sys.executable))
-    monkeypatch.setattr(dm, "locate_gguf", lambda: tmp_path / "fake.gguf")
+    monkeypatch.setattr(pipeline, "ensure_convert_env", lambda progress, span=(0, 100): Path(sys.executable))
+    monkeypatch.setattr(pipeline, "locate_gguf", lambda: tmp_path / "fake.gguf")
     steps: list[str] = []
 
     def fake_run_step(step, cmd, progress=None, *, hint, cwd=None):
@@ -49,33 +58,53 @@ def test_killed_conversion_leaves_no_ready_looking_model(tmp_path, monkeypatch):
             out.mkdir(parents=True)
             (out / "model.safetensors").write_bytes(b"partial")
             return []
-        raise dm.PrepareError(step, "simulated crash", "retry")
+        raise PrepareError(step, "simulated crash", "retry")
 
-    monkeypatch.setattr(dm, "run_step", fake_run_step)
-    with pytest.raises(dm.PrepareError, match="build ONNX model"):
-        dm._convert_default_model(dm.default_model_dir(), lambda message, pct: None)
+    monkeypatch.setattr(pipeline, "run_step", fake_run_step)
+    with pytest.raises(PrepareError, match="build ONNX model"):
+        pipeline._convert_default_model(pipeline.default_model_dir(), lambda message, pct: None)
     assert steps == ["export GGUF", "build ONNX model"]
-    assert not dm.default_model_dir().exists()
-    assert list(dm.default_model_dir().parent.iterdir()) == []  # no partial folder left
+    assert not pipeline.default_model_dir().exists()
+    assert list(pipeline.default_model_dir().parent.iterdir()) == []  # no partial folder left
+
+
+def test_a_folder_lock_held_by_another_process_excludes_this_one(tmp_path):
+    """Two conversions must not fill one venv or folder: the lock (``filelock``, so on every platform)
+    keeps a second process out until the first lets go."""
+    lock = tmp_path / "sub" / ".prepare.lock"  # its folder is created on demand
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+         "from core.models.default_model.folders import file_lock\n"
+         "with file_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.readline()",
+         str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(Timeout):
+            file_lock(lock).acquire(timeout=0.2)
+    finally:
+        holder.communicate("\n", timeout=30)
+    with file_lock(lock):  # free once the holder let go
+        pass
 
 
 def test_stale_partials_from_dead_processes_are_removed(tmp_path):
     dead = tmp_path / ".partial-999999999-smollm2-abc"
     dead.mkdir()
     (tmp_path / "kept").mkdir()
-    dm.clean_stale_partials(tmp_path)
+    clean_stale_partials(tmp_path)
     assert not dead.exists() and (tmp_path / "kept").exists()
 
 
 def test_chat_template_goes_to_both_places(tmp_path):
     (tmp_path / "tokenizer_config.json").write_text('{"eos_token": "<|im_end|>"}')
     (tmp_path / "chat_template.jinja").write_text("{{ messages }}")
-    assert dm.finalize_chat_template(tmp_path) == "{{ messages }}"
+    assert finalize_chat_template(tmp_path) == "{{ messages }}"
     assert '"chat_template": "{{ messages }}"' in (tmp_path / "tokenizer_config.json").read_text()
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(dm.PrepareError, match="no chat template"):
-        dm.finalize_chat_template(empty)
+    with pytest.raises(PrepareError, match="no chat template"):
+        finalize_chat_template(empty)
 
 
 # ---- slow: the real thing ----------------------------------------------------------------
@@ -89,15 +118,15 @@ def test_prepare_default_model_end_to_end_and_probe():
 
     engine = get_foundry_engine()
     log: list[tuple[str, float | None]] = []
-    model_id = dm.prepare_default_model(lambda message, pct: log.append((message, pct)), engine=engine)
-    assert model_id == dm.DEFAULT_MODEL_ID
+    model_id = pipeline.prepare_default_model(lambda message, pct: log.append((message, pct)), engine=engine)
+    assert model_id == pipeline.DEFAULT_MODEL_ID
     percents = [pct for _, pct in log if pct is not None]
     assert percents == sorted(percents) and percents[-1] == 100
-    assert dm.folder_is_complete(dm.default_model_dir(engine.models_dir))
+    assert folder_is_complete(pipeline.default_model_dir(engine.models_dir))
 
     started = time.perf_counter()  # idempotent: a second call is quick and converts nothing
     again: list[str] = []
-    assert dm.prepare_default_model(lambda message, pct: again.append(message), engine=engine) == model_id
+    assert pipeline.prepare_default_model(lambda message, pct: again.append(message), engine=engine) == model_id
     assert time.perf_counter() - started < 10
     assert not any("Exporting" in message for message in again)
 

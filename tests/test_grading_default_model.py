@@ -17,7 +17,8 @@ import pytest
 from core.grading import grading_items, parse_failure_rates, save_rubric, start_judging
 from core.grading.presets import HELPFULNESS
 from core.jobs import get_job
-from core.models.default_model import pipeline as dm
+from core.models.default_model import pipeline
+from core.models.default_model.folders import folder_is_complete
 from core.models.sources import Sources
 from core.refs import FOUNDRY_SOURCE
 from store import Store
@@ -25,7 +26,7 @@ from store.records import Job, Table
 from tests.conftest import APP_DATA_DIR, ARTIFACTS
 from tests.test_grading_items import make_run
 
-JUDGE = f"{FOUNDRY_SOURCE}:{dm.DEFAULT_MODEL_ID}"
+JUDGE = f"{FOUNDRY_SOURCE}:{pipeline.DEFAULT_MODEL_ID}"
 ANSWERS = [("a:m", "capital", "The capital of France is Paris."), ("b:m", "capital", "I think it is Lyon."),
            ("a:m", "haiku", "Soft rain on the roof\nwhispers to the sleeping town\nmorning finds it gone"),
            ("b:m", "haiku", "Rain.")]
@@ -34,12 +35,12 @@ ANSWERS = [("a:m", "capital", "The capital of France is Paris."), ("b:m", "capit
 def _default_model_ready(engine) -> str:
     """Register the folder ``make model`` already converted in the real data folder (seconds); convert
     into this process's throwaway data folder only when there is none (minutes)."""
-    converted = dm.default_model_dir(Path(APP_DATA_DIR) / "models")
-    if dm.folder_is_complete(converted):
-        engine.register_folder(converted, dm.DEFAULT_MODEL_ID, dm.DEFAULT_DISPLAY_NAME, dm.DEFAULT_LICENSE,
-                               replace=True)
-        return dm.DEFAULT_MODEL_ID
-    return dm.prepare_default_model(engine=engine)
+    converted = pipeline.default_model_dir(Path(APP_DATA_DIR) / "models")
+    if folder_is_complete(converted):
+        engine.register_folder(converted, pipeline.DEFAULT_MODEL_ID, pipeline.DEFAULT_DISPLAY_NAME,
+                               pipeline.DEFAULT_LICENSE, replace=True)
+        return pipeline.DEFAULT_MODEL_ID
+    return pipeline.prepare_default_model(engine=engine)
 
 
 def _wait(store: Store, job_id: str, timeout_s: float = 600) -> Job:
@@ -55,7 +56,7 @@ def _wait(store: Store, job_id: str, timeout_s: float = 600) -> Job:
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_default_model_judges_every_answer_or_keeps_its_reply(foundry_engine, store: Store) -> None:
-    assert _default_model_ready(foundry_engine) == dm.DEFAULT_MODEL_ID
+    assert _default_model_ready(foundry_engine) == pipeline.DEFAULT_MODEL_ID
     rubric = save_rubric(store, HELPFULNESS)
     run_id = make_run(store, ANSWERS)
     started = time.perf_counter()

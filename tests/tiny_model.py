@@ -5,8 +5,9 @@ tiny layers, fixed seed, int4 CPU like the default model; a few MB, thousands of
 second. It never emits an end-of-turn token, so every request runs to ``max_output_tokens``
 (finish reason "length").
 
-Built once in the conversion venv (``core.models.default_model.pipeline.ensure_convert_env``; creating that venv
-takes 1-2 minutes the first time) and cached under ``~/.cache/pickwise-tests/`` by a content key
+Built once in the conversion venv (``core.models.default_model.convert_env``; creating that venv
+takes 1-2 minutes the first time) by the default model's own steps, its weights by ``tiny_model_worker.py``,
+and cached under ``~/.cache/pickwise-tests/`` by a content key
 (``PICKWISE_TEST_CACHE`` overrides the folder), so later runs return at once.
 """
 
@@ -21,9 +22,27 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.models.default_model import pipeline as dm
+from core.models.default_model.convert_env import (
+    REQUIREMENTS_FILE,
+    SMOLLM2_REQUIREMENT,
+    convert_venv_dir,
+    ensure_convert_env,
+    locate_gguf,
+)
+from core.models.default_model.folders import (
+    check_model_folder,
+    file_lock,
+    finalize_chat_template,
+    folder_is_complete,
+    install_folder,
+    partial_dir,
+    write_marker,
+)
+from core.models.default_model.pipeline import build_onnx
+from core.models.default_model.steps import PrepareError, Progress, run_step
 
 TINY_MODEL_ID = "pickwise-tiny-test:1"
+WORKER = Path(__file__).with_name("tiny_model_worker.py")  # run by the conversion venv's python
 TINY_BUILD_VERSION = 1  # bump when the recipe below changes in a way the key would not catch
 TINY_SPEC: dict[str, int] = {
     "hidden_size": 64,
@@ -47,32 +66,30 @@ def tiny_model_key() -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(TINY_SPEC, sort_keys=True).encode())
     digest.update(str(TINY_BUILD_VERSION).encode())
-    digest.update(dm.REQUIREMENTS_FILE.read_bytes())
-    digest.update(dm.SMOLLM2_REQUIREMENT.encode())
+    digest.update(REQUIREMENTS_FILE.read_bytes())
+    digest.update(SMOLLM2_REQUIREMENT.encode())
     return digest.hexdigest()[:16]
 
 
-def build_tiny_model(progress: dm.Progress | None = None) -> Path:
+def build_tiny_model(progress: Progress | None = None) -> Path:
     """Return the folder of the tiny model, building it first if the cache lacks it."""
     root = cache_root()
     final = root / f"tiny-llama-{tiny_model_key()}"
-    if dm.folder_is_complete(final):
+    if folder_is_complete(final):
         return final
-    with dm.file_lock(root / ".tiny-model.lock"):
-        if dm.folder_is_complete(final):  # built by another process while we waited
+    with file_lock(root / ".tiny-model.lock"):
+        if folder_is_complete(final):  # built by another process while we waited
             return final
         started = time.perf_counter()
-        python = dm.ensure_convert_env(progress)
-        gguf = dm.locate_gguf()
-        with dm.partial_dir(root, "tiny") as tmp:
+        python = ensure_convert_env(progress)
+        gguf = locate_gguf()
+        with partial_dir(root, "tiny") as tmp:
             hf_dir, onnx_dir = tmp / "hf", tmp / "onnx"
-            dm.run_step(
+            run_step(
                 "tiny model weights",
                 [
                     str(python),
-                    "-m",
-                    "core.models.default_model.pipeline",
-                    "tiny-hf",
+                    str(WORKER),
                     "--tokenizer-gguf",
                     str(gguf),
                     "--out",
@@ -81,20 +98,20 @@ def build_tiny_model(progress: dm.Progress | None = None) -> Path:
                     json.dumps(TINY_SPEC),
                 ],
                 progress,
-                hint=f"delete {dm.convert_venv_dir()} to rebuild the conversion venv.",
+                hint=f"delete {convert_venv_dir()} to rebuild the conversion venv.",
             )
-            dm.build_onnx(python, hf_dir, onnx_dir, tmp / "cache", progress)
-            dm.finalize_chat_template(onnx_dir)
-            problems = dm.check_model_folder(onnx_dir)
+            build_onnx(python, hf_dir, onnx_dir, tmp / "cache", progress)
+            finalize_chat_template(onnx_dir)
+            problems = check_model_folder(onnx_dir)
             if problems:
-                raise dm.PrepareError("verify tiny model", "; ".join(problems), "delete the cache and retry.")
-            dm.write_marker(
+                raise PrepareError("verify tiny model", "; ".join(problems), "delete the cache and retry.")
+            write_marker(
                 onnx_dir,
                 model_id=TINY_MODEL_ID,
                 spec=TINY_SPEC,
                 build_seconds=round(time.perf_counter() - started, 1),
             )
-            dm.install_folder(onnx_dir, final)
+            install_folder(onnx_dir, final)
     return final
 
 

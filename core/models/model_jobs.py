@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from core.engines.base import Engine
 from core.jobs import JobContext, list_jobs, start_job
-from core.models.default_model.pipeline import Progress, prepare_default_model
+from core.models.default_model.pipeline import prepare_default_model
+from core.models.default_model.steps import Progress
 from core.refs import FOUNDRY_SOURCE
 from store import Store
 from store.records import Job, JobKinds
