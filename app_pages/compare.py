@@ -14,7 +14,8 @@ from components.chart_export import chart_with_downloads
 from components.figures import chart_figure, colour_map
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
-from core.compare import (
+from core.compare.charts import view_charts
+from core.compare.groups import (
     LOWER_IS_BETTER,
     Group,
     RunFilter,
@@ -27,7 +28,6 @@ from core.compare import (
     run_devices,
     run_label,
 )
-from core.compare_charts import view_charts
 from store.queries import benchmark_runs, get_run, run_samples
 from store.records import Run
 
@@ -104,7 +104,7 @@ def _measured(selection: Selection) -> list[Group]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _charts(selection: Selection, view: str, option: str = "", style: str = "box") -> list[Chart]:
-    """The charts of one view (``core.compare_charts``) drawn; figures are read-only once built, so sessions
+    """The charts of one view (``core.compare.charts``) drawn; figures are read-only once built, so sessions
     can share them. ``option``: the baseline run id; ``style``: box or violin for distributions."""
     colours = dict(selection.colours)
     return [(chart_figure(chart, colours, style=style), chart.data, chart.name)

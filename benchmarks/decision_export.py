@@ -1,6 +1,6 @@
 """How long does exporting a decision record take, as HTML and as PDF, for 2 and for 8 models?
 
-The HTML export draws the four Decide charts (``core.decide_charts``) as SVG with kaleido, which
+The HTML export draws the four Decide charts (``core.decide.charts``) as SVG with kaleido, which
 drives the system chromium; the PDF is that HTML printed by chromium. This times both per model
 count on a synthetic decision (every model with quality, memory, disk and a license, so every chart
 has every model), each export from scratch as the app's download button and the CLI pay it; and the
@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import report  # noqa: E402
 from core.chart_images import figure_images  # noqa: E402
-from core.decide_charts import record_charts  # noqa: E402
-from core.decision import build_decision  # noqa: E402
-from core.selection import SelectionSettings, candidate_table, default_criteria  # noqa: E402
+from core.decide import report  # noqa: E402
+from core.decide.charts import record_charts  # noqa: E402
+from core.decide.decision import build_decision  # noqa: E402
+from core.decide.ranking import SelectionSettings, candidate_table, default_criteria  # noqa: E402
 from tests.test_selection import model_entry, run_doc  # noqa: E402
 
 WEIGHTS = {"latency": 30, "throughput": 15, "memory": 15, "quality": 30, "footprint": 5, "license": 5}

@@ -13,11 +13,8 @@ import streamlit as st
 
 from components.safe_text import md, md_literal
 from core.config import ModelSpec
-from core.decision import STATUSES, build_decision
-from core.grading import Rubric
-from core.grading.quality_source import NO_QUALITY, PEOPLE, DecisionQuality, QualityOptions, QualitySource
-from core.models.specs import model_spec
-from core.selection import (
+from core.decide.decision import STATUSES, build_decision
+from core.decide.ranking import (
     CRITERIA,
     CRITERION_LABELS,
     DEFAULT_LICENSE_SCORES,
@@ -29,6 +26,9 @@ from core.selection import (
     SelectionSettings,
     default_criteria,
 )
+from core.grading import Rubric
+from core.grading.quality_source import NO_QUALITY, PEOPLE, DecisionQuality, QualityOptions, QualitySource
+from core.models.specs import model_spec
 from store.records import ModelInfo
 
 

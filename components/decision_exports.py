@@ -8,8 +8,8 @@ from functools import partial
 import streamlit as st
 
 from components.safe_text import md
-from core import report
-from core.decision import STATUSES
+from core.decide import report
+from core.decide.decision import STATUSES
 from store.records import Decision
 
 FORMATS = (
@@ -25,7 +25,7 @@ def _pdf(record: dict) -> bytes:
 
 
 def decisions_panel(decisions: list[Decision], set_status: Callable[[str, str], object]) -> None:
-    """The decision log (newest first, as ``core.decision.list_decisions`` gives it); the chosen one can
+    """The decision log (newest first, as ``core.decide.decision.list_decisions`` gives it); the chosen one can
     change status (``set_status(decision_id, status)``, which may refuse with ``ValueError``) and be exported."""
     st.subheader("Decisions")
     if not decisions:

@@ -1,6 +1,6 @@
 """Plotly figure builders for comparing models: data frames in, figures out, no Streamlit.
 
-Every builder takes a frame from ``core.compare`` (the same frame the page offers as CSV, so a chart
+Every builder takes a frame from ``core.compare.groups`` (the same frame the page offers as CSV, so a chart
 never shows a number its download lacks) and a ``colours`` map from ``colour_map``, so a model keeps
 one colour on every chart and every exported image. All figures carry ``THEME`` inside them, which is
 why the app (``st.plotly_chart(theme=None)``) and the PNG export look the same.
@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.chart_theme import PALETTE, THEME, colour_map  # noqa: F401 (pages and tests take them from here)
-from core.compare import METRIC_LABELS
-from core.compare_charts import ChartData
+from core.compare.charts import ChartData
+from core.compare.groups import METRIC_LABELS
 from core.untrusted_text import plotly_escape as esc
 
 DEVICE_SYMBOLS: dict[str, str] = {"CPU": "circle", "GPU": "diamond", "NPU": "square"}
@@ -66,7 +66,7 @@ def distribution_figure(
 ) -> go.Figure:
     """Box (or violin) per group with every counted sample drawn as a point.
 
-    ``samples`` is ``core.compare.distribution_frame``; warm-up and failed requests are not in it.
+    ``samples`` is ``core.compare.groups.distribution_frame``; warm-up and failed requests are not in it.
     """
     fig = go.Figure()
     labels = list(dict.fromkeys(group_label(row) for row in samples.to_dict("records")))
@@ -258,5 +258,5 @@ DRAWINGS: dict[str, Drawing] = {
 
 
 def chart_figure(chart: ChartData, colours: Mapping[str, str], *, style: str = "box") -> go.Figure:
-    """The figure of one registered chart (``core.compare_charts``); ``style`` is box or violin for distributions."""
+    """The figure of one registered chart (``core.compare.charts``); ``style`` is box or violin for distributions."""
     return DRAWINGS[chart.drawing](chart, colours, style)

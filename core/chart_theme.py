@@ -1,7 +1,7 @@
 """The look every plotly figure shares, on the page and in every exported image: theme and model colours.
 
 It lives in core (plotly, no Streamlit) because the exports draw the same figures as the pages:
-``core.decide_charts`` builds the Decide charts for both, ``components.figures`` the Compare ones.
+``core.decide.charts`` builds the Decide charts for both, ``components.figures`` the Compare ones.
 Every figure carries ``THEME`` inside it, which is why the app (``st.plotly_chart(theme=None)``), the PNG
 downloads and the SVGs of the HTML/PDF decision report look the same.
 """

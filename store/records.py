@@ -429,11 +429,11 @@ class Grade(GradedItem):
 
 
 class Decision(Record):
-    """The chosen model, why, and the evidence it rests on (`core/decision.py`).
+    """The chosen model, why, and the evidence it rests on (`core/decide/decision.py`).
 
     Never edited after `save_decision` except `status` and `superseded_by`. It holds the inputs
-    (`candidates`, `settings`) as well as the results, so `core.decision.recompute(record)` rebuilds
-    the ranking from the record alone and the exports (`core/report.py`) need nothing else."""
+    (`candidates`, `settings`) as well as the results, so `core.decide.decision.recompute(record)` rebuilds
+    the ranking from the record alone and the exports (`core/decide/report.py`) need nothing else."""
 
     TABLE: ClassVar[str] = Table.DECISIONS
 

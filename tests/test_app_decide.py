@@ -8,10 +8,10 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from cli import main
-from core import report
 from core.benchmark.runner import create_run, execute_run
 from core.benchmark.settings import BenchmarkSettings
-from core.decision import list_decisions
+from core.decide import report
+from core.decide.decision import list_decisions
 from core.models.sources import Sources, add_endpoint
 from store import Store
 from tests.conftest import open_app

@@ -17,7 +17,7 @@ import pytest
 from core.benchmark.metrics import SampleTiming, summarize_samples
 from core.benchmark.runner import create_run, model_figures
 from core.benchmark.settings import BenchmarkSettings
-from core.compare import (
+from core.compare.groups import (
     RunFilter,
     baseline_change_frame,
     build_groups,

@@ -1,4 +1,4 @@
-"""Compare's chart registry (``core.compare_charts``) on seeded runs: which charts each view holds, their
+"""Compare's chart registry (``core.compare.charts``) on seeded runs: which charts each view holds, their
 data, when a view has nothing to draw, and that every registered drawing has a figure builder."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from components.figures import DRAWINGS, chart_figure, colour_map
-from core.compare import build_groups, model_refs, summary_frame
-from core.compare_charts import VIEWS, view_charts
+from core.compare.charts import VIEWS, view_charts
+from core.compare.groups import build_groups, model_refs, summary_frame
 from store import Store, queries
 from store.queries import get_run
 from store.records import Run, Table

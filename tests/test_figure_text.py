@@ -20,7 +20,7 @@ from components.figures import (
     tps_figure,
 )
 from components.grading_figures import length_score_figure
-from core.compare import (
+from core.compare.groups import (
     baseline_change_frame,
     build_groups,
     device_speedup_frame,
@@ -28,8 +28,8 @@ from core.compare import (
     model_refs,
     summary_frame,
 )
-from core.decide_charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
-from core.selection import Pareto, ParetoPoint
+from core.decide.charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
+from core.decide.ranking import Pareto, ParetoPoint
 from store import Store
 from store.queries import get_run, run_samples
 from tests.test_compare import ModelSpec, seed_run

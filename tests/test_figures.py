@@ -18,7 +18,7 @@ from components.figures import (
     speedup_figure,
     tps_figure,
 )
-from core.compare import (
+from core.compare.groups import (
     baseline_change_frame,
     build_groups,
     device_speedup_frame,

@@ -23,7 +23,7 @@ from core.benchmark.prompt_sets.saved import save_prompt_set
 from core.benchmark.runner import create_run, execute_run
 from core.benchmark.settings import BenchmarkSettings
 from core.config import ModelSpec, PromptItem
-from core.decision import get_decision, list_decisions
+from core.decide.decision import get_decision, list_decisions
 from core.engines.base import ChatParams
 from core.grading import export_annotation_csv, grading_items, import_annotation_csv, install_presets, record_grade
 from core.grading.judge import start_judging

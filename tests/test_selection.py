@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.selection import (
+from core.decide.ranking import (
     CRITERIA,
     Candidate,
     CandidateTable,

@@ -290,7 +290,7 @@ def resampled_means(rng: np.random.Generator, data: np.ndarray, n_boot: int) -> 
     """The means of ``n_boot`` bootstrap resamples of ``data``, drawn in batches so memory stays bounded.
 
     The one bootstrap of Pickwise: a metric's interval (``summarize``) and Compare's ratios
-    (``core.compare``) are both built on it, with a seeded generator so the same data always gives
+    (``core.compare.groups``) are both built on it, with a seeded generator so the same data always gives
     the same interval."""
     rows_per_batch = max(1, _BOOTSTRAP_CELLS_PER_BATCH // data.size)
     return np.concatenate([

@@ -16,15 +16,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from core.decide.ranking import CandidateTable, Ranking, SelectionSettings, pareto_quality_latency, rank, sensitivity
 from core.jobs import utc_now
-from core.selection import (
-    CandidateTable,
-    Ranking,
-    SelectionSettings,
-    pareto_quality_latency,
-    rank,
-    sensitivity,
-)
 from store import Store, queries
 from store.records import DECISION_STATUSES, Decision
 

@@ -3,7 +3,7 @@
 The pipeline is ``candidate_table`` (stored runs + model metadata + optional quality) -> ``rank``
 (constraints, normalisation, weights) -> ``pareto_quality_latency`` and ``sensitivity`` on the
 result. Everything is a pure function of plain data so the Decide page, the CLI, the tests and the
-decision record (``core.decision``) recompute identical numbers.
+decision record (``core.decide.decision``) recompute identical numbers.
 
 Policies, pinned by ``tests/test_selection.py``:
 

@@ -7,7 +7,7 @@ as markup (a ``<script>`` or ``[x](http://evil)`` stays visible, inert text). Ev
 cells (neutralised where a spreadsheet would evaluate them: ``= + - @``) and the JSON, comes from
 ``core.untrusted_text``, so right-to-left overrides and zero-width characters are made visible in every
 format, where they could otherwise disguise one model as another. The HTML needs nothing from the network:
-inline CSS, and the Decide page's own plotly figures (``core.decide_charts``) drawn as SVG by kaleido in the
+inline CSS, and the Decide page's own plotly figures (``core.decide.charts``) drawn as SVG by kaleido in the
 system Chromium and inlined inert (``core.inline_svg``), so it opens offline and prints to PDF with the same
 Chromium. Without Chromium the HTML still comes out, with each chart's numbers as a table instead.
 """
@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from core.chart_images import ChartImagesUnavailable, browser_path, figure_images
-from core.decide_charts import record_charts
+from core.decide.charts import record_charts
+from core.decide.ranking import CRITERION_LABELS
 from core.inline_svg import inline_svg
-from core.selection import CRITERION_LABELS
 from core.untrusted_text import csv_cell, html_escape, json_text, md_escape
 
 CHART_WIDTH = 900  # px: the page's 960 px column less its padding
@@ -73,7 +73,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """Where one of the record's Decide charts goes (a ``core.decide_charts.DecideCharts`` field name);
+    """Where one of the record's Decide charts goes (a ``core.decide.charts.DecideCharts`` field name);
     only the HTML shows it, drawn as SVG."""
 
     name: str
@@ -310,7 +310,7 @@ def to_markdown(record: Mapping[str, Any]) -> str:
 
 
 def to_json(record: Mapping[str, Any]) -> str:
-    """Everything needed to recompute the decision (``core.decision.recompute``), as stable JSON."""
+    """Everything needed to recompute the decision (``core.decide.decision.recompute``), as stable JSON."""
     body = {k: v for k, v in record.items() if k != "_id"}
     return json_text(json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **body}, indent=2,
                                 sort_keys=True, ensure_ascii=False))

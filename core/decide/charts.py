@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.chart_theme import THEME, colour_map
-from core.selection import (
+from core.decide.ranking import (
     Exclusion,
     Pareto,
     ParetoPoint,
@@ -125,7 +125,7 @@ class DecideCharts(NamedTuple):
 
 
 def _stored_ranking(record: Mapping[str, Any]) -> Ranking:
-    """The ranking exactly as the record stored it (``core.decision.recompute`` would rank again instead)."""
+    """The ranking exactly as the record stored it (``core.decide.decision.recompute`` would rank again instead)."""
     return Ranking(ranked=tuple(ScoredModel(**m) for m in record["ranked"]),
                    excluded=tuple(Exclusion(**e) for e in record["excluded"]), weights=record["weights_applied"],
                    dropped=record["dropped"], latency_stat=record["settings"]["latency_stat"])

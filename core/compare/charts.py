@@ -4,7 +4,7 @@ The page draws a ``ChartData`` with ``components.figures.chart_figure`` and offe
 CSV download, so a chart never shows a number its download lacks; anything else that wants the same
 numbers (an export, the CLI) reads them here without Streamlit or plotly.
 
-A view takes the measured groups (``core.compare.build_groups``, groups with at least one counted
+A view takes the measured groups (``core.compare.groups.build_groups``, groups with at least one counted
 sample) and one option: the baseline run id for ``baseline``, unused elsewhere. A view with nothing
 to draw returns no chart (no memory or disk figure recorded; one device only; no model of the baseline
 measured again).
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.compare import Group, baseline_change_frame, device_speedup_frame, distribution_frame, summary_frame
+from core.compare.groups import Group, baseline_change_frame, device_speedup_frame, distribution_frame, summary_frame
 
 FOOTPRINT_COLUMNS = ["rss_load_mb", "rss_peak_mb", "disk_mb"]
 
