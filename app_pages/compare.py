@@ -15,19 +15,10 @@ from components.figures import chart_figure, colour_map
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
 from core.compare.charts import view_charts
-from core.compare.groups import (
-    LOWER_IS_BETTER,
-    Group,
-    RunFilter,
-    build_groups,
-    device_gap_message,
-    model_refs,
-    prompt_set_name,
-    prompt_texts,
-    responses,
-    run_devices,
-    run_label,
-)
+from core.compare.devices import device_gap_message
+from core.compare.groups import LOWER_IS_BETTER, Group, build_groups
+from core.compare.responses import prompt_texts, responses
+from core.compare.runs import RunFilter, model_refs, prompt_set_name, run_devices, run_label
 from store.queries import benchmark_runs, get_run, run_samples
 from store.records import Run
 

@@ -1,6 +1,6 @@
 """Plotly figure builders for comparing models: data frames in, figures out, no Streamlit.
 
-Every builder takes a frame from ``core.compare.groups`` (the same frame the page offers as CSV, so a chart
+Every builder takes a frame from ``core.compare`` (the same frame the page offers as CSV, so a chart
 never shows a number its download lacks) and a ``colours`` map from ``colour_map``, so a model keeps
 one colour on every chart and every exported image. All figures carry ``THEME`` inside them, which is
 why the app (``st.plotly_chart(theme=None)``) and the PNG export look the same.

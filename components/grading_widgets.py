@@ -21,7 +21,7 @@ from components.grading_frames import (
 )
 from components.job_progress import job_panel
 from components.safe_text import md, md_literal, show_model_text
-from core.compare.groups import run_label
+from core.compare.runs import run_label
 from core.grading import Rubric, judge_warning
 from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS
 from core.grading.judge_progress import JudgeProgress

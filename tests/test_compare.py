@@ -17,20 +17,12 @@ import pytest
 from core.benchmark.metrics import SampleTiming, summarize_samples
 from core.benchmark.runner import create_run, model_figures
 from core.benchmark.settings import BenchmarkSettings
-from core.compare.groups import (
-    RunFilter,
-    baseline_change_frame,
-    build_groups,
-    device_gap_message,
-    device_speedup_frame,
-    distribution_frame,
-    model_refs,
-    paired_ratio,
-    prompt_texts,
-    responses,
-    speedup,
-    summary_frame,
-)
+from core.compare.baseline import baseline_change_frame
+from core.compare.devices import device_gap_message, device_speedup_frame
+from core.compare.groups import build_groups, distribution_frame, summary_frame
+from core.compare.ratios import paired_ratio, speedup
+from core.compare.responses import prompt_texts, responses
+from core.compare.runs import RunFilter, model_refs
 from core.jobs import utc_now
 from store import Store
 from store.queries import benchmark_runs, get_run

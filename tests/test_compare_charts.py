@@ -7,7 +7,8 @@ import pytest
 
 from components.figures import DRAWINGS, chart_figure, colour_map
 from core.compare.charts import VIEWS, view_charts
-from core.compare.groups import build_groups, model_refs, summary_frame
+from core.compare.groups import build_groups, summary_frame
+from core.compare.runs import model_refs
 from store import Store, queries
 from store.queries import get_run
 from store.records import Run, Table

@@ -9,7 +9,8 @@ import io
 import pandas as pd
 
 from components.chart_export import chart_csv
-from core.compare.groups import build_groups, model_refs, summary_frame
+from core.compare.groups import build_groups, summary_frame
+from core.compare.runs import model_refs
 from core.grading import export_annotation_csv, install_presets
 from store import Store
 from store.queries import get_run

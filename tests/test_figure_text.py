@@ -20,14 +20,10 @@ from components.figures import (
     tps_figure,
 )
 from components.grading_figures import length_score_figure
-from core.compare.groups import (
-    baseline_change_frame,
-    build_groups,
-    device_speedup_frame,
-    distribution_frame,
-    model_refs,
-    summary_frame,
-)
+from core.compare.baseline import baseline_change_frame
+from core.compare.devices import device_speedup_frame
+from core.compare.groups import build_groups, distribution_frame, summary_frame
+from core.compare.runs import model_refs
 from core.decide.charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.decide.ranking import Pareto, ParetoPoint
 from store import Store

@@ -18,14 +18,10 @@ from components.figures import (
     speedup_figure,
     tps_figure,
 )
-from core.compare.groups import (
-    baseline_change_frame,
-    build_groups,
-    device_speedup_frame,
-    distribution_frame,
-    model_refs,
-    summary_frame,
-)
+from core.compare.baseline import baseline_change_frame
+from core.compare.devices import device_speedup_frame
+from core.compare.groups import build_groups, distribution_frame, summary_frame
+from core.compare.runs import model_refs
 from store import Store
 from store.queries import get_run, run_samples
 from store.records import Table

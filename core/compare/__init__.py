@@ -1,5 +1,13 @@
-"""Compare: stored runs side by side.
+"""Compare: stored runs side by side, and what differs between them beyond noise.
 
-* ``groups``  runs, filters, groups of samples and every comparison between them
-* ``charts``  the chart registry: each view's charts and the data frames behind them
+* ``runs``       which runs to look at: devices, dates, prompt sets, the user's filter, a run's name
+* ``groups``     one model in one run on one device (the unit every chart shows) and the frames behind charts
+* ``ratios``     a ratio of means with a seeded bootstrap interval: independent groups or paired by prompt
+* ``devices``    with and without a GPU: each device's speed-up over the baseline device, or why there is none
+* ``baseline``   a run against a baseline run, per prompt, with a verdict (worse, better, within noise)
+* ``responses``  the answers side by side, prompt by prompt
+* ``charts``     the chart registry: each view's charts and the data frames behind them (page and CSV)
+
+Pure functions of stored runs and samples: the Compare page, the tests and any export compute the same
+numbers. Nothing here imports Streamlit.
 """

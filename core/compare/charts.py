@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.compare.groups import Group, baseline_change_frame, device_speedup_frame, distribution_frame, summary_frame
+from core.compare.baseline import baseline_change_frame
+from core.compare.devices import device_speedup_frame
+from core.compare.groups import Group, distribution_frame, summary_frame
 
 FOOTPRINT_COLUMNS = ["rss_load_mb", "rss_peak_mb", "disk_mb"]
 

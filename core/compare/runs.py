@@ -1,0 +1,64 @@
+"""Which runs to compare: their devices, dates and prompt sets, the user's filter, and how a run is named.
+
+A model entry's device is spelt one way here (``device_of``), because the engines report ``cpu`` or
+``GPU`` and every comparison across devices groups by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from store.records import ModelResult, Run
+
+UNKNOWN_DEVICE = "unknown"
+
+def device_of(info: ModelResult) -> str:
+    """A model entry's device in one spelling (engines report ``cpu`` or ``GPU``)."""
+    return (info.device or "").upper() or UNKNOWN_DEVICE
+
+
+def run_devices(run: Run) -> set[str]:
+    return {device_of(info) for info in run.models.values()}
+
+
+def run_date(run: Run) -> date:
+    return datetime.fromisoformat(run.created_at).date()
+
+
+def prompt_set_name(run: Run) -> str:
+    return run.prompt_set.name
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """What the user narrowed the run list to; an empty set means "any"."""
+
+    prompt_sets: frozenset[str] = frozenset()
+    devices: frozenset[str] = frozenset()
+    start: date | None = None
+    end: date | None = None
+
+    def matches(self, run: Run) -> bool:
+        day = run_date(run)
+        return (
+            (not self.prompt_sets or prompt_set_name(run) in self.prompt_sets)
+            and (not self.devices or bool(run_devices(run) & self.devices))
+            and (self.start is None or day >= self.start)
+            and (self.end is None or day <= self.end)
+        )
+
+
+def model_refs(runs: Iterable[Run]) -> list[str]:
+    """Every model of the runs, in order of first appearance (so colours do not shuffle)."""
+    seen: dict[str, None] = {}
+    for run in runs:
+        seen.update(dict.fromkeys(run.models))
+    return list(seen)
+
+
+def run_label(run: Run) -> str:
+    """How a run is named in pickers: id, date, prompt set, devices."""
+    devices = ", ".join(sorted(run_devices(run)))
+    return f"{run.run_id} · {run.created_at[:16]} · {prompt_set_name(run)} · {devices}"
