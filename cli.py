@@ -270,8 +270,9 @@ def _json_file(path: str | None, what: str) -> dict:
 
 def cmd_decide(args: argparse.Namespace) -> int:
     from core.decide import report
+    from core.decide.candidates import candidate_table_from_store
     from core.decide.decision import build_decision, save_decision
-    from core.decide.ranking import Constraints, SelectionSettings, candidate_table_from_store, default_criteria
+    from core.decide.settings import Constraints, SelectionSettings, default_criteria
     from core.grading.quality_source import quality_for_decision
     from core.output_file import OutputError, write_output
 

@@ -12,17 +12,12 @@ from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
 from core.benchmark.run_summary import runs_frame
+from core.decide.candidates import candidate_table_from_store
 from core.decide.charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.decide.decision import list_decisions, save_decision, set_status
-from core.decide.ranking import (
-    candidate_table_from_store,
-    contribution_frame,
-    pareto_quality_latency,
-    rank,
-    ranking_frame,
-    sensitivity,
-    tornado_frame,
-)
+from core.decide.pareto import pareto_quality_latency
+from core.decide.ranking import contribution_frame, rank, ranking_frame
+from core.decide.sensitivity import sensitivity, tornado_frame
 from core.grading.quality_source import DecisionQuality, quality_for_decision, quality_options
 from core.models.specs import model_specs, save_model_specs
 from store.queries import benchmark_runs

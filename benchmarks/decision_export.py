@@ -22,9 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.chart_images import figure_images  # noqa: E402
 from core.decide import report  # noqa: E402
+from core.decide.candidates import candidate_table  # noqa: E402
 from core.decide.charts import record_charts  # noqa: E402
 from core.decide.decision import build_decision  # noqa: E402
-from core.decide.ranking import SelectionSettings, candidate_table, default_criteria  # noqa: E402
+from core.decide.settings import SelectionSettings, default_criteria  # noqa: E402
 from tests.test_selection import model_entry, run_doc  # noqa: E402
 
 WEIGHTS = {"latency": 30, "throughput": 15, "memory": 15, "quality": 30, "footprint": 5, "license": 5}

@@ -13,16 +13,16 @@ import streamlit as st
 
 from components.safe_text import md, md_literal
 from core.config import ModelSpec
+from core.decide.candidates import CandidateTable
 from core.decide.decision import STATUSES, build_decision
-from core.decide.ranking import (
+from core.decide.ranking import Ranking
+from core.decide.settings import (
     CRITERIA,
     CRITERION_LABELS,
     DEFAULT_LICENSE_SCORES,
     DEFAULT_WEIGHTS,
     NORMALISATIONS,
-    CandidateTable,
     Constraints,
-    Ranking,
     SelectionSettings,
     default_criteria,
 )

@@ -12,7 +12,9 @@ from core.chart_images import CHROMIUM
 from core.chart_theme import colour_map
 from core.decide import report
 from core.decide.charts import contribution_figure, pareto_figure, record_charts, tornado_figure, win_probability_figure
-from core.decide.ranking import contribution_frame, pareto_quality_latency, rank, sensitivity, tornado_frame
+from core.decide.pareto import pareto_quality_latency
+from core.decide.ranking import contribution_frame, rank
+from core.decide.sensitivity import sensitivity, tornado_frame
 from core.inline_svg import inline_svg
 from tests.test_decision_report import SETTINGS, _parse, record, table
 from tests.test_selection import model_entry

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from core.decide.candidates import CandidateTable, candidate_table
 from core.decide.decision import build_decision, get_decision, list_decisions, recompute, save_decision, set_status
-from core.decide.ranking import CandidateTable, Constraints, SelectionSettings, candidate_table, default_criteria, rank
+from core.decide.ranking import rank
 from core.decide.report import PdfUnavailable, filename, to_csv, to_html, to_json, to_markdown, to_pdf
+from core.decide.settings import Constraints, SelectionSettings, default_criteria
 from core.untrusted_text import md_escape
 from tests.test_selection import model_entry, run_doc
 from tests.test_selection import specs as model_specs

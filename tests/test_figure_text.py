@@ -25,7 +25,7 @@ from core.compare.devices import device_speedup_frame
 from core.compare.groups import build_groups, distribution_frame, summary_frame
 from core.compare.runs import model_refs
 from core.decide.charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
-from core.decide.ranking import Pareto, ParetoPoint
+from core.decide.pareto import Pareto, ParetoPoint
 from store import Store
 from store.queries import get_run, run_samples
 from tests.test_compare import ModelSpec, seed_run

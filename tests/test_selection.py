@@ -8,24 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.decide.ranking import (
-    CRITERIA,
-    Candidate,
-    CandidateTable,
-    Constraints,
-    SelectionSettings,
-    candidate_table,
-    candidate_table_from_store,
-    contribution_frame,
-    default_criteria,
-    normalise,
-    pareto_quality_latency,
-    rank,
-    ranking_frame,
-    tornado_frame,
-    weight_flips,
-    win_probabilities,
-)
+from core.decide.candidates import Candidate, CandidateTable, candidate_table, candidate_table_from_store
+from core.decide.pareto import pareto_quality_latency
+from core.decide.ranking import contribution_frame, normalise, rank, ranking_frame
+from core.decide.sensitivity import tornado_frame, weight_flips, win_probabilities
+from core.decide.settings import CRITERIA, Constraints, SelectionSettings, default_criteria
 from store import queries
 from store.records import ModelInfo, Run
 

@@ -1,7 +1,16 @@
-"""Decide: choose a model from the evidence and record why.
+"""Decide: choose a model from the evidence, see how robust the choice is, and record why.
 
-* ``ranking``   candidates, constraints, weighted ranking, Pareto and sensitivity
-* ``decision``  decision records (stored, superseded, recomputable)
-* ``report``    decision exports: Markdown, JSON, CSV, HTML, PDF
-* ``charts``    the four Decide charts, one definition for the page and the exports
+* ``settings``     what the user chose: criteria and weights, limits, license scores (kept in the record)
+* ``candidates``   the models to choose between, each model's figures from ONE stored run
+* ``constraints``  the hard limits a candidate must meet before it is scored, each failure a sentence
+* ``ranking``      normalised, weighted scores and the missing-data policy: who ranks first and why
+* ``pareto``       quality against latency: the models no other model beats on both
+* ``sensitivity``  how far each weight can move before the winner changes; win shares under random weights
+* ``decision``     decision records: stored, superseded, recomputable from the record alone
+* ``report``       a record's exports: Markdown, JSON, CSV, HTML, PDF
+* ``charts``       the four Decide charts, one definition for the page and the exports
+
+The order is the pipeline: ``candidate_table`` -> ``rank`` -> ``pareto_quality_latency`` and ``sensitivity``,
+pure functions of plain data, so the Decide page, ``cli.py decide``, the tests and a stored record
+compute the same numbers. Nothing here imports Streamlit.
 """

@@ -23,16 +23,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.chart_theme import THEME, colour_map
-from core.decide.ranking import (
-    Exclusion,
-    Pareto,
-    ParetoPoint,
-    Ranking,
-    ScoredModel,
-    WeightFlip,
-    contribution_frame,
-    tornado_frame,
-)
+from core.decide.candidates import Exclusion
+from core.decide.pareto import Pareto, ParetoPoint
+from core.decide.ranking import Ranking, ScoredModel, contribution_frame
+from core.decide.sensitivity import WeightFlip, tornado_frame
 from core.untrusted_text import plotly_escape as esc
 
 GREY = "#B8B8C0"

@@ -16,7 +16,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from core.decide.ranking import CandidateTable, Ranking, SelectionSettings, pareto_quality_latency, rank, sensitivity
+from core.decide.candidates import CandidateTable
+from core.decide.pareto import pareto_quality_latency
+from core.decide.ranking import Ranking, rank
+from core.decide.sensitivity import sensitivity
+from core.decide.settings import SelectionSettings
 from core.jobs import utc_now
 from store import Store, queries
 from store.records import DECISION_STATUSES, Decision

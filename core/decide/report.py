@@ -31,7 +31,7 @@ import pandas as pd
 
 from core.chart_images import ChartImagesUnavailable, browser_path, figure_images
 from core.decide.charts import record_charts
-from core.decide.ranking import CRITERION_LABELS
+from core.decide.settings import CRITERION_LABELS
 from core.inline_svg import inline_svg
 from core.untrusted_text import csv_cell, html_escape, json_text, md_escape
 

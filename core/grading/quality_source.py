@@ -6,7 +6,7 @@ recorded from either rests on the same numbers and describes its source the same
 widget only collects a rubric and a source word; what can be chosen (``quality_options``) and what a
 choice yields (``quality_for_decision``) are decided here.
 
-Policy (as for speed figures in ``core.decide.ranking``): a model's quality comes from ONE run, never an
+Policy (as for speed figures in ``core.decide.candidates``): a model's quality comes from ONE run, never an
 average over runs graded under different conditions: the newest of the chosen runs in which this
 source scored the model's answers under this rubric version. Unscored judge replies are left out
 (never zeros); a model without scores has no quality (missing, never 0), and ``note`` says so.
@@ -60,7 +60,7 @@ PEOPLE = QualitySource("people")
 
 @dataclass(frozen=True)
 class DecisionQuality:
-    """What ``core.decide.ranking.candidate_table_from_store(store, run_ids, quality)`` and
+    """What ``core.decide.candidates.candidate_table_from_store(store, run_ids, quality)`` and
     ``core.decide.decision.build_decision(..., quality_source=source)`` need, plus what to show beside them."""
 
     quality: dict[str, dict[str, Any]] = field(default_factory=dict)  # ref -> {mean, ci95_low, ci95_high, n}
