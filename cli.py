@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from core.benchmark import limits
+from core import limits
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path

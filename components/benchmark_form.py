@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.safe_text import md
-from core.benchmark import limits
+from core import limits
 from core.benchmark.settings import BenchmarkSettings
 from core.config import (
     ConfigError,
@@ -78,7 +78,7 @@ def export_buttons(specs: dict[str, ModelInfo], refs: list[str], set_name: str, 
 
 
 def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[int | float, int | float]:
-    """A ``number_input``'s min and max from the one definition in ``core.benchmark.limits``.
+    """A ``number_input``'s min and max from the one definition in ``core.limits``.
 
     An excluded minimum (a timeout above 0) starts the widget at the next whole step."""
     assert allowed.minimum is not None and allowed.maximum is not None, allowed

@@ -26,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, ValidationError
 
-from core.benchmark.limits import MAX_MODELS
+from core.limits import MAX_MODELS
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^:\s]+$")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.benchmark import limits
+from core import limits
 from core.engines.base import ChatParams
 from core.refs import parse_ref
 
@@ -34,7 +34,7 @@ class BenchmarkSettings:
         """Raise ``ValueError`` naming the first setting a user must fix, in one sentence.
 
         The last line of defence for every way settings arrive (CLI, form, stored run): numbers must
-        be finite and within ``core.benchmark.limits``; whole numbers written as floats (``3.0``) become ints."""
+        be finite and within ``core.limits``; whole numbers written as floats (``3.0``) become ints."""
         if not self.models:
             raise ValueError("Choose at least one model.")
         if len(self.models) > limits.MAX_MODELS:
