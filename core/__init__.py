@@ -1,1 +1,29 @@
-"""Pickwise engine: everything that runs without Streamlit (engines, benchmark, grading, selection)."""
+"""Pickwise's engine: everything that runs without Streamlit, grouped by the five steps a user takes.
+
+The steps, in the order their imports run (a package imports only those above it; compare, grading and
+decide never import each other: the pages and the CLI join them; ``tests/test_core_layering.py``):
+
+* ``engines/``    the inference engines behind one interface: Foundry Local in-process, OpenAI-compatible
+* ``models/``     where models come from, what is known about them, preparing the default model
+* ``benchmark/``  measuring models on fixed prompts: settings, runner, probe, timing maths, meters
+* ``compare/``    stored runs side by side: groups, speed-ups between devices, change against a baseline
+* ``grading/``    how good the answers are: rubrics, LLM judge, blind manual grades, agreement
+* ``decide/``     choosing a model: candidates, constraints, ranking, Pareto, sensitivity, records, exports
+
+Shared by several steps (each imports no step):
+
+* ``refs``            ``SOURCE:MODEL_ID``, the one spelling of a model (engines, files, store, every step)
+* ``config``          the files a user brings, ``models.json`` and ``prompts.json``, every problem located
+* ``limits``          the bounds on every benchmark setting, one definition for the CLI, the form and files
+* ``numbers``         numbers people type, read one way (finite only, within a range, a reason when not)
+* ``jobs``            background jobs recorded in the store, so a browser reload finds them again
+* ``ownership``       which process owns a job or a run, and whether it is gone (orphans get marked)
+* ``paths``           where Pickwise keeps its files (the data folder, the store, the models)
+* ``untrusted_text``  escaping for markdown, plotly, HTML and CSV cells; invisible characters made visible
+* ``redaction``       secrets out of URLs, messages, listings and exports
+* ``output_file``     export files written whole or not at all
+* ``chart_theme``     the look every figure shares, on the page and in exported images
+* ``chart_images``    plotly figures drawn as PNG or SVG by kaleido in one chromium session
+* ``inline_svg``      an SVG rebuilt with drawing elements only, safe to inline in the HTML report
+* ``journey``         the newcomer's path through the steps, and which step comes next
+"""

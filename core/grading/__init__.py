@@ -1,13 +1,16 @@
 """Grading: how good are the answers, not only how fast. One concept per module:
 
-* ``rubric``    criteria with five anchored levels, versioned in the ``rubrics`` table
-* ``presets``   the built-in rubrics (the registry pages offer)
-* ``items``     what is graded: the distinct answers of a run under stable, blind ids
-* ``parse``     reading scores out of a judge's free-form reply (JSON, then text patterns)
-* ``judge``     LLM-as-judge as a background job -> ``judgments`` table
-* ``manual``    blind queue, grades, CSV export/import -> ``grades`` table
-* ``agreement`` judge vs people: weighted kappa, Spearman, a verdict in words
-* ``results``   per-model quality with CIs, length bias, judge parse-failure rates
+* ``rubric``          criteria with five anchored levels, versioned in the ``rubrics`` table
+* ``presets``         the built-in rubrics (the registry pages offer)
+* ``items``           what is graded: the distinct answers of a run under stable, blind ids
+* ``parse``           reading scores out of a judge's free-form reply (JSON, then text patterns)
+* ``judge``           LLM-as-judge as a background job -> ``judgments`` table
+* ``judge_progress``  where judging a run stands: the job, answers judged per judge, replies read
+* ``manual``          blind queue, grades, CSV export/import -> ``grades`` table
+* ``agreement``       judge vs people: weighted kappa, Spearman, a verdict in words
+* ``results``         per-model quality with CIs, length bias, judge parse-failure rates
+* ``run_results``     what the Grade page's Results tab shows for one run and rubric version
+* ``quality_source``  which grades feed a decision (a judge's, people's, none): the Decide page and the CLI
 
 Pages import from here; nothing in this package imports Streamlit.
 """
