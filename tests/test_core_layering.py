@@ -8,9 +8,7 @@ import only the standard library at module level. Checked on the source with ``a
 
 from __future__ import annotations
 
-import ast
 import sys
-from pathlib import Path
 
 from core.paths import REPO_ROOT
 from tests.test_store_layering import imported_modules
@@ -42,21 +40,11 @@ def test_core_imports_run_down_the_steps_only() -> None:
     assert wrong == []
 
 
-def module_level_imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.parse(path.read_text(), filename=str(path)).body:
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
-    return names
-
-
 def test_what_the_conversion_venv_imports_is_standard_library_only() -> None:
     on_the_way = [CORE / "__init__.py", CORE / "models" / "__init__.py",
                   CORE / "models" / "default_model" / "__init__.py"]
     workers = [CORE / "models" / "default_model" / "worker.py", REPO_ROOT / "tests" / "tiny_model_worker.py"]
-    found = {path.relative_to(REPO_ROOT).as_posix(): sorted(name for name in module_level_imports(path)
-                                                          if name.split(".")[0] not in sys.stdlib_module_names)
-             for path in on_the_way + workers}
+    found = {path.relative_to(REPO_ROOT).as_posix(): sorted(
+        name for name in imported_modules(path, module_level_only=True)
+        if name.split(".")[0] not in sys.stdlib_module_names) for path in on_the_way + workers}
     assert {path: names for path, names in found.items() if names} == {}

@@ -62,10 +62,11 @@ def test_killed_conversion_leaves_no_ready_looking_model(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "run_step", fake_run_step)
     with pytest.raises(PrepareError, match="build ONNX model"):
-        pipeline._convert_default_model(pipeline.default_model_dir(), lambda message, pct: None)
+        pipeline.build_model_folder(pipeline.default_model_dir(), pipeline.SMOLLM2)
     assert steps == ["export GGUF", "build ONNX model"]
     assert not pipeline.default_model_dir().exists()
-    assert list(pipeline.default_model_dir().parent.iterdir()) == []  # no partial folder left
+    left = [p.name for p in pipeline.default_model_dir().parent.iterdir()]
+    assert left == [".prepare.lock"]  # no partial folder left, only the lock between processes
 
 
 def test_a_folder_lock_held_by_another_process_excludes_this_one(tmp_path):

@@ -13,9 +13,11 @@ from core.paths import REPO_ROOT
 APP_PACKAGES = {"core", "components", "app_pages", "cli", "app"}
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path, *, module_level_only: bool = False) -> set[str]:
+    """Every module ``path`` imports (inside functions too, unless ``module_level_only``)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in tree.body if module_level_only else ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

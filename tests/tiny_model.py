@@ -5,10 +5,11 @@ tiny layers, fixed seed, int4 CPU like the default model; a few MB, thousands of
 second. It never emits an end-of-turn token, so every request runs to ``max_output_tokens``
 (finish reason "length").
 
-Built once in the conversion venv (``core.models.default_model.convert_env``; creating that venv
-takes 1-2 minutes the first time) by the default model's own steps, its weights by ``tiny_model_worker.py``,
-and cached under ``~/.cache/pickwise-tests/`` by a content key
-(``PICKWISE_TEST_CACHE`` overrides the folder), so later runs return at once.
+Built once by the default model's own steps (``core.models.default_model.pipeline.build_model_folder``:
+the conversion venv, ONNX build, chat template, checks, smoke test; creating that venv takes 1-2 minutes
+the first time), its random weights written by ``tiny_model_worker.py`` in that venv, and cached under
+``~/.cache/pickwise-tests/`` by a content key (``PICKWISE_TEST_CACHE`` overrides the folder), so later
+runs return at once.
 """
 
 from __future__ import annotations
@@ -22,24 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.models.default_model.convert_env import (
-    REQUIREMENTS_FILE,
-    SMOLLM2_REQUIREMENT,
-    convert_venv_dir,
-    ensure_convert_env,
-    locate_gguf,
-)
-from core.models.default_model.folders import (
-    check_model_folder,
-    file_lock,
-    finalize_chat_template,
-    folder_is_complete,
-    install_folder,
-    partial_dir,
-    write_marker,
-)
-from core.models.default_model.pipeline import build_onnx
-from core.models.default_model.steps import PrepareError, Progress, run_step
+from core.models.default_model.convert_env import REQUIREMENTS_FILE, SMOLLM2_REQUIREMENT
+from core.models.default_model.pipeline import Recipe, build_model_folder
+from core.models.default_model.steps import Progress
 
 TINY_MODEL_ID = "pickwise-tiny-test:1"
 WORKER = Path(__file__).with_name("tiny_model_worker.py")  # run by the conversion venv's python
@@ -71,47 +57,20 @@ def tiny_model_key() -> str:
     return digest.hexdigest()[:16]
 
 
+TINY = Recipe(
+    label="tiny",
+    step="tiny model weights",
+    message="Writing the tiny model's random weights with SmolLM2's tokenizer",
+    export=lambda python, gguf, out: [str(python), str(WORKER), "--tokenizer-gguf", str(gguf), "--out", str(out),
+                                      "--spec", json.dumps(TINY_SPEC)],
+    marker={"model_id": TINY_MODEL_ID, "spec": TINY_SPEC},
+)
+
+
 def build_tiny_model(progress: Progress | None = None) -> Path:
-    """Return the folder of the tiny model, building it first if the cache lacks it."""
-    root = cache_root()
-    final = root / f"tiny-llama-{tiny_model_key()}"
-    if folder_is_complete(final):
-        return final
-    with file_lock(root / ".tiny-model.lock"):
-        if folder_is_complete(final):  # built by another process while we waited
-            return final
-        started = time.perf_counter()
-        python = ensure_convert_env(progress)
-        gguf = locate_gguf()
-        with partial_dir(root, "tiny") as tmp:
-            hf_dir, onnx_dir = tmp / "hf", tmp / "onnx"
-            run_step(
-                "tiny model weights",
-                [
-                    str(python),
-                    str(WORKER),
-                    "--tokenizer-gguf",
-                    str(gguf),
-                    "--out",
-                    str(hf_dir),
-                    "--spec",
-                    json.dumps(TINY_SPEC),
-                ],
-                progress,
-                hint=f"delete {convert_venv_dir()} to rebuild the conversion venv.",
-            )
-            build_onnx(python, hf_dir, onnx_dir, tmp / "cache", progress)
-            finalize_chat_template(onnx_dir)
-            problems = check_model_folder(onnx_dir)
-            if problems:
-                raise PrepareError("verify tiny model", "; ".join(problems), "delete the cache and retry.")
-            write_marker(
-                onnx_dir,
-                model_id=TINY_MODEL_ID,
-                spec=TINY_SPEC,
-                build_seconds=round(time.perf_counter() - started, 1),
-            )
-            install_folder(onnx_dir, final)
+    """Return the folder of the tiny model, building it first (the default model's steps) if the cache lacks it."""
+    final = cache_root() / f"tiny-llama-{tiny_model_key()}"
+    build_model_folder(final, TINY, progress)
     return final
 
 

@@ -19,6 +19,8 @@ tail of its output and what to try):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +56,34 @@ WORKER = "core.models.default_model.worker"  # run with the conversion venv's py
 
 def _worker_cmd(python: Path, *args: str) -> list[str]:
     return [str(python), "-m", WORKER, *args]
+
+
+ExportCommand = Callable[[Path, Path, Path], list[str]]  # (venv python, GGUF, output folder) -> command
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One model folder's conversion: how its Hugging Face folder is written, and what its marker records.
+
+    Everything else (the venv, the ONNX build, the chat template, the checks, the smoke test, the move into
+    place) is the same for every model, so the default model and the tests' tiny model go through the same
+    steps (``build_model_folder``)."""
+
+    label: str  # names the temp folder
+    step: str  # the export step, as a ``PrepareError`` names it
+    message: str  # the progress line while it runs
+    export: ExportCommand
+    marker: Mapping[str, object]
+
+
+SMOLLM2 = Recipe(
+    label="smollm2",
+    step="export GGUF",
+    message=f"Exporting {GGUF_FILENAME} to a Hugging Face folder (about a minute)",
+    export=lambda python, gguf, out: _worker_cmd(python, "export-gguf", "--gguf", str(gguf), "--out", str(out)),
+    marker={"model_id": DEFAULT_MODEL_ID, "source": f"{SMOLLM2_REQUIREMENT} {GGUF_FILENAME}",
+            "license": DEFAULT_LICENSE},
+)
 
 
 def build_onnx(
@@ -127,10 +157,7 @@ def prepare_default_model(
         engine = FoundryLocalEngine()
     final = default_model_dir(engine.models_dir)
 
-    if not folder_is_complete(final):
-        with file_lock(final.parent / ".prepare.lock"):
-            if not folder_is_complete(final):  # another process may have converted it meanwhile
-                _convert_default_model(final, progress)
+    build_model_folder(final, SMOLLM2, progress)
     if folder_is_complete(final):
         progress(f"Default model converted at {final}", 90)
 
@@ -153,17 +180,29 @@ def prepare_default_model(
     return DEFAULT_MODEL_ID
 
 
-def _convert_default_model(final: Path, progress: Progress) -> None:
+def build_model_folder(final: Path, recipe: Recipe, progress: Progress | None = None) -> None:
+    """Convert ``recipe`` into ``final`` unless a complete folder is there already; one process at a time.
+
+    Checked again under the lock: another process may have converted it while this one waited."""
+    progress = progress or no_progress
+    if folder_is_complete(final):
+        return
+    with file_lock(final.parent / ".prepare.lock"):
+        if not folder_is_complete(final):
+            _convert(final, recipe, progress)
+
+
+def _convert(final: Path, recipe: Recipe, progress: Progress) -> None:
     started = time.perf_counter()
     python = ensure_convert_env(progress, span=(0, 40))
     progress("Locating the SmolLM2 GGUF", 40)
     gguf = locate_gguf()
-    with partial_dir(final.parent, "smollm2") as tmp:
+    with partial_dir(final.parent, recipe.label) as tmp:
         hf_dir, onnx_dir = tmp / "hf", tmp / "onnx"
-        progress(f"Exporting {gguf.name} to a Hugging Face folder (about a minute)", 42)
+        progress(recipe.message, 42)
         run_step(
-            "export GGUF",
-            _worker_cmd(python, "export-gguf", "--gguf", str(gguf), "--out", str(hf_dir)),
+            recipe.step,
+            recipe.export(python, gguf, hf_dir),
             progress,
             hint="make sure the conversion venv matches requirements-convert.txt "
             f"(delete {convert_venv_dir()} to rebuild it).",
@@ -179,12 +218,6 @@ def _convert_default_model(final: Path, progress: Progress) -> None:
             )
         progress("Verifying the model generates text", 89)
         smoke_test(python, onnx_dir, progress)
-        write_marker(
-            onnx_dir,
-            model_id=DEFAULT_MODEL_ID,
-            source=f"{SMOLLM2_REQUIREMENT} {GGUF_FILENAME}",
-            license=DEFAULT_LICENSE,
-            convert_seconds=round(time.perf_counter() - started, 1),
-        )
+        write_marker(onnx_dir, **recipe.marker, convert_seconds=round(time.perf_counter() - started, 1))
         install_folder(onnx_dir, final)
     progress(f"Converted in {time.perf_counter() - started:.0f} s to {final}", 90)
