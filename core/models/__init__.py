@@ -3,7 +3,9 @@
 * ``sources``        Foundry Local plus the stored OpenAI-compatible endpoints; resolves ``SOURCE:MODEL_ID``
 * ``specs``          model metadata from ``models.json`` (license, capabilities, size) in the ``models`` table
 * ``model_jobs``     preparing the default model and downloading a model, as background jobs
+* ``default_model/`` SmolLM2-135M converted to ONNX on this machine and registered with Foundry Local
 
 Model references themselves (``core.refs``) sit one level up: the engines, the config files and every
-step read them. Nothing here imports Streamlit.
+step read them. Nothing here imports Streamlit, and this ``__init__`` imports nothing: the conversion
+venv passes through it on its way to ``default_model.worker``.
 """
