@@ -8,6 +8,8 @@ import only the standard library at module level. Checked on the source with ``a
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
 
 from core.paths import REPO_ROOT
@@ -48,3 +50,17 @@ def test_what_the_conversion_venv_imports_is_standard_library_only() -> None:
         name for name in imported_modules(path, module_level_only=True)
         if name.split(".")[0] not in sys.stdlib_module_names) for path in on_the_way + workers}
     assert {path: names for path, names in found.items() if names} == {}
+
+
+def test_each_package_docstring_is_its_table_of_contents() -> None:
+    """One ``* ``name`` what it holds`` line per module and subpackage, no more and no less."""
+    stale = {}
+    for init in sorted(CORE.rglob("__init__.py")):
+        folder = init.parent
+        listed = set(re.findall(r"^\* ``([a-z_]+)/?``", ast.get_docstring(ast.parse(init.read_text())) or "", re.M))
+        present = {p.stem for p in folder.glob("*.py") if p.name != "__init__.py"}
+        present |= {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
+        if listed != present:
+            stale[init.relative_to(REPO_ROOT).as_posix()] = {"missing": sorted(present - listed),
+                                                             "gone": sorted(listed - present)}
+    assert stale == {}

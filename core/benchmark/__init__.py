@@ -1,7 +1,7 @@
 """Benchmark: measure models answering fixed prompts, and store every request as it happens.
 
 * ``settings``     what a run repeats (models, prompts, rounds, request settings), within ``core.limits``
-* ``prompt_sets``  the built-in prompt sets and the ones a user imported
+* ``prompt_sets/`` the built-in prompt sets and the ones a user imported
 * ``runner``       the run itself: models × prompts × rounds × concurrency levels, stored as it goes
 * ``probe``        the quick check: one prompt to one model, stored as a one-sample run
 * ``metrics``      timing maths for one streamed request, and summaries with intervals over many
