@@ -1,7 +1,8 @@
 """Hard constraints: the limits a candidate must meet before it is scored, each failure one plain sentence.
 
 A model failing several is listed with every reason. A value that is unknown cannot be shown to meet a
-limit, so it fails the constraint unless ``Constraints.unknown_passes`` is set.
+limit, so it fails the constraint unless ``Constraints.unknown_passes`` is set. The limits themselves
+(``Constraints``) are part of the user's settings (``core.decide.settings``), stored with the record.
 """
 
 from __future__ import annotations
