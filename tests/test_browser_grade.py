@@ -35,7 +35,7 @@ def test_grade_answers_blind_and_see_the_progress_move(app_server: AppServer, pa
     assert main.get_by_text("a:m").count() == 0 and main.get_by_text("b:m").count() == 0, "grading must be blind"
 
     form = main.locator("[data-testid='stForm']").filter(has_text="Save and next")
-    form.get_by_text("4", exact=True).click()  # the mouse: level 4 of Helpfulness
+    form.get_by_role("radiogroup").first.get_by_text("4", exact=True).click()  # the mouse: level 4 of Helpfulness
     comment = form.get_by_role("textbox", name="Comment (optional)")
     comment.click()
     page.keyboard.type("Clear, but could be shorter.")  # the keyboard
@@ -48,7 +48,8 @@ def test_grade_answers_blind_and_see_the_progress_move(app_server: AppServer, pa
         ("pat", {"helpfulness": 4}, "Clear, but could be shorter.")]
 
     next_form = main.locator("[data-testid='stForm']").filter(has_text="Save and next")
-    next_form.get_by_text("2", exact=True).click()
+    # the radio group, not any other "2" on the page (under load the previous answer's form may linger a moment)
+    next_form.get_by_role("radiogroup").first.get_by_text("2", exact=True).click()
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1700})
     page.mouse.wheel(0, -10_000)  # back to the title: saving scrolled the page
