@@ -20,11 +20,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.grading.bradley_terry import fit_strengths
+from core.grading.judge_progress import judge_job
 from core.grading.judge_samples import SampleSpread, mean_and_spread
 from core.grading.proportions import Share, WinRate
 from core.grading.rubric import Rubric
 from store import Store, queries
-from store.records import PairwiseVerdict
+from store.records import Job, JobKinds, PairwiseVerdict
 
 CONSISTENT_ENOUGH = 0.8
 MOSTLY_FLIPS = 0.5
@@ -195,3 +196,16 @@ def pairwise_judges(store: Store, run_id: str, rubric: Rubric) -> list[str]:
     """The judges with pairwise verdicts on this run under this rubric version, in the order they first judged."""
     verdicts = queries.scores_for(store, PairwiseVerdict, run_id, rubric.name, rubric.version)
     return list(dict.fromkeys(v.judge_ref for v in verdicts))
+
+
+@dataclass(frozen=True)
+class PairwiseView:
+    """What the Pairwise tab shows: the job to watch and every judge's results for the run and rubric version."""
+
+    job: Job | None  # a running pairwise job, else the one this session started last, else None
+    summaries: list[PairwiseSummary]
+
+
+def pairwise_view(store: Store, run_id: str, rubric: Rubric, started_here: str | None) -> PairwiseView:
+    summaries = [pairwise_summary(store, run_id, judge, rubric) for judge in pairwise_judges(store, run_id, rubric)]
+    return PairwiseView(judge_job(store, started_here, JobKinds.PAIRWISE), [s for s in summaries if s is not None])
