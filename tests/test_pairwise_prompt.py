@@ -87,3 +87,12 @@ def test_an_unreadable_verdict_is_not_a_tie(reply: str, problem: str) -> None:
 def test_the_reason_is_bounded() -> None:
     reading = read_verdict('{"winner": "A", "reason": "' + "x" * 500 + '"}')
     assert reading.winner == "A" and len(reading.reason) == MAX_REASON_CHARS
+
+
+def test_json_objects_naming_different_winners_are_unreadable_not_the_last_one() -> None:
+    """The default model once wrote eight JSON objects, A, A, B, A, B...: taking the last would be a guess."""
+    reply = "\n".join(f'```json\n{{"winner": "{w}", "reason": "x"}}\n```' for w in "AABAB")
+    reading = read_verdict(reply)
+    assert (reading.winner, reading.method, reading.problem) == (
+        None, "json", "the reply names more than one winner (A, B)")
+    assert read_verdict('{"winner": "B", "reason": "x"} and again {"winner": "B"}').winner == "B"
