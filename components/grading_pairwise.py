@@ -100,7 +100,8 @@ def _form(run: Run, rubric: Rubric, refs: list[str], suggested: str | None, star
     tokens = cols[3].number_input("Max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
                                   key="grade-pairwise-tokens")
     timeout = cols[4].number_input("Timeout (s)", 5, 1800, 120, step=5, key="grade-pairwise-timeout")
-    blocked = "A judge is running: wait for it or cancel it first." if busy else None if judge else "Choose a judge."
+    blocked = ("A judge is running: wait for it or cancel it first." if busy
+               else "Choose the judge first." if not judge else None)
     if st.button(md("Compare answers pairwise with {label}", label=rubric.label), type="primary",
                  key="grade-pairwise-start", icon=":material/compare_arrows:", disabled=blocked is not None,
                  help=blocked):
