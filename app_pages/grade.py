@@ -7,6 +7,7 @@ from functools import partial
 import streamlit as st
 
 from components.grading_manual import ManualGrading, manual_tab
+from components.grading_pairwise import pairwise_tab, started_pairwise_job
 from components.grading_results import results_tab
 from components.grading_widgets import judge_tab, pick_rubric, pick_run, reference_note, started_judge_job
 from components.model_table import models_frame
@@ -22,9 +23,11 @@ from core.grading import (
     rubric_versions,
     save_rubric,
     start_judging,
+    start_pairwise,
 )
 from core.grading.items import gradable_runs
 from core.grading.judge_progress import judge_progress
+from core.grading.pairwise_results import pairwise_view
 from core.grading.run_results import run_results
 from core.jobs import get_job
 from store.records import Run
@@ -48,6 +51,13 @@ def judge(run: Run, rubric: Rubric) -> None:
               read_job=partial(get_job, store), start=partial(start_judging, sources, store, run.run_id))
 
 
+def pairwise(run: Run, rubric: Rubric) -> None:
+    sources = get_sources()
+    pairwise_tab(run, rubric, judges=list(models_frame(sources.listings())["ref"]),
+                 view=pairwise_view(store, run.run_id, rubric, started_pairwise_job()),
+                 read_job=partial(get_job, store), start=partial(start_pairwise, sources, store, run.run_id))
+
+
 def manual(run: Run, rubric: Rubric) -> None:
     run_id = run.run_id
     manual_tab(run, rubric, ManualGrading(
@@ -65,6 +75,7 @@ def main() -> None:
     reference_note(run, rubric)
     views = {
         "Judge": lambda: judge(run, rubric),
+        "Pairwise": lambda: pairwise(run, rubric),
         "Manual": lambda: manual(run, rubric),
         "Results": lambda: results_tab(run, rubric, run_results(store, run.run_id, rubric)),
     }

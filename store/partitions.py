@@ -1,4 +1,4 @@
-"""Per-run files for the tables that grow with every request: ``samples`` and ``judgments``.
+"""Per-run files for the tables that grow with every request: ``samples``, ``judgments``, ``pairwise_verdicts``.
 
 Why: with everything in one file, every write rewrote every sample ever stored and every reader
 re-parsed all of them after any other process wrote (at 300,000 samples: 461 MB, 0.33 s per
@@ -10,6 +10,7 @@ Layout, beside the main file ``pickwise.json``::
     pickwise.json.runs/index.json               per run file: document count, id ranges, version
     pickwise.json.runs/samples/<run_id>.json    {"samples": {"<id>": {...}, ...}}
     pickwise.json.runs/judgments/<run_id>.json  {"judgments": {...}}
+    pickwise.json.runs/pairwise_verdicts/<run_id>.json  {"pairwise_verdicts": {...}}
 
 * A document belongs to the file of its ``run_id`` (a non-empty string); documents without one
   share ``_unassigned.json``. A run id that is not a plain file name gets ``_<sha256 prefix>.json``.
@@ -44,7 +45,7 @@ from store.tablefile import Rows, TableFile
 log = logging.getLogger(__name__)
 
 #: The tables kept in per-run files, and the field that says which run a document belongs to.
-PARTITIONED_TABLES = frozenset({"samples", "judgments"})
+PARTITIONED_TABLES = frozenset({"samples", "judgments", "pairwise_verdicts"})
 PARTITION_FIELD = "run_id"
 INDEX_NAME = "index.json"
 UNASSIGNED = "_unassigned"

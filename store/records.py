@@ -53,6 +53,7 @@ class Table:
     ENDPOINTS: Final = "endpoints"
     MODELS: Final = "models"
     PROMPT_SETS: Final = "prompt_sets"
+    PAIRWISE: Final = "pairwise_verdicts"
 
 
 RunKind = Literal["benchmark", "probe"]
@@ -77,7 +78,7 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 }
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
-JobKind = Literal["benchmark", "judge", "prepare-default", "download"]
+JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download"]
 
 
 class JobKinds:
@@ -86,6 +87,7 @@ class JobKinds:
 
     BENCHMARK: Final = "benchmark"
     JUDGE: Final = "judge"
+    PAIRWISE: Final = "pairwise"
     PREPARE_DEFAULT: Final = "prepare-default"
     DOWNLOAD: Final = "download"
 
@@ -93,6 +95,7 @@ class JobKinds:
 JobState = Literal["running", "completed", "cancelled", "failed", "interrupted"]
 DecisionStatus = Literal["proposed", "accepted", "superseded"]
 JudgmentStatus = Literal["scored", "unscored"]
+PairwiseWinner = Literal["A", "B", "tie"]
 TokenSource = Literal["engine", "tokenizer", "chunks"]
 Score = int  # 1..5, per rubric criterion; range checked by core.grading when a score is read
 
@@ -413,6 +416,37 @@ class Judgment(GradedItem):
     raw_replies: list[str] = Field(description="every raw judge reply, in order (1, or 2 after a retry)")
 
 
+class PairwiseVerdict(Record):
+    """One pairwise judge request: which of two answers to one prompt is better (`core/grading/pairwise.py`).
+
+    Every pair of models is asked in both orders (`model_a` is shown first as Response A), `samples`
+    times each; the results (`core/grading/pairwise_results.py`) map each verdict back to the models and
+    count a verdict that flips with the order as a tie. An unreadable reply is stored `unscored` with the
+    raw reply, never as a tie; a rerun asks again only what has no `scored` verdict yet. Kept in per-run
+    files, like `judgments`."""
+
+    TABLE: ClassVar[str] = Table.PAIRWISE
+
+    run_id: str = Field(description="the run whose answers were compared")
+    prompt_id: str = Field(description="id within the run's `prompt_set`")
+    judge_ref: str = Field(description="`SOURCE:MODEL_ID` of the judge")
+    rubric_name: str = Field(description="rubric whose criteria define \"better\"")
+    rubric_version: int = Field(description="rubric version used")
+    model_a: str = Field(description="the model whose answer was shown first (Response A)")
+    model_b: str = Field(description="the model whose answer was shown second (Response B)")
+    item_a: str = Field(description="`item_id` of Response A (see `GradedItem`)")
+    item_b: str = Field(description="`item_id` of Response B")
+    sample: int = Field(description="0-based judge sample for this order (several when asked)")
+    status: JudgmentStatus = Field(description="`unscored`: no winner could be read (never counted as a tie)")
+    winner: PairwiseWinner | None = Field(description="the position the judge preferred, or `tie`; null when "
+                                                      "`unscored`")
+    reason: str = Field("", description="the judge's short explanation")
+    problem: str | None = Field(None, description="why the reply could not be read")
+    parse_method: str | None = Field(None, description="`json` or `text`: which parser read the reply")
+    raw_reply: str = Field(description="the judge's reply, verbatim")
+    created_at: str = Field(description="ISO UTC")
+
+
 class Grade(GradedItem):
     """One person's scores for one item under one rubric version (`core/grading/manual.py`).
 
@@ -504,6 +538,6 @@ class PromptSet(Record):
 
 
 RECORDS: Final[tuple[type[Record], ...]] = (
-    ModelInfo, PromptSet, Endpoint, Run, Sample, Job, RubricVersion, Judgment, Grade, Decision,
+    ModelInfo, PromptSet, Endpoint, Run, Sample, Job, RubricVersion, Judgment, PairwiseVerdict, Grade, Decision,
 )
 """One record per table, in the order SCHEMA.md documents them."""

@@ -27,6 +27,7 @@ from core.decide.decision import get_decision, list_decisions
 from core.engines.base import ChatParams
 from core.grading import export_annotation_csv, grading_items, import_annotation_csv, install_presets, record_grade
 from core.grading.judge import start_judging
+from core.grading.pairwise import start_pairwise
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import get_rubric
 from core.jobs import list_jobs, list_runs
@@ -93,6 +94,8 @@ def _everything_written(store: Store, store_file: Path, tmp_path: Path, capsys: 
     assert rubric is not None
     with _serve(store):  # the scripted judge, as endpoint "judge"; its job writes `jobs` too
         job_id = start_judging(Sources(store, None), store, run_id, "judge:fake-model", rubric)
+        assert _wait(store, job_id).state == "completed"
+        job_id = start_pairwise(Sources(store, None), store, run_id, "judge:fake-model", rubric)
         assert _wait(store, job_id).state == "completed"
     first = grading_items(store, run_id)[0]
     record_grade(store, run_id, first.item_id, "Ana", rubric, {"helpfulness": 4}, "fine")

@@ -169,7 +169,7 @@ def test_a_real_version_1_store_is_split_into_run_files_with_a_backup(tmp_path: 
     main = json.loads(path.read_text())
     assert main["_meta"] == {"1": {"schema_version": 2}} and not PARTITIONED_TABLES & set(main)
     assert store.counts() == {name: len(table) for name, table in old.items() if name != "_meta"}
-    for table in ("runs", *PARTITIONED_TABLES):  # same documents under the same ids
+    for table in ("runs", *sorted(PARTITIONED_TABLES & set(old))):  # same documents under the same ids
         assert {str(d.pop("_id")): d for d in store.all(table)} == old[table]
     run_ids = {s["run_id"] for s in old["samples"].values()}
     assert set(store.count_by_run(Table.SAMPLES)) == run_ids

@@ -6,6 +6,12 @@
 * ``parse``           reading scores out of a judge's free-form reply (JSON, then text patterns)
 * ``judge``           LLM-as-judge as a background job -> ``judgments`` table
 * ``judge_progress``  where judging a run stands: the job, answers judged per judge, replies read
+* ``judge_samples``   several judge samples of one question: their mean and spread
+* ``pairwise_prompt`` the pairwise judge's question (both answers fenced) and reading its verdict
+* ``pairwise``        pairwise judging (both orders, k samples) as a background job -> ``pairwise_verdicts``
+* ``pairwise_results`` position consistency, win rates per pair, Bradley-Terry strengths
+* ``proportions``     exact intervals for shares and win rates with ties (small n)
+* ``bradley_terry``   one scale for every model from pairwise outcomes
 * ``manual``          blind queue, grades, CSV export/import -> ``grades`` table
 * ``agreement``       judge vs people: weighted kappa, Spearman, a verdict in words
 * ``results``         per-model quality with CIs, length bias, judge parse-failure rates
@@ -24,6 +30,7 @@ from core.grading.judge import (
     judge_warning,
     start_judging,
 )
+from core.grading.judge_samples import SampleSpread, mean_and_spread
 from core.grading.manual import (
     BlindItem,
     GradingQueue,
@@ -34,6 +41,8 @@ from core.grading.manual import (
     import_annotation_csv,
     record_grade,
 )
+from core.grading.pairwise import execute_pairwise, start_pairwise
+from core.grading.pairwise_results import PairwiseSummary, pairwise_judges, pairwise_summary
 from core.grading.parse import ParsedReply, parse_reply
 from core.grading.presets import PRESETS, install_presets
 from core.grading.results import (
@@ -48,9 +57,11 @@ from core.grading.rubric import Criterion, Rubric, get_rubric, list_rubrics, rub
 
 __all__ = [
     "PRESETS", "Agreement", "BlindItem", "Criterion", "GradingItem",
-    "GradingQueue", "ImportReport", "LengthBias", "ModelQuality", "ParseStats", "ParsedReply", "RowProblem",
-    "Rubric", "blind_queue", "build_judge_messages", "execute_judging", "export_annotation_csv", "get_rubric",
-    "grading_items", "import_annotation_csv", "install_presets", "judge_human_agreement", "judge_item",
-    "judge_warning", "length_bias", "list_rubrics", "parse_failure_rates", "parse_reply", "quadratic_weighted_kappa",
-    "quality_by_model", "record_grade", "rubric_versions", "save_rubric", "spearman", "start_judging",
+    "GradingQueue", "ImportReport", "LengthBias", "ModelQuality", "PairwiseSummary", "ParseStats", "ParsedReply",
+    "RowProblem", "Rubric", "SampleSpread", "blind_queue", "build_judge_messages", "execute_judging",
+    "execute_pairwise", "export_annotation_csv", "get_rubric", "grading_items", "import_annotation_csv",
+    "install_presets", "judge_human_agreement", "judge_item", "judge_warning", "length_bias", "list_rubrics",
+    "mean_and_spread", "pairwise_judges", "pairwise_summary", "parse_failure_rates", "parse_reply",
+    "quadratic_weighted_kappa", "quality_by_model", "record_grade", "rubric_versions", "save_rubric", "spearman",
+    "start_judging", "start_pairwise",
 ]

@@ -10,7 +10,7 @@ from core.grading.results import ParseStats, parse_failure_rates
 from core.grading.rubric import Rubric
 from core.jobs import get_job, list_jobs
 from store import Store, queries
-from store.records import Job, JobKinds, Judgment
+from store.records import Job, JobKind, JobKinds, Judgment
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,10 @@ class JudgeProgress:
     unscored: list[Judgment]  # judgments whose replies could not be read, every judge and rubric
 
 
-def judge_job(store: Store, started_here: str | None) -> Job | None:
-    """A running judge job (found again after a reload: one judge runs at a time), else the job this
+def judge_job(store: Store, started_here: str | None, kind: JobKind = JobKinds.JUDGE) -> Job | None:
+    """A running job of ``kind`` (found again after a reload: one judge runs at a time), else the job this
     session started last (``started_here``, so its outcome is shown), else ``None``."""
-    active = list_jobs(store, kind=JobKinds.JUDGE, active_only=True)
+    active = list_jobs(store, kind=kind, active_only=True)
     if active:
         return active[0]
     return get_job(store, started_here) if started_here else None

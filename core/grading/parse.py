@@ -57,7 +57,7 @@ def parse_reply(reply: str, criteria: Sequence[Criterion]) -> ParsedReply:
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
+def json_objects(text: str) -> list[dict[str, Any]]:
     """Every JSON object in the text: fenced blocks first, then any ``{...}`` that decodes, in order."""
     decoder = json.JSONDecoder()
     found: list[dict[str, Any]] = []
@@ -92,7 +92,7 @@ def _lookup(mapping: dict[str, Any], criterion: Criterion, single: bool) -> tupl
 def _from_json(text: str, criteria: Sequence[Criterion]) -> ParsedReply | None:
     """The last JSON object that names at least one criterion decides; ``None`` if there is none."""
     single = len(criteria) == 1
-    for obj in reversed(_json_objects(text)):
+    for obj in reversed(json_objects(text)):
         scores_obj = next((v for k, v in obj.items() if _norm(str(k)) == "scores" and isinstance(v, dict)), obj)
         values = {c.key: _lookup(scores_obj, c, single) for c in criteria}
         if not any(present for present, _ in values.values()):
