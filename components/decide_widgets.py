@@ -46,7 +46,9 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
     c1, c2 = st.columns(2)
     latency_stat = c1.radio("Latency figure", ["mean", "p95"], horizontal=True, key="latency-stat")
     normalisation = c2.selectbox("Normalisation", NORMALISATIONS, key="normalisation",
-                                 help="minmax: best 1, worst 0; rank: by position; relative: value / best")
+                                 help="For the measured figures: minmax: best 1, worst 0; rank: by position; "
+                                      "relative: value / best. Quality (1-5) and license (0-1) always count on "
+                                      "their own scale.")
     st.markdown("**Hard constraints** — a model that breaks one is left out, with the reason.")
     c1, c2, c3, c4 = st.columns(4)
     constraints = Constraints(
