@@ -282,13 +282,21 @@ def cmd_decide(args: argparse.Namespace) -> int:
         constraints = Constraints.from_dict(_json_file(args.constraints, "constraints"))
         settings = SelectionSettings(criteria=default_criteria(weights), latency_stat=args.latency,
                                      constraints=constraints)
-        quality = quality_for_decision(store, args.runs, args.quality, args.rubric)
+        if args.override_unqualified is not None and not args.quality.strip().startswith("judge:"):
+            raise CliError("--override-unqualified lets an unqualified judge's scores count: use it with "
+                           "--quality judge:SOURCE:MODEL_ID.")
+        quality = quality_for_decision(store, args.runs, args.quality, args.rubric,
+                                       override_reason=args.override_unqualified)
+        if quality.held_back and not quality.quality:
+            raise CliError(f"{quality.held_back[0].verdict} Pass --override-unqualified \"REASON\" to use its "
+                           "scores anyway (the decision record quotes the reason), or choose --quality people or none.")
         table = candidate_table_from_store(store, args.runs, quality.quality)
         record = build_decision(table, settings, title=args.title, context=args.context,
                                 quality_source=quality.source)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    for note in [quality.note, *(a.verdict for a in quality.agreements.values())]:
+    verdicts = [gate.verdict for gate in quality.gates.values()]
+    for note in [quality.note, *verdicts, *(a.verdict for a in quality.agreements.values())]:
         if note:
             print(f"quality: {note}", file=sys.stderr)
     render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
@@ -377,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "people's, or none (default)")
     decide.add_argument("--rubric", help="rubric NAME whose latest version the grades used (default: the rubric "
                                          "with the most grades from that source in these runs)")
+    decide.add_argument("--override-unqualified", metavar="REASON",
+                        help="use a judge's scores even where it is not qualified for the rubric (it failed or "
+                             "never took the control answers); the decision record quotes REASON")
     decide.add_argument("--title", default="Model selection")
     decide.add_argument("--context", default="")
     decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)

@@ -91,6 +91,21 @@ def quality_panel(options: QualityOptions) -> tuple[Rubric | None, str]:
     return rubric, source
 
 
+def qualification_panel(quality: DecisionQuality) -> str | None:
+    """Each run's judge qualification verdict; where the judge's scores are held back, an override that
+    needs a reason. Returns the reason once the box is ticked and a reason typed (the record quotes it)."""
+    for gate in quality.gates.values():
+        (st.success if gate.qualified else st.warning)(md_literal(gate.verdict))
+    if not quality.held_back and not any(gate.override_reason for gate in quality.gates.values()):
+        return None
+    override = st.checkbox("Use this judge's scores anyway", key="q-override",
+                           help="Only with a reason: the decision record quotes it.")
+    reason = st.text_input("Why its scores can be trusted here", key="q-override-reason", disabled=not override)
+    if override and not reason.strip():
+        st.error("Give a reason for using a judge that is not qualified: the decision record quotes it.")
+    return (reason.strip() or None) if override else None
+
+
 def quality_note(quality: DecisionQuality) -> None:
     """The judge's agreement with people, and why quality is missing when the chosen source scored nothing."""
     for agreement in quality.agreements.values():

@@ -13,6 +13,7 @@
 * ``results``         per-model quality over answers (several graders averaged per answer) with intervals,
                       length bias, judge parse-failure rates
 * ``run_results``     what the Grade page's Results tab shows for one run and rubric version
+* ``judge_gate``      a judge's scores count in a decision only if it is qualified, or with a stated reason
 * ``quality_source``  which grades feed a decision (a judge's, people's, none): the Decide page and the CLI
 
 Pages import from here; nothing in this package imports Streamlit.
