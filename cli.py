@@ -282,13 +282,21 @@ def cmd_decide(args: argparse.Namespace) -> int:
         constraints = Constraints.from_dict(_json_file(args.constraints, "constraints"))
         settings = SelectionSettings(criteria=default_criteria(weights), latency_stat=args.latency,
                                      constraints=constraints)
-        quality = quality_for_decision(store, args.runs, args.quality, args.rubric)
+        if args.override_unqualified is not None and not args.quality.strip().startswith("judge:"):
+            raise CliError("--override-unqualified lets an unqualified judge's scores count: use it with "
+                           "--quality judge:SOURCE:MODEL_ID.")
+        quality = quality_for_decision(store, args.runs, args.quality, args.rubric,
+                                       override_reason=args.override_unqualified)
+        if quality.held_back and not quality.quality:
+            raise CliError(f"{quality.held_back[0].verdict} Pass --override-unqualified \"REASON\" to use its "
+                           "scores anyway (the decision record quotes the reason), or choose --quality people or none.")
         table = candidate_table_from_store(store, args.runs, quality.quality)
         record = build_decision(table, settings, title=args.title, context=args.context,
                                 quality_source=quality.source)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    for note in [quality.note, *(a.verdict for a in quality.agreements.values())]:
+    verdicts = [gate.verdict for gate in quality.gates.values()]
+    for note in [quality.note, *verdicts, *(a.verdict for a in quality.agreements.values())]:
         if note:
             print(f"quality: {note}", file=sys.stderr)
     render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
@@ -301,6 +309,62 @@ def cmd_decide(args: argparse.Namespace) -> int:
     save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
     print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
     return 0
+
+
+def _rubric(store: Store, name: str, version: int | None = None):
+    """A stored rubric by name (its latest version, or ``version``), presets installed first as on the page."""
+    from core.grading import get_rubric, install_presets, list_rubrics, rubric_versions
+
+    install_presets(store)
+    found = get_rubric(store, name) if version is None else next(
+        (r for r in rubric_versions(store, name) if r.version == version), None)
+    if found is None:
+        known = ", ".join(sorted({r.name for r in list_rubrics(store)}))
+        wanted = name if version is None else f"{name} v{version}"
+        raise CliError(f"No rubric {wanted!r} in this store (known: {known}).")
+    return found
+
+
+def cmd_grades_export(args: argparse.Namespace) -> int:
+    from core.grading.manual import export_annotation_csv
+    from core.output_file import OutputError, write_output
+    from store import queries
+
+    store = _open_store(args)
+    if queries.get_run(store, args.run) is None:
+        raise CliError(f"No run {args.run!r} in the store: list runs on the Benchmark page or with cli.py bench.")
+    rubric = _rubric(store, args.rubric)
+    sheet = export_annotation_csv(store, args.run, rubric)
+    try:
+        write_output(args.out, sheet.encode("utf-8"))
+    except OutputError as exc:
+        raise CliError(str(exc)) from exc
+    answers = sheet.count("\r\n") - 1
+    print(f"Wrote {answers} answers of run {args.run} to {args.out} for {rubric.label}: fill one score (1-5) per "
+          f"criterion column and your name in the grader column, then: python cli.py grades import {args.out}")
+    return 0
+
+
+def cmd_grades_import(args: argparse.Namespace) -> int:
+    from core.grading.manual import import_annotation_csv, sheet_origin
+
+    data = _read_file(args.file, "grades")
+    store = _open_store(args)
+    try:
+        origin = sheet_origin(data)
+        grader = args.grader or origin.grader
+        if not grader:
+            raise CliError("Say who graded: pass --grader NAME or fill the sheet's grader column.")
+        report = import_annotation_csv(store, origin.run_id, grader, _rubric(store, origin.rubric_name,
+                                                                             origin.rubric_version), data)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    for problem in report.problems:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    print(f"Stored {report.stored} grades by {grader} for run {origin.run_id} ({report.added} new, "
+          f"{report.replaced} replaced); {report.blank_rows} rows not graded yet; {len(report.bad_rows)} bad rows "
+          "left out" + (" (listed above: fix them and import the file again)." if report.problems else "."))
+    return 1 if report.problems else 0  # the good rows are stored either way
 
 
 def _number(allowed: NumberRange) -> Callable[[str], int | float]:
@@ -367,6 +431,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print only the run record as JSON on stdout")
     bench.set_defaults(func=cmd_bench)
 
+    grades = sub.add_parser("grades", help="the manual-grading spreadsheet round trip").add_subparsers(
+        dest="action", required=True)
+    export = grades.add_parser("export", help="write a blind grading sheet (CSV) for a run")
+    export.add_argument("--run", required=True, help="benchmark run id")
+    export.add_argument("--out", required=True, help="the CSV file to write")
+    export.add_argument("--rubric", default="helpfulness", help="rubric NAME (its latest version; default "
+                                                                "helpfulness)")
+    export.set_defaults(func=cmd_grades_export)
+    imp = grades.add_parser("import", help="store the grades of a filled-in sheet; bad rows are listed, good rows "
+                                           "kept")
+    imp.add_argument("file", help="the CSV exported by grades export (or the Grade page), filled in")
+    imp.add_argument("--grader", help="who graded (default: the sheet's grader column)")
+    imp.set_defaults(func=cmd_grades_import)
+
     decide = sub.add_parser("decide", help="rank the models of stored runs and export a decision record")
     decide.add_argument("--runs", nargs="+", required=True, help="benchmark run ids")
     decide.add_argument("--weights", help='JSON file, e.g. {"latency": 40, "throughput": 20, "memory": 20, ...}')
@@ -377,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "people's, or none (default)")
     decide.add_argument("--rubric", help="rubric NAME whose latest version the grades used (default: the rubric "
                                          "with the most grades from that source in these runs)")
+    decide.add_argument("--override-unqualified", metavar="REASON",
+                        help="use a judge's scores even where it is not qualified for the rubric (it failed or "
+                             "never took the control answers); the decision record quotes REASON")
     decide.add_argument("--title", default="Model selection")
     decide.add_argument("--context", default="")
     decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)

@@ -6,7 +6,14 @@ from functools import partial
 
 import streamlit as st
 
-from components.decide_widgets import decision_form, metadata_editor, quality_note, quality_panel, settings_panel
+from components.decide_widgets import (
+    decision_form,
+    metadata_editor,
+    qualification_panel,
+    quality_note,
+    quality_panel,
+    settings_panel,
+)
 from components.decision_exports import decisions_panel
 from components.figures import colour_map
 from components.safe_text import md, md_literal
@@ -53,6 +60,9 @@ with st.expander("Quality (from the Grade page)", expanded=True):
     rubric, source = quality_panel(quality_options(store, run_ids))
     try:
         quality = quality_for_decision(store, run_ids, source, rubric)
+        override = qualification_panel(quality)
+        if override:  # an unqualified judge's scores count only with the reason the record quotes
+            quality = quality_for_decision(store, run_ids, source, rubric, override_reason=override)
     except ValueError as exc:
         st.error(md("{error}", error=exc))
         quality = DecisionQuality()

@@ -46,7 +46,9 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
     c1, c2 = st.columns(2)
     latency_stat = c1.radio("Latency figure", ["mean", "p95"], horizontal=True, key="latency-stat")
     normalisation = c2.selectbox("Normalisation", NORMALISATIONS, key="normalisation",
-                                 help="minmax: best 1, worst 0; rank: by position; relative: value / best")
+                                 help="For the measured figures: minmax: best 1, worst 0; rank: by position; "
+                                      "relative: value / best. Quality (1-5) and license (0-1) always count on "
+                                      "their own scale.")
     st.markdown("**Hard constraints** — a model that breaks one is left out, with the reason.")
     c1, c2, c3, c4 = st.columns(4)
     constraints = Constraints(
@@ -87,6 +89,21 @@ def quality_panel(options: QualityOptions) -> tuple[Rubric | None, str]:
     source = c2.selectbox("Grades from", choices, index=choices.index(str(options.default_source(rubric))),
                           format_func=_source_label, key="q-source")
     return rubric, source
+
+
+def qualification_panel(quality: DecisionQuality) -> str | None:
+    """Each run's judge qualification verdict; where the judge's scores are held back, an override that
+    needs a reason. Returns the reason once the box is ticked and a reason typed (the record quotes it)."""
+    for gate in quality.gates.values():
+        (st.success if gate.qualified else st.warning)(md_literal(gate.verdict))
+    if not quality.held_back and not any(gate.override_reason for gate in quality.gates.values()):
+        return None
+    override = st.checkbox("Use this judge's scores anyway", key="q-override",
+                           help="Only with a reason: the decision record quotes it.")
+    reason = st.text_input("Why its scores can be trusted here", key="q-override-reason", disabled=not override)
+    if override and not reason.strip():
+        st.error("Give a reason for using a judge that is not qualified: the decision record quotes it.")
+    return (reason.strip() or None) if override else None
 
 
 def quality_note(quality: DecisionQuality) -> None:

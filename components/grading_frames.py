@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from core.benchmark.metrics import Summary
 from core.grading import (
     Agreement,
     Criterion,
@@ -19,6 +18,7 @@ from core.grading import (
     ModelQuality,
     ParseStats,
     Rubric,
+    ScoreMean,
 )
 from store.records import Run
 
@@ -75,26 +75,26 @@ def rubric_from_editor(name: str, description: str, uses_reference: bool, rows: 
 # --- results ---------------------------------------------------------------------------------------
 
 
-def rounded_mean(summary: Summary) -> float | None:
-    return round(summary.mean, 2) if summary.mean is not None else None
+def rounded_mean(mean: ScoreMean) -> float | None:
+    return round(mean.mean, 2) if mean.mean is not None else None
 
 
-def ci_text(summary: Summary) -> str:
-    """``2.90–4.10``, or why there is no interval (a CI needs at least two scores)."""
-    if summary.ci95_low is None or summary.ci95_high is None:
-        return "n/a (fewer than 2 scores)" if summary.n < 2 else "n/a"
-    return f"{summary.ci95_low:.2f}–{summary.ci95_high:.2f}"
+def ci_text(mean: ScoreMean) -> str:
+    """``2.90–4.10``, or why there is no interval (too few answers, none yet)."""
+    if mean.ci95_low is None or mean.ci95_high is None:
+        return mean.note or "n/a"
+    return f"{mean.ci95_low:.2f}–{mean.ci95_high:.2f}"
 
 
 def quality_frame(qualities: list[ModelQuality], rubric: Rubric) -> pd.DataFrame:
-    """Per model: counts, then overall and each criterion as mean and 95% CI (a one-criterion rubric's
-    overall *is* its criterion, so it gets no second, identical pair of columns)."""
+    """Per model: counts of answers, then overall and each criterion as mean and 95% CI (a one-criterion
+    rubric's overall *is* its criterion, so it gets no second, identical pair of columns)."""
     per_criterion = rubric.criteria if len(rubric.criteria) > 1 else ()
     rows = []
     for q in qualities:
         row: dict[str, Any] = {
             "model": q.model_ref, "answers": q.n_items, "scored": q.n_scored, "unscored": q.n_unscored,
-            "not graded yet": max(0, q.n_items - q.n_scored - q.n_unscored),
+            "not graded yet": q.n_not_graded,
             "overall": rounded_mean(q.overall), "overall 95% CI": ci_text(q.overall),
         }
         for c in per_criterion:

@@ -1,4 +1,5 @@
-"""The Results tab: quality per model with its uncertainty, judge-vs-people agreement, and length bias.
+"""The Results tab: quality per model with its uncertainty, agreement (judge with people, people with each
+other), and length bias.
 
 Each source (every judge, and people) is shown on its own: pooling a judge's scores with people's
 would hide exactly the disagreement the agreement section is there to expose. The page reads the
@@ -18,7 +19,8 @@ from core.grading import Rubric
 from core.grading.run_results import SourceResults
 from store.records import Run
 
-VERDICT_BOX = {"good": st.success, "moderate": st.info, "poor": st.warning}
+VERDICT_BOX = {"good": st.success, "moderate": st.info, "poor": st.warning,
+               "reliable": st.success, "tentative": st.info, "unreliable": st.warning}
 
 
 def results_tab(run: Run, rubric: Rubric, results: list[SourceResults]) -> None:
@@ -28,15 +30,18 @@ def results_tab(run: Run, rubric: Rubric, results: list[SourceResults]) -> None:
         return
     _quality(rubric, results)
     _agreement(rubric, results)
+    _people_agreement(results)
     _length(run, results)
 
 
 def _quality(rubric: Rubric, results: list[SourceResults]) -> None:
     st.subheader("Quality per model")
-    st.caption(md("Mean score (1-5) with its 95% bootstrap interval, per criterion and overall (mean of the "
-                  "criteria), with {label}. **scored** = answers the mean rests on; **unscored** = judge replies that "
-                  "could not be read (left out of the mean, not counted as 0). Overlapping intervals mean the "
-                  "difference may be noise.", label=rubric.label))
+    st.caption(md("Mean score (1-5) over answers with its 95% interval, per criterion and overall (mean of the "
+                  "criteria), with {label}. **scored** = answers the mean rests on (an answer several people graded "
+                  "counts once, with the mean of their scores); **unscored** = answers whose judge replies could "
+                  "not be read (left out of the mean, not counted as 0). Below 3 answers there is no interval; a "
+                  "few equal scores never read as certain. Overlapping intervals mean the difference may be "
+                  "noise.", label=rubric.label))
     for source in results:
         st.markdown(md("**{label}**", label=source.label))
         st.dataframe(quality_frame(source.quality, rubric), hide_index=True)
@@ -57,6 +62,17 @@ def _agreement(rubric: Rubric, results: list[SourceResults]) -> None:
         st.markdown(md("**Judge {judge}** · {n} answers graded by both", judge=source.judge_ref, n=agreement.n_items))
         VERDICT_BOX.get(agreement.level, st.info)(md_literal(agreement.verdict))
         st.dataframe(agreement_frame(agreement, rubric), hide_index=True)
+
+
+def _people_agreement(results: list[SourceResults]) -> None:
+    people = next((source.people for source in results if source.people is not None), None)
+    if people is None:
+        return
+    st.subheader("Do people agree with each other?")
+    st.caption(md("Krippendorff's alpha (ordinal) over answers graded by two or more people: 1 = full agreement, "
+                  "0 = no better than chance; 0.8 and above is reliable. {graders} people graded this run.",
+                  graders=people.n_graders))
+    VERDICT_BOX.get(people.level, st.info)(md_literal(people.verdict))
 
 
 def _length(run: Run, results: list[SourceResults]) -> None:

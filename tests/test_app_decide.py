@@ -136,3 +136,38 @@ def test_hostile_model_ids_stay_text_in_the_ranking_and_charts(app_store: Path) 
 def _spec_text(chart) -> str:
     """A chart's figure JSON as the browser reads it (the proto escapes ``<`` as ``\\u003c``)."""
     return json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)
+
+
+def test_an_unqualified_judge_is_shown_held_back_and_used_only_with_a_quoted_reason(app_store: Path) -> None:
+    from core.grading import install_presets
+    from tests.test_quality_source import JUDGE_REF, _judge_all
+
+    run_id = _seed_run(app_store)
+    store = Store(app_store)
+    install_presets(store)
+    _judge_all(store, run_id, {"fast:fake-model": 1, "slow:fake-model": 5})
+    at = open_app("app_pages/decide.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="q-source").value == f"judge:{JUDGE_REF}"
+    assert any("has not been checked against control answers" in w.value for w in at.warning)
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
+    assert ranked["quality value"].isna().all(), "an unchecked judge's scores must not be used by default"
+    assert any("quality left out for every model" in w.value for w in at.warning), [w.value for w in at.warning]
+
+    at.checkbox(key="q-override").check().run()
+    assert any("Give a reason" in e.value for e in at.error)  # ticked without a reason: still held back
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
+    assert ranked["quality value"].isna().all()
+
+    reason = "We read **all** 6 verdicts by hand"
+    at.text_input(key="q-override-reason").input(reason).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("model")
+    assert (ranked.loc["fast:fake-model", "quality value"], ranked.loc["slow:fake-model", "quality value"]) == (1, 5)
+    at.text_input(key="d-makers").input("Ana")
+    next(b for b in at.button if b.label == "Record decision").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    [decision] = list_decisions(Store(app_store))
+    assert decision.evidence["quality_source"]["override_unqualified"] == reason
+    assert r"because:** We read \*\*all\*\* 6 verdicts by hand" in report.to_markdown(decision.as_dict())

@@ -5,9 +5,18 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import krippendorff
+import numpy as np
 import pytest
 
-from core.grading.agreement import judge_human_agreement, quadratic_weighted_kappa, spearman
+from core.grading.agreement import (
+    alpha_with_interval,
+    judge_human_agreement,
+    krippendorff_alpha_ordinal,
+    people_agreement,
+    quadratic_weighted_kappa,
+    spearman,
+)
 from core.grading.presets import HELPFULNESS
 from core.grading.rubric import save_rubric
 from store import Store, queries
@@ -99,3 +108,81 @@ def test_insufficient_overlap_and_other_graders(store: Store) -> None:
     # another rubric version shares nothing with these grades
     version_2 = save_rubric(store, replace(HELPFULNESS, description="changed"))
     assert judge_human_agreement(store, "r", JUDGE, version_2).n_items == 0
+
+
+# --- people with each other: Krippendorff's ordinal alpha ---------------------------------------------
+
+
+def _units(matrix: np.ndarray) -> list[list[int]]:
+    """Graders x answers (NaN = not graded) as units: per answer the scores it got."""
+    return [[int(v) for v in column if not np.isnan(v)] for column in matrix.T]
+
+
+def test_ordinal_alpha_matches_the_krippendorff_package_on_random_data() -> None:
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(300):
+        graders, answers = int(rng.integers(2, 6)), int(rng.integers(2, 25))
+        truth = rng.integers(1, 6, answers)
+        noise = rng.integers(-int(rng.integers(0, 3)), int(rng.integers(1, 3)), (graders, answers))
+        matrix = np.clip(truth + noise, 1, 5).astype(float)
+        matrix[rng.random(matrix.shape) < rng.uniform(0, 0.5)] = np.nan  # some graders skip some answers
+        ours = krippendorff_alpha_ordinal(_units(matrix))
+        pairable = sum(len(u) for u in _units(matrix) if len(u) >= 2)
+        if ours is None:
+            assert pairable < 2 or len({v for u in _units(matrix) if len(u) >= 2 for v in u}) == 1
+            continue
+        reference = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal",
+                                       value_domain=[1, 2, 3, 4, 5])
+        assert ours == pytest.approx(reference, abs=1e-9)
+        checked += 1
+    assert checked > 250
+
+
+def test_ordinal_alpha_by_hand() -> None:
+    # Two graders, answers (1,1) (5,5) (1,5): 6 pairable values, n_1 = 3, n_5 = 3.
+    # Coincidences: o_11 = 2, o_55 = 2, o_15 = o_51 = 1. Mid-ranks 1.5 and 4.5: distance (4.5 - 1.5)^2 = 9.
+    # alpha = 1 - (n - 1) * sum(o * d) / sum(n_c n_k d) = 1 - 5 * (2 * 9) / (2 * 3 * 3 * 9) = 1 - 90/162 = 4/9.
+    assert krippendorff_alpha_ordinal([[1, 1], [5, 5], [1, 5]]) == pytest.approx(4 / 9)
+    assert krippendorff_alpha_ordinal([[2, 2], [4, 4], [3]]) == pytest.approx(1.0)  # the lone 3 pairs with nobody
+    assert krippendorff_alpha_ordinal([[4, 4], [4, 4]]) is None  # no variation: undefined, not 1
+    assert krippendorff_alpha_ordinal([[3], [5]]) is None
+
+
+def test_people_agreement_pools_criteria_with_an_interval_and_a_verdict(store: Store) -> None:
+    rubric = save_rubric(store, HELPFULNESS)
+    scores = [1, 2, 3, 4, 5] * 3
+    _people(store, rubric, "ana", dict(enumerate(scores)))
+    _people(store, rubric, "ben", {n: min(5, s + (n % 4 == 0)) for n, s in enumerate(scores)})
+    _people(store, rubric, "cy", {0: 1})  # a third person on one answer
+    result = people_agreement(store, "r", rubric)
+    matrix = np.full((3, 15), np.nan)
+    matrix[0], matrix[1] = scores, [min(5, s + (n % 4 == 0)) for n, s in enumerate(scores)]
+    matrix[2, 0] = 1
+    assert (result.n_items, result.n_graders) == (15, 3)
+    assert result.alpha == pytest.approx(krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal",
+                                                            value_domain=[1, 2, 3, 4, 5]))
+    assert result.ci95_low < result.alpha <= result.ci95_high <= 1.0
+    assert result.level == "reliable" and result.verdict.startswith("People agree well with each other (α=0.9")
+    assert "n=15 answers" in result.verdict
+
+    few = people_agreement(store, "r", rubric, min_overlap=20)
+    assert few.level == "insufficient" and few.verdict.startswith("Too few answers graded by two or more people (15")
+
+
+def test_the_alpha_interval_covers_the_true_alpha_by_simulation() -> None:
+    """Two graders, each one level off the answer's true level 20% of the time either way: the population
+    alpha comes from 50,000 answers; 95% intervals from 20 answers must cover it at least 93% of the time."""
+    rng = np.random.default_rng(5)
+
+    def graded(n: int) -> list[list[list[int]]]:
+        truth = rng.integers(1, 6, n)
+        noise = rng.choice([-1, 0, 1], size=(n, 2), p=[.2, .6, .2])
+        return [[list(row)] for row in np.clip(truth[:, None] + noise, 1, 5).tolist()]
+
+    population, _, _ = alpha_with_interval(graded(50_000), draws=1)
+    hits = 0
+    for seed in range(300):
+        alpha, low, high = alpha_with_interval(graded(20), seed=seed, draws=1000)
+        hits += low is not None and low <= population <= high
+    assert hits / 300 >= 0.93

@@ -76,12 +76,13 @@ def _rows(text: str) -> list[list[str]]:
 def test_export_is_blind_and_neutralises_formulas(store: Store, setup) -> None:
     run_id, rubric = setup
     rows = _rows(export_annotation_csv(store, run_id, rubric, seed=7))
-    assert rows[0] == ["item_id", "prompt", "response", "reference", "faithfulness", "coverage", "comment"]
+    assert rows[0] == ["item_id", "prompt", "response", "reference", "faithfulness", "coverage", "comment",
+                       "run_id", "rubric", "rubric_version", "grader"]
     assert [r[0] for r in rows[1:]] == [i.item_id for i in blind_queue(store, run_id, "x", rubric, seed=7).remaining]
     responses = {r[2] for r in rows[1:]}
     assert responses == {"Paris.", "'=HYPERLINK(\"http://evil.example\", \"click\")", "'+rain on leaves",
                          "'-soft rain", "'@SUM(A1:A9)", "It is Paris, of course."}
-    assert all(r[4:] == ["", "", ""] for r in rows[1:])
+    assert all(r[4:] == ["", "", "", run_id, rubric.name, str(rubric.version), ""] for r in rows[1:])
     assert not any("a:m" in cell or "b:m" in cell for row in rows for cell in row)
 
 
@@ -177,3 +178,21 @@ def test_a_file_above_the_size_limit_is_refused_in_one_sentence(store: Store, se
                                  "import it in parts.")
     assert store.count(Table.GRADES) == 0
 
+
+
+def test_a_sheet_says_its_origin_and_a_row_from_another_rubric_version_is_bad(store: Store, setup) -> None:
+    from dataclasses import replace
+
+    from core.grading.manual import SheetOrigin, sheet_origin
+
+    run_id, rubric = setup
+    export = export_annotation_csv(store, run_id, rubric)
+    filled = _fill(export, {1: {"faithfulness": "4", "coverage": "4", "grader": "Cy"}})
+    assert sheet_origin(filled) == SheetOrigin(run_id, rubric.name, rubric.version, "Cy")
+    newer = save_rubric(store, replace(SUMMARY_FAITHFULNESS, description="sharper levels"))
+    report = import_annotation_csv(store, run_id, "Cy", newer, filled)
+    assert report.stored == 0 and [(p.row, p.column) for p in report.problems] == [(2, "rubric_version")]
+    assert report.problems[0].message == (f"graded under {rubric.name} v{rubric.version}, not {newer.label}: "
+                                          "import it with that version")
+    with pytest.raises(ValueError, match="does not say which run and rubric it grades"):
+        sheet_origin("item_id,faithfulness\n")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from core.benchmark.metrics import summarize
 from core.grading.items import grading_items
 from core.grading.manual import record_grade
-from core.grading.presets import SUMMARY_FAITHFULNESS
+from core.grading.presets import HELPFULNESS, SUMMARY_FAITHFULNESS
 from core.grading.results import length_bias, parse_failure_rates, quality_by_model
 from core.grading.rubric import save_rubric
+from core.grading.score_mean import score_mean
 from store import Store, queries
 from store.records import Judgment, Table
 from tests.test_grading_items import make_run
@@ -43,10 +43,10 @@ def test_quality_per_model_and_criterion_with_cis_and_unscored_counted(store: St
     ])
     a, b = quality_by_model(store, run_id, rubric, judge_ref=JUDGE)
     assert (a.model_ref, a.n_items, a.n_scored, a.n_unscored) == ("a:m", 3, 2, 1)
-    assert a.per_criterion["faithfulness"] == summarize([5, 4])  # mean 4.5 with its bootstrap CI
+    assert a.per_criterion["faithfulness"] == score_mean([5, 4])  # mean 4.5; two answers are too few for a CI
     assert a.per_criterion["coverage"].mean == 3.5
-    assert a.overall == summarize([4.0, 4.0])  # per answer: mean of its criteria
-    assert a.overall.ci95_low == a.overall.ci95_high == 4.0
+    assert a.overall == score_mean([4.0, 4.0])  # per answer: mean of its criteria
+    assert a.overall.ci95_low is None and a.overall.note == "too few answers for an interval (n=2, need 3)"
     assert (b.n_items, b.n_scored, b.n_unscored, b.overall.mean, b.overall.ci95_low) == (1, 1, 0, 1.5, None)
     # another judge has no judgments: every model listed, nothing scored
     assert [q.n_scored for q in quality_by_model(store, run_id, rubric, judge_ref="other:m")] == [0, 0]
@@ -60,10 +60,42 @@ def test_quality_from_people(store: Store) -> None:
     record_grade(store, run_id, items["a:m"], "ben", rubric, {"faithfulness": 3, "coverage": 5})
     record_grade(store, run_id, items["b:m"], "ana", rubric, {"faithfulness": 1, "coverage": 2})
     a, b = quality_by_model(store, run_id, rubric)
-    assert (a.n_scored, a.per_criterion["faithfulness"].mean, a.overall.mean) == (2, 4.0, 4.5)
+    # one answer graded twice is one answer: its scores are the mean of its two graders'
+    assert (a.n_scored, a.per_criterion["faithfulness"].mean, a.overall.mean, a.overall.n) == (1, 4.0, 4.5, 1)
     assert (b.n_scored, b.overall.mean) == (1, 1.5)
     only_ben = quality_by_model(store, run_id, rubric, grader="ben")
     assert [q.n_scored for q in only_ben] == [1, 0]
+
+
+def test_several_graders_on_one_answer_count_once(store: Store) -> None:
+    """The issue's case: answer A graded 5, 5, 5 by three people and answer B graded 1 is 3.0 over two
+    answers (not 4.0 over four grades); with two graders on A only, B is still not graded."""
+    rubric = save_rubric(store, HELPFULNESS)
+    run_id = make_run(store, [("a:m", "capital", "Paris."), ("a:m", "haiku", "Leaves fall.")])
+    answer_a, answer_b = (i.item_id for i in sorted(grading_items(store, run_id), key=lambda i: i.prompt_id))
+    for grader in ("ana", "ben"):
+        record_grade(store, run_id, answer_a, grader, rubric, {"helpfulness": 5})
+    [q] = quality_by_model(store, run_id, rubric)
+    assert (q.n_items, q.n_scored, q.n_not_graded, q.overall.n, q.overall.mean) == (2, 1, 1, 1, 5.0)
+    record_grade(store, run_id, answer_a, "cy", rubric, {"helpfulness": 5})
+    record_grade(store, run_id, answer_b, "ana", rubric, {"helpfulness": 1})
+    [q] = quality_by_model(store, run_id, rubric)
+    assert (q.n_scored, q.n_not_graded, q.overall.n, q.overall.mean) == (2, 0, 2, 3.0)
+
+
+def test_an_answer_read_on_a_second_attempt_is_scored_not_unscored(store: Store) -> None:
+    rubric = save_rubric(store, HELPFULNESS)
+    run_id = make_run(store, [("a:m", "capital", "Paris."), ("a:m", "haiku", "Leaves fall.")])
+    queries.insert_many(store, [Judgment.build(
+        {"run_id": run_id, "item_id": item.item_id, "sample_id": item.sample_id, "model_ref": "a:m",
+         "prompt_id": item.prompt_id, "judge_ref": JUDGE, "rubric_name": rubric.name,
+         "rubric_version": rubric.version, "status": status, "scores": scores, "response_chars": 5,
+         "raw_replies": ["?"], "created_at": "2026-03-01T10:00:02+00:00"})
+        for item in grading_items(store, run_id)
+        for status, scores in (("unscored", None), ("scored", {"helpfulness": 4}))
+        if status == "unscored" or item.prompt_id == "capital"])
+    [q] = quality_by_model(store, run_id, rubric, judge_ref=JUDGE)
+    assert (q.n_items, q.n_scored, q.n_unscored, q.n_not_graded, q.overall.mean) == (2, 1, 1, 0, 4.0)
 
 
 def test_length_bias_flags_a_grader_that_rewards_long_answers(store: Store) -> None:

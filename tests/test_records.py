@@ -106,7 +106,8 @@ def _everything_written(store: Store, store_file: Path, tmp_path: Path, capsys: 
     writer.writerow({**first_row, "helpfulness": "3"})
     assert import_annotation_csv(store, run_id, "Ben", rubric, sheet.getvalue()).stored == 1
     code = main(["--db", str(store_file), "decide", "--runs", run_id, "--quality", "judge:judge:fake-model",
-                 "--format", "json", "--out", str(tmp_path / "decision.json")])
+                 "--override-unqualified", "a scripted judge with known verdicts", "--format", "json",
+                 "--out", str(tmp_path / "decision.json")])
     assert code == 0, capsys.readouterr().err
 
 

@@ -12,7 +12,7 @@ from core.decide.candidates import Candidate, CandidateTable, candidate_table, c
 from core.decide.pareto import pareto_quality_latency
 from core.decide.ranking import contribution_frame, normalise, rank, ranking_frame
 from core.decide.sensitivity import tornado_frame, weight_flips, win_probabilities
-from core.decide.settings import CRITERIA, Constraints, SelectionSettings, default_criteria
+from core.decide.settings import CRITERIA, NORMALISATIONS, Constraints, SelectionSettings, default_criteria
 from store import queries
 from store.records import ModelInfo, Run
 
@@ -61,17 +61,18 @@ THREE = CandidateTable((cand("a:x", 1.0, 10, 3.0), cand("b:y", 2.0, 30, 4.0), ca
 
 
 def test_min_max_ranking_matches_hand_computation_with_weights_normalised():
-    # shares 50/25/25: latency a 1, b .5, c 0; tokens/s a 0, b 1, c .5; quality a 0, b .5, c 1
+    # shares 50/25/25: latency a 1, b .5, c 0; tokens/s a 0, b 1, c .5; quality on its 1-5 scale
+    # ((mean - 1) / 4): a 3 -> .5, b 4 -> .75, c 5 -> 1. Scores: a 50 + 0 + 12.5, b 25 + 25 + 18.75, c 0 + 12.5 + 25
     ranking = rank(THREE, settings({"latency": 20, "throughput": 10, "quality": 10}))
     assert [(m.ref, m.rank) for m in ranking.ranked] == [("b:y", 1), ("a:x", 2), ("c:z", 3)]
-    assert [m.score for m in ranking.ranked] == pytest.approx([62.5, 50.0, 37.5])
+    assert [m.score for m in ranking.ranked] == pytest.approx([68.75, 62.5, 37.5])
     b = ranking.ranked[0]
-    assert b.contributions == pytest.approx({"latency": 25, "throughput": 25, "quality": 12.5, "memory": 0,
+    assert b.contributions == pytest.approx({"latency": 25, "throughput": 25, "quality": 18.75, "memory": 0,
                                              "footprint": 0, "license": 0})
     assert sum(b.contributions.values()) == pytest.approx(b.score)
     assert ranking.weights["latency"] == pytest.approx(0.5)
     same = rank(THREE, settings({"latency": 2, "throughput": 1, "quality": 1}))
-    assert [m.score for m in same.ranked] == pytest.approx([62.5, 50.0, 37.5])
+    assert [m.score for m in same.ranked] == pytest.approx([68.75, 62.5, 37.5])
 
 
 def test_ranking_frames_for_table_and_stacked_bar():
@@ -81,7 +82,7 @@ def test_ranking_frames_for_table_and_stacked_bar():
     assert frame.loc[0, "latency points"] == pytest.approx(25)
     long = contribution_frame(ranking)
     assert len(long) == 3 * len(CRITERIA)
-    assert long.groupby("model", sort=False)["points"].sum().tolist() == pytest.approx([62.5, 50.0, 37.5])
+    assert long.groupby("model", sort=False)["points"].sum().tolist() == pytest.approx([68.75, 62.5, 37.5])
 
 
 def test_normalisations():
@@ -249,8 +250,9 @@ def test_pareto_frontier_of_quality_against_latency():
 
 
 def test_weight_flip_threshold_hand_computed():
-    # a is best on latency, b on quality; latency 60% -> a wins 60 to 40, the tie is at 50%
-    table = CandidateTable((cand("a:x", latency=1.0, quality=3.0), cand("b:y", latency=2.0, quality=4.0)))
+    # a is best on latency, b on quality (1/5 and 5/5: 0 and 1 on the scale); latency 60% -> a wins 60 to 40,
+    # the tie is at 50%
+    table = CandidateTable((cand("a:x", latency=1.0, quality=1.0), cand("b:y", latency=2.0, quality=5.0)))
     flips = {f.criterion: f for f in weight_flips(rank(table, settings({"latency": 60, "quality": 40})))}
     assert flips["latency"].lower == pytest.approx(0.5, abs=1e-5) and flips["latency"].lower_winner == "b:y"
     assert flips["latency"].upper is None
@@ -302,7 +304,7 @@ def test_win_probabilities_are_seeded_and_sane():
                                cand("low:m", 2.0, 10, 3.0, 400, 400)))
     win = win_probabilities(rank(dominant, SelectionSettings()), draws=500, seed=3)
     assert win.probabilities == {"best:m": 1.0, "low:m": 0.0, "mid:m": 0.0}
-    close = CandidateTable((cand("a:x", latency=1.0, quality=3.0), cand("b:y", latency=2.0, quality=4.0)))
+    close = CandidateTable((cand("a:x", latency=1.0, quality=1.0), cand("b:y", latency=2.0, quality=5.0)))
     ranking = rank(close, settings({"latency": 52, "quality": 48}))
     first = win_probabilities(ranking, draws=1000, seed=11)
     assert first == win_probabilities(ranking, draws=1000, seed=11)
@@ -310,3 +312,18 @@ def test_win_probabilities_are_seeded_and_sane():
     assert 0.3 < first.probabilities["a:x"] < 0.9  # near the tie the choice is a coin toss, leaning to a
     tight = win_probabilities(ranking, draws=1000, seed=11, concentration=5000)
     assert tight.probabilities["a:x"] > first.probabilities["a:x"]
+
+
+def test_quality_and_license_score_on_their_absolute_scale_not_min_max():
+    """Every model at 1/5 earns no quality points (minmax gave each the full points); quality points are
+    weight x (mean - 1) / 4 whatever the normalisation, and a license score is already 0..1."""
+    poor = CandidateTable((cand("a:x", latency=1.0, quality=1.0), cand("b:y", latency=2.0, quality=1.0)))
+    for method in NORMALISATIONS:
+        ranking = rank(poor, SelectionSettings(criteria=default_criteria({"latency": 1, "quality": 1}, method)))
+        assert {m.ref: m.contributions["quality"] for m in ranking.ranked} == {"a:x": 0.0, "b:y": 0.0}
+    mixed = CandidateTable((cand("a:x", quality=2.0), cand("b:y", quality=4.5)))
+    by = {m.ref: m for m in rank(mixed, settings({"quality": 3, "latency": 1})).ranked}
+    assert by["a:x"].normalised["quality"] == pytest.approx(0.25) and by["b:y"].normalised["quality"] == 0.875
+    assert by["b:y"].contributions["quality"] == pytest.approx(75 * 0.875)  # weight share x (mean - 1) / 4
+    llamas = CandidateTable((cand("a:x", license="llama3"), cand("b:y", license="llama3.1")))
+    assert [m.normalised["license"] for m in rank(llamas, settings({"license": 1})).ranked] == [0.5, 0.5]

@@ -11,7 +11,10 @@ the decision record (``core.decide.decision``) compute identical numbers. Polici
   renormalised) but flagged ``incomplete`` with the missing criteria and the share of the weight that was
   measured (``coverage``), and they rank after every complete model: a model cannot win on evidence it
   does not have.
-* **Normalisation** maps each criterion to 0..1, 1 = best, over the eligible models that have a value:
+* **Normalisation** maps each criterion to 0..1, 1 = best. Quality and license have a scale of their own
+  (``settings.ABSOLUTE_SCALES``: 1-5 and 0-1) and are placed on it whatever the method, so a model earns
+  quality points for being good, not for being less bad than the others: with every model at 1/5 nobody
+  earns any. The measured criteria are normalised over the eligible models that have a value:
   ``minmax`` (default; all-equal values score 1 for everyone, since the criterion does not
   discriminate), ``rank`` (best 1, worst 0, ties share their mean rank) or ``relative`` (value / best
   for higher-is-better, best / value for lower-is-better).
@@ -31,15 +34,22 @@ import pandas as pd
 
 from core.decide.candidates import Candidate, CandidateTable, Exclusion
 from core.decide.constraints import constraint_reasons
-from core.decide.settings import CRITERION_LABELS, SelectionSettings
+from core.decide.settings import ABSOLUTE_SCALES, CRITERION_LABELS, SelectionSettings
 
 
-def normalise(values: Sequence[float | None], higher_is_better: bool, method: str = "minmax") -> list[float | None]:
-    """Map values to 0..1 (1 = best) among those present; ``None`` stays ``None``."""
+def normalise(values: Sequence[float | None], higher_is_better: bool, method: str = "minmax",
+              scale: tuple[float, float] | None = None) -> list[float | None]:
+    """Map values to 0..1 (1 = best): on their own ``scale`` (low, high) when they have one, else by
+    ``method`` among those present; ``None`` stays ``None``."""
     present = np.array([v for v in values if v is not None], dtype=float)
     if present.size == 0:
         return [None] * len(values)
-    result = _NORMALISERS[method](present, higher_is_better)
+    if scale is not None:
+        low, high = scale
+        result = np.clip((present - low) / (high - low), 0.0, 1.0)
+        result = result if higher_is_better else 1.0 - result
+    else:
+        result = _NORMALISERS[method](present, higher_is_better)
     it = iter(result.tolist())
     return [None if v is None else next(it) for v in values]
 
@@ -148,7 +158,8 @@ def rank(table: CandidateTable, settings: SelectionSettings) -> Ranking:
     dropped = {k: f"no data for any eligible model; its {shares[k]:.0%} weight was spread over the others"
                for k in keys if shares[k] > 0 and all(v is None for v in raw[k])} if eligible else {}
     weights = _applied_weights(shares, dropped)
-    normed = {c.key: normalise(raw[c.key], c.higher_is_better, c.normalisation) for c in settings.criteria}
+    normed = {c.key: normalise(raw[c.key], c.higher_is_better, c.normalisation, ABSOLUTE_SCALES.get(c.key))
+              for c in settings.criteria}
     norm = np.array([[np.nan if normed[k][i] is None else normed[k][i] for k in keys] for i in range(len(eligible))],
                     dtype=float).reshape(len(eligible), len(keys))
     w = np.array([weights[k] for k in keys])

@@ -263,9 +263,13 @@ def _evidence(record: Mapping[str, Any]) -> list[Block]:
         Table(("run", "created", "prompt set", "prompts", "rounds", "machine"), runs),
         Table(("model", "run", "samples", "latency mean", "latency p95", "tokens/s", "quality", "caveats"), models),
     ]
-    source = record["evidence"].get("quality_source")
+    source = dict(record["evidence"].get("quality_source") or {})
+    override = source.pop("override_unqualified", None)
     if source:
         blocks += [Heading(3, "Quality grading"), Bullets(tuple(f"{k}: {_flat(v)}" for k, v in source.items()))]
+    if override:
+        blocks.append(Para(override, label="Scores of a judge that is not qualified for this rubric are used, "
+                                           "because"))
     if record["evidence"]["notes"]:
         blocks += [Heading(3, "Notes"), Bullets(tuple(record["evidence"]["notes"]))]
     return blocks

@@ -25,6 +25,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "latency": 25, "throughput": 15, "memory": 15, "quality": 30, "footprint": 5, "license": 10,
 }
 NORMALISATIONS: tuple[str, ...] = ("minmax", "rank", "relative")
+# Criteria whose values have a meaning of their own are scored on that scale, never relative to the other
+# models: quality is a 1-5 rubric score (every model at 1/5 must earn no quality points, not the full ones),
+# a license score is already 0..1 (see DEFAULT_LICENSE_SCORES). Points = weight x (value - low) / (high - low).
+ABSOLUTE_SCALES: dict[str, tuple[float, float]] = {"quality": (1.0, 5.0), "license": (0.0, 1.0)}
 LATENCY_STATS: tuple[str, ...] = ("mean", "p95")
 # 1 = permissive, commercial use fine; 0.5 = usable with conditions (acceptable-use policy, user caps);
 # 0 = no commercial use. A license not listed scores as missing, never as 0.

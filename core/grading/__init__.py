@@ -13,15 +13,27 @@
 * ``proportions``     exact intervals for shares and win rates with ties (small n)
 * ``bradley_terry``   one scale for every model from pairwise outcomes
 * ``manual``          blind queue, grades, CSV export/import -> ``grades`` table
-* ``agreement``       judge vs people: weighted kappa, Spearman, a verdict in words
-* ``results``         per-model quality with CIs, length bias, judge parse-failure rates
+* ``agreement``       judge vs people (weighted kappa, Spearman), people with each other (Krippendorff's
+                      ordinal alpha), each with a verdict in words
+* ``score_mean``      a mean 1-5 score with a 95% interval that holds at small n
+* ``results``         per-model quality over answers (several graders averaged per answer) with intervals,
+                      length bias, judge parse-failure rates
 * ``run_results``     what the Grade page's Results tab shows for one run and rubric version
+* ``judge_gate``      a judge's scores count in a decision only if it is qualified, or with a stated reason
 * ``quality_source``  which grades feed a decision (a judge's, people's, none): the Decide page and the CLI
 
 Pages import from here; nothing in this package imports Streamlit.
 """
 
-from core.grading.agreement import Agreement, judge_human_agreement, quadratic_weighted_kappa, spearman
+from core.grading.agreement import (
+    Agreement,
+    PeopleAgreement,
+    judge_human_agreement,
+    krippendorff_alpha_ordinal,
+    people_agreement,
+    quadratic_weighted_kappa,
+    spearman,
+)
 from core.grading.items import GradingItem, grading_items
 from core.grading.judge import (
     build_judge_messages,
@@ -54,14 +66,16 @@ from core.grading.results import (
     quality_by_model,
 )
 from core.grading.rubric import Criterion, Rubric, get_rubric, list_rubrics, rubric_versions, save_rubric
+from core.grading.score_mean import ScoreMean, score_mean
 
 __all__ = [
     "PRESETS", "Agreement", "BlindItem", "Criterion", "GradingItem",
     "GradingQueue", "ImportReport", "LengthBias", "ModelQuality", "PairwiseSummary", "ParseStats", "ParsedReply",
-    "RowProblem", "Rubric", "SampleSpread", "blind_queue", "build_judge_messages", "execute_judging",
-    "execute_pairwise", "export_annotation_csv", "get_rubric", "grading_items", "import_annotation_csv",
-    "install_presets", "judge_human_agreement", "judge_item", "judge_warning", "length_bias", "list_rubrics",
-    "mean_and_spread", "pairwise_judges", "pairwise_summary", "parse_failure_rates", "parse_reply",
-    "quadratic_weighted_kappa", "quality_by_model", "record_grade", "rubric_versions", "save_rubric", "spearman",
-    "start_judging", "start_pairwise",
+    "PeopleAgreement", "RowProblem", "Rubric", "SampleSpread", "ScoreMean", "blind_queue", "build_judge_messages",
+    "execute_judging", "execute_pairwise", "export_annotation_csv", "get_rubric", "grading_items",
+    "import_annotation_csv", "install_presets", "judge_human_agreement", "judge_item", "judge_warning",
+    "krippendorff_alpha_ordinal", "length_bias", "list_rubrics", "mean_and_spread", "pairwise_judges",
+    "pairwise_summary", "parse_failure_rates", "parse_reply", "people_agreement", "quadratic_weighted_kappa",
+    "quality_by_model", "record_grade", "rubric_versions", "save_rubric", "score_mean", "spearman", "start_judging",
+    "start_pairwise",
 ]

@@ -13,6 +13,11 @@ with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostroph
 characters are written out (``core.untrusted_text.neutralise_formula``): responses are model output,
 i.e. untrusted, and ``=HYPERLINK(...)`` in a response must stay text.
 
+Every row also says where it comes from (``run_id``, ``rubric``, ``rubric_version``) and has a ``grader``
+cell, so a sheet can be imported without the page that exported it (``cli.py grades import``,
+``sheet_origin``): spreadsheets lose anything outside their rows. A row graded under another rubric
+version than the import's is a bad row, like a row from another run.
+
 Import bounds: scores are read like every typed number (``core.numbers``), so ``nan``, ``inf`` or
 ``1e400`` in a cell is a bad row, not an exception that loses the good ones; so is a cell longer
 than ``MAX_CELL_CHARS``; a file above ``MAX_FILE_MB`` is refused whole.
@@ -37,6 +42,7 @@ from store.records import Grade, Table
 
 TEXT_COLUMNS = ("item_id", "prompt", "response", "reference")
 COMMENT_COLUMN = "comment"
+ORIGIN_COLUMNS = ("run_id", "rubric", "rubric_version", "grader")  # where a row comes from; who graded it
 SCORE = NumberRange("score", whole=True, minimum=LEVELS[0], maximum=LEVELS[-1])
 MAX_FILE_MB = 32
 MAX_CELL_CHARS = 1_000_000  # far above any prompt or answer; a cell beyond it is a paste gone wrong
@@ -161,15 +167,53 @@ def record_grade(store: Store, run_id: str, item_id: str, grader: str, rubric: R
 
 
 def export_annotation_csv(store: Store, run_id: str, rubric: Rubric, *, seed: int = 0) -> str:
-    """Every item of the run, blind and in the blind order, with one empty column per criterion."""
+    """Every item of the run, blind and in the blind order, with one empty column per criterion, then
+    the comment, the row's origin and an empty grader cell."""
     _require_saved(rubric)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN])
+    writer.writerow([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN, *ORIGIN_COLUMNS])
+    origin = [run_id, rubric.name, str(rubric.version)]
     for item in _blind_order(grading_items(store, run_id), run_id, seed):
         cells = [item.item_id, item.prompt, item.response, item.reference]
-        writer.writerow([neutralise_formula(c) for c in cells] + [""] * len(rubric.keys) + [""])
+        writer.writerow([neutralise_formula(c) for c in cells] + [""] * len(rubric.keys) + [""]
+                        + [neutralise_formula(c) for c in origin] + [""])
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SheetOrigin:
+    """What an exported sheet grades (its first row's origin cells) and who filled it in, if they said."""
+
+    run_id: str
+    rubric_name: str
+    rubric_version: int
+    grader: str | None
+
+
+def _rows(data: str | bytes) -> list[list[str]]:
+    """``_read_csv`` with an undecodable file as one ``ValueError`` sentence."""
+    try:
+        return _read_csv(data)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8."
+        ) from None
+
+
+def sheet_origin(data: str | bytes) -> SheetOrigin:
+    """The run and rubric version a sheet from ``export_annotation_csv`` grades, read from its first row,
+    and the first grader named in it; ``ValueError`` when the sheet does not say."""
+    rows = _rows(data)
+    header = [h.strip() for h in rows[0]] if rows else []
+    records = [dict(zip(header, cells, strict=False)) for cells in rows[1:]]
+    first = next((r for r in records if (r.get("run_id") or "").strip()), None)
+    version = (first or {}).get("rubric_version", "").strip()
+    if first is None or not (first.get("rubric") or "").strip() or not version.isdigit():
+        raise ValueError("The sheet does not say which run and rubric it grades (no run_id, rubric and "
+                         "rubric_version cells): export it again, or import it on the Grade page.")
+    grader = next((g for r in records if (g := (r.get("grader") or "").strip())), None)
+    return SheetOrigin(first["run_id"].strip(), first["rubric"].strip(), int(version), grader)
 
 
 @dataclass(frozen=True)
@@ -223,12 +267,7 @@ def import_annotation_csv(store: Store, run_id: str, grader: str, rubric: Rubric
     """
     _require_saved(rubric)
     grader = _grader(grader)
-    try:
-        rows = _read_csv(data)
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"The file is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8."
-        ) from None
+    rows = _rows(data)
     report = ImportReport()
     if not rows:
         report.problems.append(RowProblem(1, "-", "the file is empty"))
@@ -236,8 +275,9 @@ def import_annotation_csv(store: Store, run_id: str, grader: str, rubric: Rubric
     header = [h.strip() for h in rows[0]]
     missing = [c for c in ("item_id", *rubric.keys) if c not in header]
     if missing:
-        report.problems.append(RowProblem(1, ", ".join(missing), "column missing from the header row; "
-                                          f"expected {', '.join([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN])}"))
+        expected = ", ".join([*TEXT_COLUMNS, *rubric.keys, COMMENT_COLUMN, *ORIGIN_COLUMNS])
+        report.problems.append(RowProblem(1, ", ".join(missing), f"column missing from the header row; expected "
+                                          f"{expected}"))
         return report
     items = {i.item_id: i for i in grading_items(store, run_id)}
     seen: dict[str, int] = {}
@@ -271,6 +311,10 @@ def _import_row(row: dict[str, str], number: int, items: dict[str, GradingItem],
         problems.append(RowProblem(number, "item_id", f"{item_id} was already graded on row {seen[item_id]}"))
     else:
         seen[item_id] = number
+    version = (row.get("rubric_version") or "").strip()
+    if version and version != str(rubric.version):
+        problems.append(RowProblem(number, "rubric_version", f"graded under {rubric.name} v{version}, not "
+                                   f"{rubric.label}: import it with that version"))
     scores: dict[str, int] = {}
     for key in rubric.keys:
         score, problem = _score(row.get(key) or "")

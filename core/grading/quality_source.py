@@ -10,16 +10,21 @@ Policy (as for speed figures in ``core.decide.candidates``): a model's quality c
 average over runs graded under different conditions: the newest of the chosen runs in which this
 source scored the model's answers under this rubric version. Unscored judge replies are left out
 (never zeros); a model without scores has no quality (missing, never 0), and ``note`` says so.
+
+A judge's scores from a run count only where the judge is qualified for the rubric in that run, unless
+the product owner overrides with a reason (``core.grading.judge_gate``); the record's
+``quality_source`` keeps each run's qualification verdict and the reason it quotes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.grading.agreement import Agreement, judge_human_agreement
+from core.grading.judge_gate import JudgeGate, Qualification, judge_gate, not_checked
 from core.grading.results import quality_by_model
 from core.grading.rubric import Rubric, get_rubric, list_rubrics
 from core.refs import parse_ref
@@ -66,7 +71,13 @@ class DecisionQuality:
     quality: dict[str, dict[str, Any]] = field(default_factory=dict)  # ref -> {mean, ci95_low, ci95_high, n}
     source: dict[str, Any] | None = None  # the decision record's ``evidence.quality_source``
     agreements: dict[str, Agreement] = field(default_factory=dict)  # run id -> judge vs people (judge only)
+    gates: dict[str, JudgeGate] = field(default_factory=dict)  # run id -> may its judge scores be used
     note: str | None = None  # why some or all quality is missing, in one sentence
+
+    @property
+    def held_back(self) -> list[JudgeGate]:
+        """The runs whose judge scores are not used: the judge is not qualified there and nobody overrode."""
+        return [gate for gate in self.gates.values() if not gate.use]
 
 
 @dataclass(frozen=True)
@@ -123,13 +134,27 @@ def resolve_rubric(store: Store, rubric: Rubric | str | None, run_ids: Sequence[
     return graded[0]
 
 
+def _qualification(store: Store, run_id: str, judge_ref: str, rubric: Rubric) -> Qualification | None:
+    """The judge's control-answer qualification for ``rubric`` in the run, or None when it has none."""
+    try:  # core.grading.controls comes with the judge-qualification branch: this guard goes at merge
+        from core.grading.controls import judge_qualification
+    except ImportError:
+        return None
+    return judge_qualification(store, run_id, judge_ref, rubric)
+
+
+Qualify = Callable[[Store, str, str, Rubric], Qualification | None]
+
+
 def quality_for_decision(store: Store, run_ids: Sequence[str], source: QualitySource | str,
-                         rubric: Rubric | str | None = None) -> DecisionQuality:
+                         rubric: Rubric | str | None = None, *, override_reason: str | None = None,
+                         qualify: Qualify = _qualification) -> DecisionQuality:
     """Quality per model from ``source`` under ``rubric`` over ``run_ids`` (see the module docstring).
 
     ``source`` may be spelled as on the command line (``judge:REF``, ``people``, ``none``); ``rubric``
-    may be a name (its latest version) or None (the one holding most grades from ``source``).
-    Raises ``ValueError`` with one sentence for an unknown run, source or rubric."""
+    may be a name (its latest version) or None (the one holding most grades from ``source``). A judge's
+    scores count only from runs where ``qualify`` finds it qualified, or everywhere with an
+    ``override_reason``. Raises ``ValueError`` with one sentence for an unknown run, source or rubric."""
     source = QualitySource.parse(source) if isinstance(source, str) else source
     if source.kind == "none":
         return DecisionQuality()
@@ -142,23 +167,36 @@ def quality_for_decision(store: Store, run_ids: Sequence[str], source: QualitySo
     rubric = resolve_rubric(store, rubric, run_ids, source)
     quality: dict[str, dict[str, Any]] = {}
     from_run: dict[str, str] = {}
+    gates: dict[str, JudgeGate] = {}
     for run in sorted(runs, key=lambda r: r.created_at, reverse=True):
-        for q in quality_by_model(store, run.run_id, rubric, judge_ref=source.judge_ref):
-            if q.overall.n and q.model_ref not in quality:
-                quality[q.model_ref] = {"mean": q.overall.mean, "ci95_low": q.overall.ci95_low,
-                                        "ci95_high": q.overall.ci95_high, "n": q.overall.n}
-                from_run[q.model_ref] = run.run_id
+        scored = [q for q in quality_by_model(store, run.run_id, rubric, judge_ref=source.judge_ref)
+                  if q.overall.n and q.model_ref not in quality]
+        if scored and source.judge_ref:
+            gates[run.run_id] = judge_gate(run.run_id, qualify(store, run.run_id, source.judge_ref, rubric),
+                                           not_checked(source.judge_ref, rubric.label, run.run_id), override_reason)
+            if not gates[run.run_id].use:
+                continue
+        for q in scored:
+            quality[q.model_ref] = {"mean": q.overall.mean, "ci95_low": q.overall.ci95_low,
+                                    "ci95_high": q.overall.ci95_high, "n": q.overall.n}
+            from_run[q.model_ref] = run.run_id
     used = sorted(set(from_run.values()))
     agreements = ({run_id: judge_human_agreement(store, run_id, source.judge_ref, rubric) for run_id in used}
                   if source.judge_ref else {})
-    return DecisionQuality(quality, _described(source, rubric, from_run, agreements), agreements,
-                           None if quality else f"No scored answers from {source} under {rubric.label} in these "
-                                                 "runs yet: quality is left out (missing, never 0).")
+    note = None
+    if not quality:
+        note = (f"The scores of {source} under {rubric.label} are held back: the judge is not qualified (see its "
+                "verdict); quality is left out." if gates else
+                f"No scored answers from {source} under {rubric.label} in these runs yet: quality is left out "
+                "(missing, never 0).")
+    return DecisionQuality(quality, _described(source, rubric, from_run, agreements, gates), agreements, gates,
+                           note)
 
 
 def _described(source: QualitySource, rubric: Rubric, from_run: dict[str, str],
-               agreements: dict[str, Agreement]) -> dict[str, Any]:
-    """The decision record's ``quality_source``: the run (or each model's run), rubric, grader, agreement."""
+               agreements: dict[str, Agreement], gates: dict[str, JudgeGate]) -> dict[str, Any]:
+    """The decision record's ``quality_source``: the run (or each model's run), rubric, grader, agreement,
+    and for a judge its qualification per run and the reason quoted when an unqualified one was used."""
     used = sorted(set(from_run.values()))
     described: dict[str, Any] = {"run_id": used[0]} if len(used) == 1 else {}
     if len(used) > 1:
@@ -168,4 +206,9 @@ def _described(source: QualitySource, rubric: Rubric, from_run: dict[str, str],
              for run_id, a in agreements.items()}
     if shown:
         described["agreement"] = next(iter(shown.values())) if len(shown) == 1 else shown
+    if gates:
+        described["qualification"] = {run_id: gate.as_record() for run_id, gate in sorted(gates.items())}
+    reason = next((gate.override_reason for gate in gates.values() if gate.override_reason), None)
+    if reason:  # one reason, given once for the whole choice, set only where it let scores in
+        described["override_unqualified"] = reason
     return described

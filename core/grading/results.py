@@ -1,9 +1,16 @@
 """Quality results from stored judgments and grades: per model, per criterion, with their uncertainty.
 
-Every mean comes with a 95% bootstrap interval and its count (``core.benchmark.metrics.summarize``), because
-"3.8 vs 3.6" on eight answers is noise and the page must be able to say so. Unscored judgments are
-never averaged in (they are not zeros) but are counted, and the parse-failure rate per judge says
-how much of a judge's output could not be read at all.
+The unit is the ANSWER, never the grade: several people grading one answer (or a judge scoring it
+more than once) give that answer one score per criterion, the mean of its graders', and a model's
+mean is over its answers with n = answers. Counting grades instead would let three people agreeing
+on one answer outweigh another answer nobody double-checked (5, 5, 5 and 1 is 3.0 over two answers,
+not 4.0 over "four"), and would hide answers nobody graded. How far people agree with each other is
+``core.grading.agreement.people_agreement``'s job.
+
+Every mean comes with a 95% interval and its count (``core.grading.score_mean``), because "3.8 vs 3.6"
+on eight answers is noise and the page must be able to say so. Unscored judgments are never averaged
+in (they are not zeros) but are counted, per answer, and the parse-failure rate per judge says how much
+of a judge's output could not be read at all.
 
 Length bias: a judge that prefers longer answers inflates verbose models. The rank correlation of
 score with response length, per model, exposes it (within one model, answer quality and length
@@ -12,13 +19,15 @@ should not move together much).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.benchmark.metrics import Summary, summarize
 from core.grading.agreement import spearman
 from core.grading.items import grading_items
 from core.grading.rubric import Rubric
+from core.grading.score_mean import ScoreMean, score_mean
 from store import Store, queries
 from store.records import Grade, Judgment
 
@@ -30,14 +39,51 @@ LENGTH_BIAS_RHO = 0.5
 
 @dataclass(frozen=True)
 class ModelQuality:
-    """One model's scores under one rubric version from one kind of grader."""
+    """One model's scores under one rubric version from one kind of grader; every count is of answers."""
 
     model_ref: str
     n_items: int  # distinct answers of this model in the run
-    n_scored: int  # judgments or grades counted below
-    n_unscored: int  # judge replies that could not be read (never in the means)
-    per_criterion: dict[str, Summary]
-    overall: Summary  # per answer: the mean of its criterion scores
+    n_scored: int  # answers with at least one score (each counted once, however many graded it)
+    n_unscored: int  # answers whose judge replies could not be read (never in the means)
+    per_criterion: dict[str, ScoreMean]
+    overall: ScoreMean  # over answers: each answer's mean of its criterion scores
+
+    @property
+    def n_not_graded(self) -> int:
+        """Answers nobody has scored yet (nor tried to: an unreadable judge reply is ``n_unscored``)."""
+        return self.n_items - self.n_scored - self.n_unscored
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """One answer's scores: per criterion the mean over everyone who scored it."""
+
+    item_id: str
+    model_ref: str
+    response_chars: int
+    scores: dict[str, float]
+    n_graders: int
+
+    @property
+    def overall(self) -> float:
+        """The answer's overall score: the mean of its criterion scores."""
+        return math.fsum(self.scores.values()) / len(self.scores)
+
+
+def answer_scores(docs: Sequence[Scored]) -> list[AnswerScore]:
+    """Scored judgments or grades folded into one ``AnswerScore`` per answer (item), in item order."""
+    by_item: dict[str, list[Scored]] = defaultdict(list)
+    for doc in docs:
+        by_item[doc.item_id].append(doc)
+    out = []
+    for item_id, graded in sorted(by_item.items()):
+        keys = graded[0].scores or {}
+        out.append(AnswerScore(
+            item_id=item_id, model_ref=graded[0].model_ref, response_chars=graded[0].response_chars,
+            scores={k: math.fsum((d.scores or {})[k] for d in graded) / len(graded) for k in keys},
+            n_graders=len(graded),
+        ))
+    return out
 
 
 def _scored(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None,
@@ -49,36 +95,38 @@ def _scored(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None,
     return list(queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)), []
 
 
-def overall_score(doc: Scored) -> float:
-    """One answer's overall score: the mean of its criterion scores."""
-    scores = doc.scores or {}
-    return sum(scores.values()) / len(scores)
+def scored_answers(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
+                   grader: str | None = None) -> list[AnswerScore]:
+    """One score per answer from the judge ``judge_ref`` or, when None, from people (one ``grader`` or all)."""
+    return answer_scores(_scored(store, run_id, rubric, judge_ref, grader)[0])
 
 
 def quality_by_model(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
-                     grader: str | None = None, seed: int = 0) -> list[ModelQuality]:
-    """Per model: mean score per criterion and overall with 95% CIs, from the judge ``judge_ref`` or,
-    when it is None, from people's grades (one ``grader`` or all; each grade counts once)."""
+                     grader: str | None = None) -> list[ModelQuality]:
+    """Per model: mean score per criterion and overall over its answers, with 95% intervals, from the judge
+    ``judge_ref`` or, when it is None, from people's grades (one ``grader`` or all, averaged per answer)."""
     scored, unscored = _scored(store, run_id, rubric, judge_ref, grader)
     items_per_model: dict[str, int] = defaultdict(int)
     for item in grading_items(store, run_id):
         items_per_model[item.model_ref] += 1
-    by_model: dict[str, list[Scored]] = defaultdict(list)
-    for doc in scored:
-        by_model[doc.model_ref].append(doc)
-    failed: dict[str, int] = defaultdict(int)
+    by_model: dict[str, list[AnswerScore]] = defaultdict(list)
+    for answer in answer_scores(scored):
+        by_model[answer.model_ref].append(answer)
+    scored_ids = {d.item_id for d in scored}
+    failed: dict[str, set[str]] = defaultdict(set)
     for doc in unscored:
-        failed[doc.model_ref] += 1
+        if doc.item_id not in scored_ids:  # read on another attempt: that answer is scored
+            failed[doc.model_ref].add(doc.item_id)
     out = []
     for model in sorted(items_per_model):
-        docs = by_model.get(model, [])
+        answers = by_model.get(model, [])
         out.append(ModelQuality(
             model_ref=model,
             n_items=items_per_model[model],
-            n_scored=len(docs),
-            n_unscored=failed.get(model, 0),
-            per_criterion={k: summarize([(d.scores or {})[k] for d in docs], seed=seed) for k in rubric.keys},
-            overall=summarize([overall_score(d) for d in docs], seed=seed),
+            n_scored=len(answers),
+            n_unscored=len(failed.get(model, ())),
+            per_criterion={k: score_mean([a.scores[k] for a in answers]) for k in rubric.keys},
+            overall=score_mean([a.overall for a in answers]),
         ))
     return out
 
@@ -94,11 +142,11 @@ class LengthBias:
 
 def length_bias(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
                 grader: str | None = None) -> dict[str, LengthBias]:
-    """Per model: does the score rise with answer length? (judge ``judge_ref``, or people when None)."""
-    scored, _ = _scored(store, run_id, rubric, judge_ref, grader)
+    """Per model: does the score rise with answer length? One point per answer (judge ``judge_ref``, or
+    people when None)."""
     by_model: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for doc in scored:
-        by_model[doc.model_ref].append((overall_score(doc), doc.response_chars))
+    for answer in scored_answers(store, run_id, rubric, judge_ref=judge_ref, grader=grader):
+        by_model[answer.model_ref].append((answer.overall, answer.response_chars))
     out = {}
     for model, points in sorted(by_model.items()):
         rho = spearman([p[0] for p in points], [p[1] for p in points])

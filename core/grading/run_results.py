@@ -1,20 +1,20 @@
 """What the Grade page's Results tab shows for one run and rubric version, read from the store in one place.
 
 A result comes from one *source*: each judge that judged the run, and people (every grader pooled).
-Per source: quality per model with its uncertainty, the judge's agreement with people (when both scored),
-and one point per scored answer (score against response length) with each model's length-bias note.
+Per source: quality per model with its uncertainty, the judge's agreement with people (when both scored)
+or people's agreement with each other, and one point per scored answer (score against response length,
+several graders' scores averaged) with each model's length-bias note.
 Sources stay apart: pooling a judge with people would hide the disagreement the agreement is there to show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from core.grading.agreement import Agreement, judge_human_agreement
-from core.grading.results import LengthBias, ModelQuality, length_bias, overall_score, quality_by_model
+from core.grading.agreement import Agreement, PeopleAgreement, judge_human_agreement, people_agreement
+from core.grading.results import LengthBias, ModelQuality, length_bias, quality_by_model, scored_answers
 from core.grading.rubric import Rubric
 from store import Store, queries
 from store.records import Grade, Judgment
@@ -34,14 +34,8 @@ def score_sources(store: Store, run_id: str, rubric: Rubric) -> list[tuple[str, 
 
 def score_points(store: Store, run_id: str, rubric: Rubric, judge_ref: str | None) -> pd.DataFrame:
     """One point per scored answer: model, overall score, response length (the length-bias scatter)."""
-    docs: Sequence[Judgment | Grade]
-    if judge_ref is None:
-        docs = queries.scores_for(store, Grade, run_id, rubric.name, rubric.version)
-    else:
-        docs = queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version, judge_ref=judge_ref,
-                                  status="scored")
-    rows = [{"model": d.model_ref, "item": d.item_id, "response_chars": d.response_chars,
-             "score": overall_score(d)} for d in docs]
+    rows = [{"model": a.model_ref, "item": a.item_id, "response_chars": a.response_chars, "score": a.overall}
+            for a in scored_answers(store, run_id, rubric, judge_ref=judge_ref)]
     return pd.DataFrame(rows, columns=["model", "item", "response_chars", "score"])
 
 
@@ -53,6 +47,7 @@ class SourceResults:
     judge_ref: str | None
     quality: list[ModelQuality]
     agreement: Agreement | None  # a judge's agreement with people, when people graded the run too
+    people: PeopleAgreement | None  # people's agreement with each other (people's source only)
     points: pd.DataFrame  # score_points
     length_bias: dict[str, LengthBias]
 
@@ -67,6 +62,7 @@ def run_results(store: Store, run_id: str, rubric: Rubric) -> list[SourceResults
             quality=quality_by_model(store, run_id, rubric, judge_ref=judge_ref),
             agreement=(judge_human_agreement(store, run_id, judge_ref, rubric)
                        if judge_ref is not None and people_graded else None),
+            people=people_agreement(store, run_id, rubric) if judge_ref is None else None,
             points=score_points(store, run_id, rubric, judge_ref),
             length_bias=length_bias(store, run_id, rubric, judge_ref=judge_ref),
         )
