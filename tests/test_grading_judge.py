@@ -270,3 +270,18 @@ def test_unscored_answers_can_be_judged_again(store: Store) -> None:
     assert again.stored_id == poem.stored_id
     assert (again.status, again.scores, again.method, again.raw_replies) == (
         "scored", {"helpfulness": 2}, "constrained", ['{"scores": {"helpfulness": 2}, "rationale": "A poem, not help."}'])
+
+
+def test_a_random_weight_model_judges_every_answer_under_the_schema(foundry_engine, tiny_model, store: Store) -> None:
+    """The tiny test model's weights are random: its free text is never a verdict, so a readable score
+    for every answer, at the first try, shows the schema constrained its generation."""
+    rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
+    run_id = make_run(store, ANSWERS)
+    judge = f"foundry-local:{tiny_model}"
+    counts = execute_judging(Sources(store, foundry_engine), store, run_id, judge, rubric, _Control())
+    assert (counts["scored"], counts["unscored"], counts["controls_unscored"]) == (4, 0, 0)
+    judgments = queries.scores_for(store, Judgment, run_id, rubric.name, rubric.version, controls=True)
+    assert {j.method for j in judgments} == {"constrained"} and not any(j.retried for j in judgments)
+    for judgment in judgments:
+        verdict = json.loads(judgment.raw_replies[0])
+        assert list(verdict) == ["scores", "rationale"] and set(judgment.scores) == {"faithfulness", "coverage"}
