@@ -9,7 +9,6 @@ import streamlit as st
 from components.grading_manual import ManualGrading, manual_tab
 from components.grading_results import results_tab
 from components.grading_widgets import judge_tab, pick_rubric, pick_run, reference_note, started_judge_job
-from components.model_table import models_frame
 from components.state import get_sources, get_store
 from core.grading import (
     Rubric,
@@ -43,7 +42,7 @@ st.caption(
 
 def judge(run: Run, rubric: Rubric) -> None:
     sources = get_sources()
-    judge_tab(run, rubric, judges=list(models_frame(sources.listings())["ref"]),
+    judge_tab(run, rubric, judges=[m for listing in sources.listings() for m in listing.models],
               progress=judge_progress(store, run.run_id, rubric, started_judge_job()),
               read_job=partial(get_job, store), start=partial(start_judging, sources, store, run.run_id))
 
