@@ -150,8 +150,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
 class _TerminalProgress:
     """The CLI's ``Control``: a one-line progress bar on stderr when it is a terminal, Ctrl-C cancels."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lines: bool = False) -> None:
         self._tty = sys.stderr.isatty()
+        self._lines = lines  # off a terminal, print each message on a line of its own (no bar to redraw)
         self.cancel_requested = False
 
     @property
@@ -159,6 +160,8 @@ class _TerminalProgress:
         return self.cancel_requested
 
     def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None:
+        if not self._tty and self._lines and message:
+            print(message, file=sys.stderr, flush=True)
         if not self._tty or not total:
             return
         width = 30
@@ -367,6 +370,169 @@ def cmd_grades_import(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0  # the good rows are stored either way
 
 
+def _judge_inputs(args: argparse.Namespace, store: Store):
+    """The rubric (latest version of ``--rubric``) after checking the run and the judge reference."""
+    from core.refs import parse_ref
+    from store import queries
+
+    if queries.get_run(store, args.run) is None:
+        raise CliError(f"No run {args.run!r} in the store: give a run id that 'bench' printed.")
+    try:
+        parse_ref(args.judge)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return _rubric(store, args.rubric)
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    rubric = _judge_inputs(args, store)
+    if args.mode == "pairwise":
+        return _judge_pairwise(args, store, rubric)
+    return _judge_single(args, store, rubric)
+
+
+def _judge_pairwise(args: argparse.Namespace, store: Store, rubric) -> int:
+    """Two models' answers to each prompt, judged in both orders: the position-consistency rate and the win
+    rate per pair with intervals (``--json``: one record on stdout, with ``parse_failure_rate``)."""
+    from core.grading.pairwise import execute_pairwise, pairwise_message
+    from core.grading.pairwise_results import pairwise_summary
+    from core.jobs import Incomplete
+
+    control = _TerminalProgress(lines=True)
+    print(f"Comparing the answers of run {args.run} pairwise with {args.judge} ({rubric.label}), both orders",
+          file=sys.stderr, flush=True)
+    previous = signal.signal(signal.SIGINT, control.on_interrupt)
+    try:
+        counts = execute_pairwise(_sources(store), store, args.run, args.judge, rubric, control,
+                                  timeout_s=args.timeout, **({"max_output_tokens": args.max_tokens}
+                                                             if args.max_tokens else {}))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        control.finish()
+    summary = pairwise_summary(store, args.run, args.judge, rubric)
+    if summary is None:
+        raise CliError("Nothing to compare: pairwise judging needs two models that answered the same prompt.")
+    record = {"run_id": args.run, "judge": args.judge, "mode": "pairwise", "this_job": counts, **summary.as_dict()}
+    out = sys.stderr if args.json else sys.stdout
+    if args.json:
+        print(json.dumps(record, indent=2))
+    _print_pairwise(record, out)
+    message = pairwise_message(counts, args.judge)
+    if isinstance(message, Incomplete):
+        print(f"warning: {message.message}", file=sys.stderr)
+    return 0
+
+
+def _print_pairwise(record: dict, file) -> None:
+    rate = record["parse_failure_rate"]
+    consistency = record["position_consistency"]
+    print(f"Pairwise judge {record['judge']} on run {record['run_id']} ({record['rubric']})", file=file)
+    print(f"  verdicts: {record['verdicts']}, unreadable {record['unreadable_verdicts']} (parse-failure rate "
+          f"{'-' if rate is None else f'{rate:.0%}'}); position consistency " + _share(consistency), file=file)
+    print(f"  {record['verdict']}", file=file)
+    print("  win rate per pair (first model's wins, ties count half; exact 95% CI; prompts):", file=file)
+    for pair in record["pairs"]:
+        shown = "-" if pair["x_win_rate"] is None else f"{pair['x_win_rate']:.0%}"
+        print(f"    {pair['model_x']} vs {pair['model_y']}: {shown} ({_interval(pair)}), n={pair['prompts']}",
+              file=file)
+
+
+def _share(share: dict) -> str:
+    rate = share.get("rate")
+    return "n/a (nothing read in both orders)" if rate is None else f"{rate:.0%} ({_interval(share)})"
+
+
+def _interval(figure: dict) -> str:
+    low, high = figure.get("ci95_low"), figure.get("ci95_high")
+    return "no interval" if low is None or high is None else f"{low:.0%}-{high:.0%}"
+
+
+def _judge_single(args: argparse.Namespace, store: Store, rubric) -> int:
+    import time
+
+    from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS, execute_judging, judging_summary
+    from core.jobs import Incomplete
+
+    control = _TerminalProgress(lines=True)
+    what = "the unscored answers of " if args.retry_unscored else ""
+    print(f"Judging {what}run {args.run} with {args.judge} ({rubric.label}), control answers mixed in",
+          file=sys.stderr, flush=True)
+    previous = signal.signal(signal.SIGINT, control.on_interrupt)
+    started = time.perf_counter()
+    try:
+        counts = execute_judging(_sources(store), store, args.run, args.judge, rubric, control,
+                                 max_output_tokens=args.max_tokens or DEFAULT_MAX_OUTPUT_TOKENS, timeout_s=args.timeout,
+                                 retry_unscored=args.retry_unscored)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        control.finish()
+    record = _judging_record(store, args, rubric, counts, time.perf_counter() - started)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    _print_judging(record, file=sys.stderr if args.json else sys.stdout)
+    summary = judging_summary(counts, args.judge)
+    if isinstance(summary, Incomplete):
+        print(f"warning: {summary.message} (python cli.py judge ... --retry-unscored)", file=sys.stderr)
+    return 0
+
+
+def _judging_record(store: Store, args: argparse.Namespace, rubric, counts: dict, seconds: float) -> dict:
+    """What ``judge --json`` prints: this job's counts, then where the judge stands on the run under
+    the rubric version (every verdict so far), its control qualification and the quality per model."""
+    from collections import Counter
+
+    from core.grading.controls import judge_qualification
+    from core.grading.results import quality_by_model
+    from store import queries
+    from store.records import Judgment
+
+    verdicts = queries.scores_for(store, Judgment, args.run, rubric.name, rubric.version, controls=True,
+                                  judge_ref=args.judge)
+    unscored = sum(j.status != "scored" for j in verdicts)
+    answers = [j for j in verdicts if j.control is None]
+    qualification = judge_qualification(store, args.run, args.judge, rubric)
+    asked = counts["judged"] + counts["controls"]
+    return {
+        "run_id": args.run, "judge": args.judge, "rubric": rubric.label, "mode": args.mode, "this_job": counts,
+        "seconds": round(seconds, 1), "seconds_per_verdict": round(seconds / asked, 2) if asked else None,
+        "answers": {"judged": len(answers), "scored": sum(j.status == "scored" for j in answers),
+                    "unscored": sum(j.status != "scored" for j in answers)},
+        "verdicts": len(verdicts), "unscored_verdicts": unscored,
+        "parse_failure_rate": unscored / len(verdicts) if verdicts else None,
+        "methods": dict(Counter(j.method or "unrecorded" for j in verdicts)),
+        "controls": qualification.as_dict() if qualification else None,
+        "quality": [{"model": q.model_ref, "answers": q.n_items, "scored": q.n_scored, "unscored": q.n_unscored,
+                     "mean": q.overall.mean, "ci95_low": q.overall.ci95_low, "ci95_high": q.overall.ci95_high}
+                    for q in quality_by_model(store, args.run, rubric, judge_ref=args.judge)],
+    }
+
+
+def _print_judging(record: dict, file) -> None:
+    answers, controls = record["answers"], record["controls"]
+    rate = record["parse_failure_rate"]
+    print(f"Judge {record['judge']} on run {record['run_id']} ({record['rubric']})", file=file)
+    print(f"  answers: {answers['judged']} judged, {answers['scored']} scored, {answers['unscored']} unscored; "
+          f"parse-failure rate {'-' if rate is None else f'{rate:.0%}'} ({record['unscored_verdicts']} of "
+          f"{record['verdicts']} verdicts, controls included); scores obtained: "
+          + ", ".join(f"{method} {n}" for method, n in sorted(record["methods"].items())), file=file)
+    if record["seconds_per_verdict"] is not None:
+        print(f"  this job: {record['seconds']:g} s, {record['seconds_per_verdict']:g} s per verdict", file=file)
+    if controls is None:
+        print("  controls: none judged (no prompt of the run has a reference answer)", file=file)
+    else:
+        print(f"  controls: {controls['verdict']}", file=file)
+    print("  quality per model (mean overall score, 95% CI, answers scored):", file=file)
+    for q in record["quality"]:
+        shown = "not scored" if q["mean"] is None else f"{q['mean']:.2f}"
+        interval = f"{q['ci95_low']:.2f}-{q['ci95_high']:.2f}" if q["ci95_low"] is not None else "-"
+        print(f"    {q['model']:50s} {shown:>10s}  {interval:>11s}  {q['scored']}/{q['answers']}", file=file)
+
+
 def _number(allowed: NumberRange) -> Callable[[str], int | float]:
     """An argparse ``type`` reading a flag as ``allowed`` does everywhere (finite, in range), so a bad
     value stops at parsing with ``argument --flag: <reason>`` before anything is opened or stored."""
@@ -444,6 +610,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="the CSV exported by grades export (or the Grade page), filled in")
     imp.add_argument("--grader", help="who graded (default: the sheet's grader column)")
     imp.set_defaults(func=cmd_grades_import)
+
+    judge = sub.add_parser("judge", help="score a run's answers with a judge model, control answers mixed in")
+    judge.add_argument("--run", required=True, help="benchmark run id")
+    judge.add_argument("--judge", required=True, help="SOURCE:MODEL_ID of the judge model")
+    judge.add_argument("--rubric", default="helpfulness", help="rubric NAME (its latest version; default helpfulness)")
+    judge.add_argument("--mode", choices=["single", "pairwise"], default="single",
+                       help="single: score each answer; pairwise: compare two models' answers in both orders")
+    judge.add_argument("--retry-unscored", action="store_true",
+                       help="judge again the answers this judge left unscored (the new verdict replaces the old)")
+    judge.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS),
+                       help="the judge's output budget per verdict (default: enough for its verdict, 400)")
+    judge.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0, help="per verdict, in seconds")
+    judge.add_argument("--json", action="store_true", help="print only the judging record as JSON on stdout")
+    judge.set_defaults(func=cmd_judge)
 
     decide = sub.add_parser("decide", help="rank the models of stored runs and export a decision record")
     decide.add_argument("--runs", nargs="+", required=True, help="benchmark run ids")

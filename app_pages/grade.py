@@ -10,8 +10,8 @@ from components.grading_manual import ManualGrading, manual_tab
 from components.grading_pairwise import pairwise_tab, started_pairwise_job
 from components.grading_results import results_tab
 from components.grading_widgets import judge_tab, pick_rubric, pick_run, reference_note, started_judge_job
-from components.model_table import models_frame
 from components.state import get_sources, get_store
+from core.engines.base import ModelEntry
 from core.grading import (
     Rubric,
     blind_queue,
@@ -26,6 +26,7 @@ from core.grading import (
     start_pairwise,
 )
 from core.grading.items import gradable_runs
+from core.grading.judge_choice import suggest_judge
 from core.grading.judge_progress import judge_progress
 from core.grading.pairwise_results import pairwise_view
 from core.grading.run_results import run_results
@@ -44,18 +45,21 @@ st.caption(
 )
 
 
+def listed_models() -> list[ModelEntry]:
+    return [m for listing in get_sources().listings() for m in listing.models]
+
+
 def judge(run: Run, rubric: Rubric) -> None:
-    sources = get_sources()
-    judge_tab(run, rubric, judges=list(models_frame(sources.listings())["ref"]),
+    judge_tab(run, rubric, judges=listed_models(),
               progress=judge_progress(store, run.run_id, rubric, started_judge_job()),
-              read_job=partial(get_job, store), start=partial(start_judging, sources, store, run.run_id))
+              read_job=partial(get_job, store), start=partial(start_judging, get_sources(), store, run.run_id))
 
 
 def pairwise(run: Run, rubric: Rubric) -> None:
-    sources = get_sources()
-    pairwise_tab(run, rubric, judges=list(models_frame(sources.listings())["ref"]),
+    models = listed_models()
+    pairwise_tab(run, rubric, judges=[m.ref for m in models], suggested=suggest_judge(models, list(run.models)).ref,
                  view=pairwise_view(store, run.run_id, rubric, started_pairwise_job()),
-                 read_job=partial(get_job, store), start=partial(start_pairwise, sources, store, run.run_id))
+                 read_job=partial(get_job, store), start=partial(start_pairwise, get_sources(), store, run.run_id))
 
 
 def manual(run: Run, rubric: Rubric) -> None:

@@ -22,8 +22,11 @@ from components.grading_frames import (
 from components.job_progress import job_panel
 from components.safe_text import md, md_literal, show_model_text
 from core.compare.runs import run_label
+from core.engines.base import ModelEntry
 from core.grading import Rubric, judge_warning
+from core.grading.controls import Qualification
 from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS
+from core.grading.judge_choice import suggest_judge
 from core.grading.judge_progress import JudgeProgress
 from store.records import Job, Run
 
@@ -151,39 +154,41 @@ def started_judge_job() -> str | None:
     return st.session_state.get(JUDGE_JOB)
 
 
-def _default_judge(refs: list[str], candidates: list[str]) -> int:
-    """Prefer a judge that is not a candidate (judges favour their own answers)."""
-    return next((i for i, ref in enumerate(refs) if ref not in candidates), 0)
-
-
-def judge_tab(run: Run, rubric: Rubric, judges: list[str], progress: JudgeProgress,
+def judge_tab(run: Run, rubric: Rubric, judges: list[ModelEntry], progress: JudgeProgress,
               read_job: Callable[[str], Job | None], start: Callable[..., str]) -> None:
-    """Pick a judge among ``judges`` (every listed model), see its warnings, start/watch/cancel judging, and
-    read how often it could be parsed. ``start(judge_ref, rubric, max_output_tokens=, timeout_s=)`` is
-    ``core.grading.start_judging`` for this run; it returns the job id or refuses with ``ValueError``."""
+    """Pick a judge among ``judges`` (every listed model; the most capable non-candidate preselected, or
+    none), see its warnings and whether it passed its control answers, start/watch/cancel judging, judge
+    the unscored again, and read how often it could be parsed. ``start(judge_ref, rubric,
+    max_output_tokens=, timeout_s=, retry_unscored=)`` is ``core.grading.start_judging`` for this run; it
+    returns the job id or refuses with ``ValueError``."""
     job = progress.job
     if job is not None:
         st.caption(md_literal(job.label))
         job_panel(job, read_job, key="judge")
     # drawn while a job runs too (start disabled): a widget left undrawn for a run forgets its value
-    _judge_form(run, rubric, judges, progress.judged, start,
-                busy=job is not None and job.state == "running")
+    _judge_form(run, rubric, judges, progress, start, busy=job is not None and job.state == "running")
     _parse_failures(progress)
 
 
-def _judge_form(run: Run, rubric: Rubric, refs: list[str], judged: dict[str, int], start: Callable[..., str], *,
-                busy: bool) -> None:
-    if not refs:
+def _judge_form(run: Run, rubric: Rubric, models: list[ModelEntry], progress: JudgeProgress,
+                start: Callable[..., str], *, busy: bool) -> None:
+    if not models:
         st.warning("No model is available to judge with: prepare the default model or add an endpoint first.")
         st.page_link("app_pages/models.py", label="Go to Models", icon=":material/memory:")
         return
     candidates = list(run.models)
-    judge = st.selectbox("Judge model", refs, index=_default_judge(refs, candidates), key="grade-judge",
-                         help="Any listed model can judge. It grades each answer against the rubric at temperature 0.")
-    warning = judge_warning(judge, candidates)
+    refs = [m.ref for m in models]
+    suggestion = suggest_judge(models, candidates)
+    judge = st.selectbox("Judge model", refs, index=refs.index(suggestion.ref) if suggestion.ref else None,
+                         key="grade-judge", placeholder="Choose a judge model",
+                         help="It grades each answer against the rubric at temperature 0. Prefer a model more capable "
+                              "than the ones it grades, and not one of them.")
+    st.caption(md_literal(suggestion.reason))
+    warning = judge_warning(judge, candidates) if judge else None
     if warning:
         st.warning(md_literal(warning), icon=":material/warning:")
-    done = judged.get(judge, 0)
+    _qualification(progress.qualifications.get(judge) if judge else None)
+    done = progress.judged.get(judge, 0) if judge else 0
     if done:
         st.caption(md("{n} answers already judged by {judge} with {label}; starting again judges only the rest.",
                       n=done, judge=judge, label=rubric.label))
@@ -191,16 +196,41 @@ def _judge_form(run: Run, rubric: Rubric, refs: list[str], judged: dict[str, int
     max_tokens = left.number_input("Judge's max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
                                    key="grade-judge-tokens", help="Bounds each reply so a rambling judge cannot stall.")
     timeout = right.number_input("Timeout per answer (s)", 5, 1800, 120, step=5, key="grade-judge-timeout")
+    settings = {"max_output_tokens": int(max_tokens), "timeout_s": float(timeout)}
+    busy_help = "A judge is running: wait for it or cancel it first." if busy else None
     if st.button(md("Start judging with {label}", label=rubric.label), type="primary", key="grade-judge-start",
-                 icon=":material/gavel:", disabled=busy,
-                 help="A judge is running: wait for it or cancel it first." if busy else None):
-        try:
-            job_id = start(judge, rubric, max_output_tokens=int(max_tokens), timeout_s=float(timeout))
-        except ValueError as exc:
-            st.error(md("{error}", error=exc))
-            return
-        st.session_state[JUDGE_JOB] = job_id
-        st.rerun()
+                 icon=":material/gavel:", disabled=busy or judge is None,
+                 help=busy_help or ("Choose a judge model first." if judge is None else None)):
+        _start(start, judge, rubric, **settings)
+    unscored = progress.unscored_here.get(judge, 0) if judge else 0
+    if unscored and st.button(f"Judge the {unscored} unscored answers again", key="grade-judge-retry",
+                              icon=":material/replay:", disabled=busy, help=busy_help or
+                              "Each new verdict replaces the unscored one. Raise the max output tokens first if the "
+                              "replies were cut off."):
+        _start(start, judge, rubric, retry_unscored=True, **settings)
+
+
+def _start(start: Callable[..., str], judge: str, rubric: Rubric, **settings: object) -> None:
+    try:
+        job_id = start(judge, rubric, **settings)
+    except ValueError as exc:
+        st.error(md("{error}", error=exc))
+        return
+    st.session_state[JUDGE_JOB] = job_id
+    st.rerun()
+
+
+def _qualification(qualification: Qualification | None) -> None:
+    """Whether the judge told the good control answers from the bad ones, in words, before any score is used."""
+    st.caption("Every judging pass also judges control answers built from the prompts' reference answers (the "
+               "reference itself, and bad ones: another prompt's reference, an empty or truncated answer, a planted "
+               "error), blind among the real answers and never counted as a model's quality.")
+    if qualification is None:
+        return
+    if qualification.qualified:
+        st.success(md_literal(qualification.verdict), icon=":material/verified:")
+    else:
+        st.warning(md_literal(qualification.verdict), icon=":material/gpp_bad:")
 
 
 def _parse_failures(progress: JudgeProgress) -> None:

@@ -37,6 +37,8 @@ def _eta_text(job: Job) -> str:
 def _outcome(job: Job) -> None:
     if job.state == "completed":
         st.success(md_literal(job.message or "Done."))
+    elif job.state == "incomplete":
+        st.warning(md_literal(job.message), icon=":material/warning:")
     elif job.state == "cancelled":
         st.warning(md("Cancelled: {message}", message=job.message))
     else:

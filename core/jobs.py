@@ -42,6 +42,15 @@ class JobCancelled(Exception):
     """Raised inside a job by ``JobContext.check_cancel`` to stop cleanly."""
 
 
+@dataclass(frozen=True)
+class Incomplete:
+    """What a job's work returns instead of a message when it finished but left part of the work undone
+    (e.g. answers a judge could not score): the job ends ``incomplete``, shown as a warning, never as a
+    success, with ``message`` saying what is missing and what to do."""
+
+    message: str
+
+
 @dataclass
 class JobContext:
     """What a running job sees: its id, a cancel flag, and a progress reporter."""
@@ -82,14 +91,14 @@ _live_lock = threading.Lock()
 def start_job(
     store: Store,
     kind: JobKind,
-    work: Callable[[JobContext], str | None],
+    work: Callable[[JobContext], str | Incomplete | None],
     *,
     run_id: str | None = None,
     label: str = "",
 ) -> str:
     """Start ``work`` in a background thread; return the job id at once.
 
-    ``work`` returns a final message (or None). ``JobCancelled`` ends the job as cancelled, any
+    ``work`` returns a final message (or None, or ``Incomplete``). ``JobCancelled`` ends the job as cancelled, any
     other exception as failed with its message; neither escapes the thread.
     """
     job_id = uuid.uuid4().hex[:12]
@@ -120,17 +129,21 @@ def start_job(
     return job_id
 
 
-def _run(ctx: JobContext, work: Callable[[JobContext], str | None]) -> None:
+def _run(ctx: JobContext, work: Callable[[JobContext], str | Incomplete | None]) -> None:
     state, message = "completed", ""
     try:
-        message = work(ctx) or "done"
+        result = work(ctx)
+        if isinstance(result, Incomplete):
+            state, message = "incomplete", result.message
+        else:
+            message = result or "done"
     except JobCancelled:
         state, message = "cancelled", "cancelled by the user"
     except Exception as exc:  # a job must never die silently: its reason goes to the store
         state, message = "failed", f"{type(exc).__name__}: {exc}"
         traceback.print_exc()
     finally:
-        if ctx.cancel_event.is_set() and state == "completed":
+        if ctx.cancel_event.is_set() and state in ("completed", "incomplete"):
             state = "cancelled"
         try:
             queries.update(ctx.store, Job, ctx._doc_id, {"state": state, "message": message, "finished_at": utc_now()})

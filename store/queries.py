@@ -104,8 +104,12 @@ def run_samples(store: Store, run_id: str) -> list[dict[str, Any]]:
 
 
 def scores_for(store: Store, cls: type[G], run_id: str, rubric_name: str, rubric_version: int | None,
-               **equals: Any) -> list[G]:
+               *, controls: bool = False, **equals: Any) -> list[G]:
     """The judgments or grades (``cls``) of one run under one rubric version; ``equals`` narrows them
-    further (e.g. ``judge_ref=...``, ``grader=...``), and an ``equals`` value of ``None`` means "any"."""
+    further (e.g. ``judge_ref=...``, ``grader=...``), and an ``equals`` value of ``None`` means "any".
+
+    Control answers (``Judgment.control``: known-good and known-bad answers that test a judge) are no
+    model's answers, so they are left out, here, for every reader of quality, unless ``controls``."""
     where = {key: value for key, value in equals.items() if value is not None}
-    return find(store, cls, run_id=run_id, rubric_name=rubric_name, rubric_version=rubric_version, **where)
+    found = find(store, cls, run_id=run_id, rubric_name=rubric_name, rubric_version=rubric_version, **where)
+    return found if controls else [r for r in found if getattr(r, "control", None) is None]

@@ -92,10 +92,14 @@ class JobKinds:
     DOWNLOAD: Final = "download"
 
 
-JobState = Literal["running", "completed", "cancelled", "failed", "interrupted"]
+JobState = Literal["running", "completed", "incomplete", "cancelled", "failed", "interrupted"]
+JOB_INCOMPLETE_MEANING: Final = ("jobs only: finished, but part of the work could not be done (e.g. answers the "
+                                 "judge could not score); shown as a warning, never as a success")
 DecisionStatus = Literal["proposed", "accepted", "superseded"]
 JudgmentStatus = Literal["scored", "unscored"]
 PairwiseWinner = Literal["A", "B", "tie"]
+JudgmentMethod = Literal["constrained", "parsed", "retried", "unscored"]
+ControlKind = Literal["good", "other-prompt", "empty", "truncated", "planted-error"]
 TokenSource = Literal["engine", "tokenizer", "chunks"]
 Score = int  # 1..5, per rubric criterion; range checked by core.grading when a score is read
 
@@ -340,7 +344,8 @@ class Job(Record):
     job_id: str = Field(description="unique")
     kind: JobKind = Field(description="what the job does")
     label: str = Field("", description="how the UI names it")
-    state: JobState = Field(description="like `RunStatus`, without `queued`")
+    state: JobState = Field(description="like `RunStatus`, without `queued`, plus `incomplete`: "
+                                        + JOB_INCOMPLETE_MEANING)
     progress: Progress = Field(default_factory=lambda: Progress(done=0, total=None),
                                description="`{done, total}`; absent in older jobs (nothing done, total unknown)")
     message: str = Field("", description="latest human-readable status line")
@@ -398,8 +403,11 @@ class Judgment(GradedItem):
     """One LLM judge's verdict on one item under one rubric version (`core/grading/judge.py`).
 
     Written in batches by the `judge` job (temperature 0, bounded output). A rerun skips items that
-    already have a judgment for the same run, judge and rubric version. Judge requests that fail
-    (engine error) are not stored; the job message counts them."""
+    already have a judgment for the same run, judge and rubric version, except that judging the
+    unscored again (`retry_unscored`) replaces an `unscored` judgment with the new verdict (the old
+    replies are not kept: they held no score). Judge requests that fail (engine error) are not
+    stored; the job message counts them. Control answers (`control` set) are judged mixed among the
+    answers to test the judge; `store.queries.scores_for` leaves them out unless asked."""
 
     TABLE: ClassVar[str] = Table.JUDGMENTS
 
@@ -414,6 +422,13 @@ class Judgment(GradedItem):
     parse_method: str | None = Field(None, description="`json` or `text`: which parser read the final reply")
     retried: bool = Field(False, description="the first reply was unreadable and a stricter reminder was sent")
     raw_replies: list[str] = Field(description="every raw judge reply, in order (1, or 2 after a retry)")
+    method: JudgmentMethod | None = Field(None, description="how the score was obtained: `constrained` (the "
+                                          "first reply was generated under the verdict's JSON schema), `parsed` "
+                                          "(read from free text), `retried` (read after the stricter reminder), "
+                                          "`unscored`; absent in older judgments")
+    control: ControlKind | None = Field(None, description="set on a control answer (`core/grading/controls.py`): "
+                                        "`good` (the prompt's reference) or how it was made bad; its `model_ref` "
+                                        "is `control` and `sample_id` 0. Never a model's quality; null for answers")
 
 
 class PairwiseVerdict(Record):

@@ -5,8 +5,8 @@ Pickwise measures time-to-first-token and tokens/s, so its tests need a server w
 writes each chunk with one ``sendall`` on a ``TCP_NODELAY`` socket, and records its own
 ``time.perf_counter()`` when each chunk left. Server and client share a process, so the clocks
 are directly comparable. Failure modes (HTTP errors, hangs, dropped connections, servers that
-reject ``stream_options``, malformed stream chunks) are scenario knobs so engine error handling is
-tested on real sockets.
+reject ``stream_options`` or ``response_format``, malformed stream chunks) are scenario knobs so
+engine error handling is tested on real sockets.
 
     with FakeOpenAIServer(Scenario(n_tokens=50, token_interval_s=0.01)) as srv:
         engine = OpenAICompatibleEngine("fake", srv.base_url)
@@ -62,6 +62,7 @@ class Scenario:
     drop_after: int | None = None  # close the socket after this many content chunks
     reject_stream_options: bool = False  # 400 when the request carries stream_options
     reject_max_tokens: bool = False  # 400 "use max_completion_tokens" when max_tokens is sent
+    reject_response_format: bool = False  # 400 when the request asks for a json_schema response_format
     # Hostile mode: model id -> the raw ``data:`` payload sent after that model's first content chunk
     # (e.g. ``[1,2,3]`` or ``{"choices":"abc"}``); requests for other models stream normally.
     raw_chunk_by_model: dict[str, str] = field(default_factory=dict)
@@ -192,6 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
         scenario = self.server.scenario
         if scenario.reject_stream_options and "stream_options" in body:
             return "Unrecognized request argument supplied: stream_options"
+        if scenario.reject_response_format and "response_format" in body:
+            return "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model."
         if scenario.reject_max_tokens and "max_tokens" in body:
             return "Unsupported parameter: 'max_tokens' is not supported. Use 'max_completion_tokens' instead."
         return None

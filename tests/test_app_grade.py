@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from pathlib import Path
 
@@ -75,8 +76,8 @@ def _wait_for_judging(store_file: Path, timeout_s: float = 30) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         jobs = Store(store_file).find(Table.JOBS, kind="judge")
-        if jobs and jobs[0]["state"] != "running":
-            return jobs[0]
+        if jobs and jobs[-1]["state"] != "running":  # the newest
+            return jobs[-1]
         time.sleep(0.05)
     raise AssertionError("the judge job did not finish in time")
 
@@ -112,15 +113,18 @@ def test_judging_through_the_page_fills_the_results(app: AppTest, store_file: Pa
         assert reloaded.get("progress") and reloaded.button(key="judge-cancel")
         assert reloaded.button(key="grade-judge-start").disabled  # one judge at a time
         job = _wait_for_judging(store_file)
+        app.run()
+        # one prompt has a reference: too few controls to qualify any judge, and the page says so
+        assert "Too few control prompts to qualify any judge (control accuracy" in _texts(app.warning)
 
-    assert job["state"] == "completed", job
-    assert job["message"] == f"Judged 4 of 4 answers with {JUDGE}: 3 scored, 1 unscored."
-    assert len(store.find(Table.JUDGMENTS, run_id=run_id)) == 4
+    assert job["state"] == "incomplete", job  # the poem is unscored: never a success
+    assert job["message"].startswith(f"Judged 4 of 4 answers with {JUDGE}: 3 scored, 1 unscored.")
+    assert len(store.find(Table.JUDGMENTS, run_id=run_id)) == 6  # and two control answers
     app.run()
     assert not app.exception
-    assert "Judged 4 of 4 answers" in _texts(app.success)
+    assert "Judged 4 of 4 answers" in _texts(app.warning) and "Judged" not in _texts(app.success)
     rates = _table(app, "judge").set_index("judge").loc[JUDGE]
-    assert (rates["judgments"], rates["unscored"], rates["parse failure rate"]) == (4, 1, "25%")
+    assert (rates["judgments"], rates["unscored"], rates["parse failure rate"]) == (6, 1, "17%")  # controls too
     assert any("What a lovely poem." in c.value for c in app.code)  # the unreadable reply, verbatim
 
     _open(app, "Results")
@@ -141,6 +145,57 @@ def test_judging_through_the_page_fills_the_results(app: AppTest, store_file: Pa
     assert "People (every grader)" in _texts(app.markdown)
     assert "Insufficient overlap: only 2 answers were graded by both" in _texts(app.info)
     assert _table(app, "weighted kappa")["criterion"].tolist() == ["all criteria (pooled)", "Helpfulness"]
+
+
+QUALIFYING_PROMPTS = [{"id": f"p{i}", "prompt": f"What does meter {i} read?", "reference": f"Meter {i} reads {40 + i}."}
+                      for i in range(5)]
+
+
+def _checks_the_reading(prompt: str) -> str:
+    """A judge that knows its job: 5 when the response states the reference's reading, else 1."""
+    blocks = dict(re.findall(r"<<<(REFERENCE|RESPONSE)-\w+>>>\n(.*?)\n<<<END-", prompt, re.DOTALL))
+    reading = blocks.get("REFERENCE", "").split()[-1].rstrip(".")
+    if "tin roof" in blocks.get("RESPONSE", ""):
+        return "What a lovely poem."
+    score = 5 if reading in blocks.get("RESPONSE", "").replace(".", " ").split() else 1
+    return f'{{"scores": {{"helpfulness": {score}}}, "rationale": "Checked the reading."}}'
+
+
+def test_the_judge_flow_preselects_shows_qualification_and_judges_the_unscored_again(
+        app: AppTest, store_file: Path) -> None:
+    store = Store(store_file)
+    answers = [("a:m", p["id"], f"It reads {40 + i}.") for i, p in enumerate(QUALIFYING_PROMPTS)]
+    run_id = make_run(store, [*answers, ("b:m", "p0", "Rain on the tin roof")], prompts=QUALIFYING_PROMPTS)
+    scenario = ScriptedJudge(models=["qwen2.5-7b-instruct"], reply=_checks_the_reading)
+    with FakeOpenAIServer(scenario) as server:
+        scenario.server = server
+        add_endpoint(store, "big", server.base_url)
+        _open(app.run(), "Judge")
+        assert not app.exception
+        assert app.selectbox(key="grade-judge").value == "big:qwen2.5-7b-instruct"  # the most capable non-candidate
+        assert "Preselected big:qwen2.5-7b-instruct: the largest model here that is not a candidate" in _texts(
+            app.caption)
+        _button(app, "Start judging with helpfulness v1").click().run()
+        job = _wait_for_judging(store_file)
+        assert job["state"] == "incomplete", job
+        app.run()
+        assert not app.exception
+        assert "Missing verdicts: 1." in _texts(app.warning)
+        assert ("This judge can tell a right answer from a wrong one for this rubric (control accuracy 100%, "
+                "95% CI 57%–100%, chance 50%, 5 prompts): its scores can be used.") in _texts(app.success)
+
+        scenario.reply = lambda prompt: '{"scores": {"helpfulness": 2}, "rationale": "A poem."}'
+        assert app.button(key="grade-judge-retry").label == "Judge the 1 unscored answers again"
+        app.button(key="grade-judge-retry").click().run()
+        retried = _wait_for_judging(store_file)
+    assert retried["state"] == "completed", retried
+    assert "1 unscored judgments replaced" in retried["message"]
+    app.run()
+    assert not app.exception
+    assert "Judged 1 of 6 answers" in _texts(app.success)
+    assert not [b for b in app.button if b.key == "grade-judge-retry"]  # nothing left to judge again
+    statuses = {d["item_id"]: d["status"] for d in store.find(Table.JUDGMENTS, run_id=run_id)}
+    assert len(statuses) == 6 + 15 and set(statuses.values()) == {"scored"}
 
 
 def test_manual_grading_is_blind_refuses_gaps_and_resumes(app: AppTest, store_file: Path) -> None:

@@ -56,9 +56,8 @@ def test_pairwise_from_the_page_shows_consistency_win_rates_and_ranking(app: App
         _open_pairwise(app)
         assert not app.exception
         assert "No pairwise verdicts with helpfulness v1" in _texts(app.info)
-        start = app.button(key="grade-pairwise-start")
-        assert start.disabled  # no judge is preselected: the user chooses one
-        app.selectbox(key="grade-pairwise-judge").select(JUDGE).run()
+        # the judge tab's suggestion (the most capable model that is not a candidate) is preselected here too
+        assert app.selectbox(key="grade-pairwise-judge").value == JUDGE
         app.button(key="grade-pairwise-start").click().run()
         assert not app.exception
         job = _finished_job(store_file)

@@ -72,6 +72,9 @@ def test_newcomer_journey(tmp_path: Path, page) -> None:
         # 4. Grade: the default model judges, then a person grades one answer blind
         page.goto(f"{app.url}/grade")
         main.get_by_text("Benchmark run").first.wait_for(timeout=60_000)
+        # the only model is the candidate itself, so no judge is preselected: the newcomer chooses it
+        main.get_by_role("combobox", name=re.compile("Judge model")).click()
+        page.get_by_role("option", name=re.compile("pickwise-smollm2-135m")).click()
         page.get_by_role("button", name=re.compile("Start judging")).click()
         _wait_until(lambda: not Store(db).find(Table.JOBS, kind="judge", state="running")
                     and Store(db).find(Table.JOBS, kind="judge"), 300, "the judge to finish")

@@ -178,6 +178,32 @@ def test_seeded_sampling_is_reproducible(foundry_engine, tiny_model):
     assert runs[0] == runs[1]
 
 
+VERDICT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "scores": {"type": "object", "properties": {"helpfulness": {"type": "integer", "enum": [1, 2, 3, 4, 5]}},
+                   "required": ["helpfulness"], "additionalProperties": False},
+        "rationale": {"type": "string", "maxLength": 60},
+    },
+    "required": ["scores", "rationale"],
+    "additionalProperties": False,
+}
+
+
+def test_json_schema_constrains_even_a_random_model(foundry_engine, tiny_model):
+    """The tiny model's weights are random: unconstrained it never writes JSON, so valid JSON in the
+    schema's property order, closed within the budget, is proof the guidance was applied."""
+    free = "".join(d.text for d in _run(foundry_engine, tiny_model, max_output_tokens=60)[0])
+    deltas, end = _run(foundry_engine, tiny_model, max_output_tokens=60, json_schema=VERDICT_SCHEMA)
+    reply = "".join(d.text for d in deltas)
+    verdict = json.loads(reply)  # closed well inside the budget: no room lost to whitespace
+    assert list(verdict) == ["scores", "rationale"] and verdict["scores"]["helpfulness"] in range(1, 6)
+    assert len(verdict["rationale"]) <= 60 and end.finish_reason == "stop" and end.constrained
+    with pytest.raises(ValueError):
+        json.loads(free)
+    assert not _run(foundry_engine, tiny_model, max_output_tokens=3)[1].constrained
+
+
 def test_timeout_cancels_and_raises(foundry_engine, tiny_model):
     foundry_engine.load(tiny_model)
     started = time.perf_counter()

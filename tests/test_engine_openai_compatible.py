@@ -253,6 +253,33 @@ def test_max_tokens_rejected_falls_back_to_max_completion_tokens() -> None:
     assert retried["max_completion_tokens"] == 17 and "max_tokens" not in retried
 
 
+SCHEMA = {"type": "object", "properties": {"score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}},
+          "required": ["score"], "additionalProperties": False}
+
+
+def test_json_schema_is_sent_as_a_strict_response_format() -> None:
+    with FakeOpenAIServer(Scenario(tokens=['{"score": 4}'])) as srv:
+        _, constrained = run(engine_for(srv), ChatParams(json_schema=SCHEMA))
+        _, free = run(engine_for(srv))
+        asked, plain = (r.body or {} for r in srv.chat_requests())
+    assert asked["response_format"] == {"type": "json_schema",
+                                        "json_schema": {"name": "reply", "schema": SCHEMA, "strict": True}}
+    assert "response_format" not in plain
+    assert constrained.constrained and not free.constrained
+
+
+def test_response_format_refused_falls_back_to_free_text_and_remembers() -> None:
+    with FakeOpenAIServer(Scenario(tokens=["Score: 4"], reject_response_format=True)) as srv:
+        engine = engine_for(srv)
+        deltas, end = run(engine, ChatParams(json_schema=SCHEMA), model="plain-model")
+        _, again = run(engine, ChatParams(json_schema=SCHEMA), model="plain-model")
+        statuses = [r.status for r in srv.chat_requests()]
+        retried = srv.chat_requests()[1].body or {}
+    assert text(deltas) == "Score: 4" and not end.constrained and not again.constrained
+    assert "response_format" not in retried and retried["max_tokens"] == 256  # only the refused field is dropped
+    assert statuses == [400, 200, 200]  # remembered per endpoint and model: no second refusal
+
+
 def test_cut_stream_is_an_error_after_partial_text() -> None:
     with FakeOpenAIServer(Scenario(n_tokens=10, drop_after=3)) as srv:
         received, error = partial_then_error(engine_for(srv), ChatParams(timeout_s=5))

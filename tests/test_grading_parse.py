@@ -82,3 +82,11 @@ def test_json_that_names_no_criterion_falls_through_to_text() -> None:
     reply = 'The user asked for {"format": "list"} and got one.\nHelpfulness: 5'
     parsed = parse_reply(reply, ONE)
     assert (parsed.scores, parsed.method) == ({"helpfulness": 5}, "text")
+
+
+def test_a_verdict_cut_off_in_its_rationale_keeps_its_scores() -> None:
+    """Why the verdict schema puts the scores first: a reply cut at the token limit loses only its rationale."""
+    cut = '{"scores":{"faithfulness":4,"coverage":2},"rationale":"Every decision is there but the dead'
+    assert parse_reply(cut, TWO).scores == {"faithfulness": 4, "coverage": 2}
+    rationale_first = '{"rationale":"Every decision is there but the dead'
+    assert parse_reply(rationale_first + '","scores":{"faithfulness":4', TWO).scores is None

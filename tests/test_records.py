@@ -96,7 +96,8 @@ def _everything_written(store: Store, store_file: Path, tmp_path: Path, capsys: 
         job_id = start_judging(Sources(store, None), store, run_id, "judge:fake-model", rubric)
         assert _wait(store, job_id).state == "completed"
         job_id = start_pairwise(Sources(store, None), store, run_id, "judge:fake-model", rubric)
-        assert _wait(store, job_id).state == "completed"
+        # the scripted judge answers with scores, not a winner: its pairwise verdicts are stored unscored
+        assert _wait(store, job_id).state == "incomplete"
     first = grading_items(store, run_id)[0]
     record_grade(store, run_id, first.item_id, "Ana", rubric, {"helpfulness": 4}, "fine")
     first_row = next(csv.DictReader(io.StringIO(export_annotation_csv(store, run_id, rubric))))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 TokenSource = Literal["engine", "tokenizer", "chunks"]
 ModelState = Literal["available", "cached", "loaded", "remote"]
@@ -68,12 +68,18 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class ChatParams:
-    """Generation settings for one request. ``max_output_tokens`` is always sent."""
+    """Generation settings for one request. ``max_output_tokens`` is always sent.
+
+    ``json_schema``: constrain the reply to JSON valid under this schema (constrained decoding), for
+    replies a program must read, such as a judge's verdict. An engine that cannot apply it answers
+    unconstrained and says so in ``StreamEnd.constrained``, so the caller parses the text instead.
+    """
 
     max_output_tokens: int = 256
     temperature: float = 0.0
     seed: int | None = None
     timeout_s: float = 120.0
+    json_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class StreamEnd:
     prompt_tokens: int | None
     completion_tokens: int | None
     token_source: TokenSource
+    constrained: bool = False  # generated under ``ChatParams.json_schema`` (the engine applied it)
 
 
 StreamEvent = TextDelta | StreamEnd

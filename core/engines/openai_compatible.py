@@ -18,6 +18,12 @@ retry with that field instead; a server that rejects ``stream_options`` gets one
 What a server rejected is remembered per base URL and model, so later (measured) requests do not
 pay for the failed attempt again.
 
+Constrained replies: ``ChatParams.json_schema`` is sent as ``response_format: {"type": "json_schema",
+"json_schema": {"name", "schema", "strict": true}}`` (vLLM, llama.cpp server, Ollama and Azure OpenAI
+accept it). A server that refuses it (HTTP 400/422 naming ``response_format`` or ``json_schema``) gets
+one retry without it, remembered like the fields above, and ``StreamEnd.constrained`` is then false,
+so the caller knows to parse the free text instead.
+
 Secrets: a base URL carrying credentials (``http://user:password@host``) and a key typed where the
 *name* of its environment variable belongs are refused at entry, without echoing them. An endpoint
 stored before these checks still builds an engine (so listings and runs can say what is wrong) but
@@ -70,7 +76,9 @@ _ENV_NAME_MAX = 128
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Request fields some servers refuse, and what to send instead (None: drop it).
-_FALLBACKS: dict[str, str | None] = {"stream_options": None, "max_tokens": "max_completion_tokens"}
+_FALLBACKS: dict[str, str | None] = {"stream_options": None, "max_tokens": "max_completion_tokens",
+                                     "response_format": None}
+_SCHEMA_NAME = "reply"  # response_format needs a name; the schema itself says what it is
 _REJECTED: dict[tuple[str, str], frozenset[str]] = {}  # (base_url, model) -> fields the server refused
 
 
@@ -226,10 +234,10 @@ class OpenAICompatibleEngine:
         ``params.timeout_s`` bounds connecting, every gap between chunks and the whole request.
         """
         deadline = time.perf_counter() + params.timeout_s
-        response = self._open_stream(model_id, messages, params, deadline)
+        response, constrained = self._open_stream(model_id, messages, params, deadline)
         with contextlib.closing(response), _hard_deadline(response, deadline):
             try:
-                yield from self._read_stream(response, deadline)
+                yield from self._read_stream(response, deadline, constrained)
             except httpx2.TransportError as exc:
                 raise self._stream_failure(exc, deadline, params.timeout_s) from None
 
@@ -270,9 +278,10 @@ class OpenAICompatibleEngine:
 
     def _open_stream(
         self, model_id: str, messages: list[dict[str, str]], params: ChatParams, deadline: float
-    ) -> httpx2.Response:
+    ) -> tuple[httpx2.Response, bool]:
         """Start the streaming request, retrying without each field the server refuses (once each);
-        each attempt gets only the time left before ``deadline``."""
+        each attempt gets only the time left before ``deadline``. Also says whether the request that
+        was accepted carried the reply's ``response_format`` constraint."""
         key = (self.base_url, model_id)
         rejected = _REJECTED.get(key, frozenset())
         while True:
@@ -281,7 +290,7 @@ class OpenAICompatibleEngine:
             response = self._send(self._request("POST", "/chat/completions", time_left, body), stream=True)
             if response.status_code == 200:
                 _REJECTED[key] = rejected
-                return response
+                return response, "response_format" in body
             with contextlib.closing(response):
                 text = response.read().decode(errors="replace")
             refused = _refused_field(response.status_code, text, rejected)
@@ -289,7 +298,7 @@ class OpenAICompatibleEngine:
                 raise self._status_error(response.status_code, text, model_id)
             rejected |= {refused}
 
-    def _read_stream(self, response: httpx2.Response, deadline: float) -> Iterator[StreamEvent]:
+    def _read_stream(self, response: httpx2.Response, deadline: float, constrained: bool) -> Iterator[StreamEvent]:
         """Parse SSE lines into events; ``at`` is stamped the moment a line is available."""
         finish_reason: str | None = None
         usage: Usage | None = None
@@ -317,7 +326,7 @@ class OpenAICompatibleEngine:
             usage = chunk.usage or usage
         if not done and finish_reason is None:
             raise httpx2.RemoteProtocolError("the stream ended without a finish reason or [DONE]")
-        yield _stream_end(finish_reason, usage, chunks)
+        yield _stream_end(finish_reason, usage, chunks, constrained)
 
     def _parse_chunk(self, data: str) -> ChatChunk:
         """A checked chunk; a malformed one fails this request only, with what was wrong and an excerpt."""
@@ -396,7 +405,10 @@ def _chat_body(
     }
     if params.seed is not None:
         body["seed"] = params.seed
-    for field_name in rejected:
+    if params.json_schema is not None:
+        body["response_format"] = {"type": "json_schema", "json_schema": {
+            "name": _SCHEMA_NAME, "schema": params.json_schema, "strict": True}}
+    for field_name in rejected & body.keys():
         value = body.pop(field_name)
         if _FALLBACKS[field_name] is not None:
             body[_FALLBACKS[field_name]] = value
@@ -411,15 +423,17 @@ def _refused_field(status: int, body: str, rejected: frozenset[str]) -> str | No
         return "stream_options"
     if "max_tokens" not in rejected and "max_completion_tokens" in body:
         return "max_tokens"
+    if "response_format" not in rejected and ("response_format" in body or "json_schema" in body):
+        return "response_format"
     return None
 
 
-def _stream_end(finish_reason: str | None, usage: Usage | None, chunks: int) -> StreamEnd:
+def _stream_end(finish_reason: str | None, usage: Usage | None, chunks: int, constrained: bool) -> StreamEnd:
     """Server usage when sent; otherwise the documented estimate: one token per non-empty chunk."""
     at = time.perf_counter()
     if usage is not None and usage.completion_tokens is not None:
-        return StreamEnd(at, finish_reason, usage.prompt_tokens, usage.completion_tokens, "engine")
-    return StreamEnd(at, finish_reason, None, chunks, "chunks")
+        return StreamEnd(at, finish_reason, usage.prompt_tokens, usage.completion_tokens, "engine", constrained)
+    return StreamEnd(at, finish_reason, None, chunks, "chunks", constrained)
 
 
 @contextlib.contextmanager

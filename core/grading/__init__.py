@@ -4,7 +4,9 @@
 * ``presets``         the built-in rubrics (the registry pages offer)
 * ``items``           what is graded: the distinct answers of a run under stable, blind ids
 * ``parse``           reading scores out of a judge's free-form reply (JSON, then text patterns)
-* ``judge``           LLM-as-judge as a background job -> ``judgments`` table
+* ``judge``           LLM-as-judge as a background job -> ``judgments`` table (constrained verdicts, guardrails)
+* ``controls``        known-good and known-bad control answers: is this judge qualified for a rubric?
+* ``judge_choice``    which model to preselect as the judge (the most capable non-candidate, or ask)
 * ``judge_progress``  where judging a run stands: the job, answers judged per judge, replies read
 * ``judge_samples``   several judge samples of one question: their mean and spread
 * ``pairwise_prompt`` the pairwise judge's question (both answers fenced) and reading its verdict

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 
 from store import Store, queries
-from store.records import Run, Table
+from store.records import ControlKind, Run, Table
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class GradingItem:
     prompt: str
     reference: str | None
     response: str
+    control: ControlKind | None = None  # a control answer testing the judge (``core.grading.controls``)
 
     @property
     def response_chars(self) -> int:

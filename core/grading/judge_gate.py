@@ -12,20 +12,9 @@ Pure: the qualification is an argument, so the policy is tested without a judge 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-
-class Qualification(Protocol):
-    """What the judge's control answers showed (``core.grading.controls.Qualification`` has these fields)."""
-
-    n_controls: int
-    accuracy: float | None
-    ci95_low: float | None
-    ci95_high: float | None
-    mean_gap: float | None
-    chance: float
-    qualified: bool
-    verdict: str
+from core.grading.controls import Qualification
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from core.grading.pairwise_prompt import (
     read_verdict,
 )
 from core.grading.rubric import Rubric
-from core.jobs import JobContext, start_job, utc_now
+from core.jobs import Incomplete, JobContext, start_job, utc_now
 from core.models.sources import Sources
 from core.refs import parse_ref
 from store import BatchWriter, Store, queries
@@ -126,7 +126,7 @@ def _ask(engine: Engine, model_id: str, rubric: Rubric, comparison: Comparison, 
     messages = build_pairwise_messages(rubric, first.prompt, first.response, second.response, first.reference)
     params = pairwise_params(samples=samples, sample=comparison.sample, max_output_tokens=max_output_tokens,
                              timeout_s=timeout_s)
-    return ask_judge(engine, model_id, messages, params)[0]
+    return ask_judge(engine, model_id, messages, params).text
 
 
 def _require_saved(rubric: Rubric) -> None:
@@ -189,8 +189,9 @@ def execute_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str
     return counts
 
 
-def pairwise_message(counts: dict, judge_ref: str) -> str:
-    """The job's closing line: what was asked, what could not be read, and what the bounds left out."""
+def pairwise_message(counts: dict, judge_ref: str) -> str | Incomplete:
+    """The job's closing line: what was asked, what could not be read, and what the bounds left out;
+    ``Incomplete`` (a warning, never a success) when a verdict could not be read or a request failed."""
     parts = [f"{counts['scored']} readable", f"{counts['unscored']} unreadable"]
     parts += [f"{counts[k]} {label}" for k, label in (("skipped_done", "already judged"), ("failed", "failed"))
               if counts[k]]
@@ -202,6 +203,8 @@ def pairwise_message(counts: dict, judge_ref: str) -> str:
                  f"{counts['prompts_total']} prompts.")
     if counts["skipped_no_reference"]:
         text += f" {counts['skipped_no_reference']} prompts skipped: no reference answer."
+    if counts["unscored"] or counts["failed"]:
+        return Incomplete(f"{text} Run it again to ask the unreadable comparisons again, or choose a larger judge.")
     return text
 
 
@@ -221,7 +224,7 @@ def start_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str, 
         raise ValueError("Nothing to compare: pairwise judging needs two models that answered the same prompt"
                          + (" (with a reference answer, for this rubric)." if plan.skipped_no_reference else "."))
 
-    def work(ctx: JobContext) -> str:
+    def work(ctx: JobContext) -> str | Incomplete:
         counts = execute_pairwise(sources, store, run_id, judge_ref, rubric, ctx, samples=samples,
                                   max_prompts=max_prompts, max_pairs=max_pairs,
                                   max_output_tokens=max_output_tokens, timeout_s=timeout_s)

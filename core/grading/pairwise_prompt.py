@@ -78,9 +78,10 @@ def pairwise_params(*, samples: int, sample: int, max_output_tokens: int = DEFAU
     asks the same question the same way); several samples are drawn at ``SAMPLING_TEMPERATURE``, each with
     its own seed, so they can differ and their spread means something."""
     if samples == 1:
-        return ChatParams(max_output_tokens=max_output_tokens, temperature=0.0, seed=0, timeout_s=timeout_s)
+        return ChatParams(max_output_tokens=max_output_tokens, temperature=0.0, seed=0, timeout_s=timeout_s,
+                          json_schema=PAIRWISE_SCHEMA)
     return ChatParams(max_output_tokens=max_output_tokens, temperature=SAMPLING_TEMPERATURE, seed=sample,
-                      timeout_s=timeout_s)
+                      timeout_s=timeout_s, json_schema=PAIRWISE_SCHEMA)
 
 
 # --- reading the verdict ---------------------------------------------------------------------------

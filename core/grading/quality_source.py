@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.grading.agreement import Agreement, judge_human_agreement
+from core.grading.controls import judge_qualification
 from core.grading.judge_gate import JudgeGate, Qualification, judge_gate, not_checked
 from core.grading.results import quality_by_model
 from core.grading.rubric import Rubric, get_rubric, list_rubrics
@@ -134,21 +135,12 @@ def resolve_rubric(store: Store, rubric: Rubric | str | None, run_ids: Sequence[
     return graded[0]
 
 
-def _qualification(store: Store, run_id: str, judge_ref: str, rubric: Rubric) -> Qualification | None:
-    """The judge's control-answer qualification for ``rubric`` in the run, or None when it has none."""
-    try:  # core.grading.controls comes with the judge-qualification branch: this guard goes at merge
-        from core.grading.controls import judge_qualification
-    except ImportError:
-        return None
-    return judge_qualification(store, run_id, judge_ref, rubric)
-
-
 Qualify = Callable[[Store, str, str, Rubric], Qualification | None]
 
 
 def quality_for_decision(store: Store, run_ids: Sequence[str], source: QualitySource | str,
                          rubric: Rubric | str | None = None, *, override_reason: str | None = None,
-                         qualify: Qualify = _qualification) -> DecisionQuality:
+                         qualify: Qualify = judge_qualification) -> DecisionQuality:
     """Quality per model from ``source`` under ``rubric`` over ``run_ids`` (see the module docstring).
 
     ``source`` may be spelled as on the command line (``judge:REF``, ``people``, ``none``); ``rubric``

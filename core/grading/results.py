@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.grading.agreement import spearman
@@ -66,8 +66,12 @@ class AnswerScore:
 
     @property
     def overall(self) -> float:
-        """The answer's overall score: the mean of its criterion scores."""
-        return math.fsum(self.scores.values()) / len(self.scores)
+        return overall_score(self.scores)
+
+
+def overall_score(scores: Mapping[str, float]) -> float:
+    """An answer's overall score: the mean of its criterion scores."""
+    return math.fsum(scores.values()) / len(scores)
 
 
 def answer_scores(docs: Sequence[Scored]) -> list[AnswerScore]:
