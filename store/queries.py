@@ -64,6 +64,17 @@ def get_run(store: Store, run_id: str) -> Run | None:
     return first(store, Run, run_id=run_id)
 
 
+def get_runs(store: Store, run_ids: Iterable[str]) -> list[Run]:
+    """The runs with these ids, in their order; an unknown id is a ``ValueError``."""
+    runs = []
+    for run_id in run_ids:
+        run = get_run(store, run_id)
+        if run is None:
+            raise ValueError(f"No run {run_id!r} in the store.")
+        runs.append(run)
+    return runs
+
+
 # ------------------------------------------------------------------ shared filters
 
 

@@ -170,10 +170,5 @@ def candidate_table_from_store(store: Store, run_ids: Sequence[str],
                                quality: Mapping[str, Mapping[str, Any]] | None = None, *,
                                choose: Mapping[str, str] | None = None) -> CandidateTable:
     """``candidate_table`` over stored runs and the ``models`` table; an unknown run id is a ``ValueError``."""
-    runs = []
-    for run_id in run_ids:
-        run = queries.get_run(store, run_id)
-        if run is None:
-            raise ValueError(f"No run {run_id!r} in the store.")
-        runs.append(run)
+    runs = queries.get_runs(store, run_ids)
     return candidate_table(runs, model_specs(store), quality, choose=choose)

@@ -150,12 +150,7 @@ def quality_for_decision(store: Store, run_ids: Sequence[str], source: QualitySo
     source = QualitySource.parse(source) if isinstance(source, str) else source
     if source.kind == "none":
         return DecisionQuality()
-    runs = []
-    for run_id in run_ids:
-        run = queries.get_run(store, run_id)
-        if run is None:
-            raise ValueError(f"No run {run_id!r} in the store.")
-        runs.append(run)
+    runs = queries.get_runs(store, run_ids)
     rubric = resolve_rubric(store, rubric, run_ids, source)
     quality: dict[str, dict[str, Any]] = {}
     from_run: dict[str, str] = {}
