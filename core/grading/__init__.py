@@ -5,6 +5,7 @@
 * ``items``           what is graded: the distinct answers of a run under stable, blind ids
 * ``parse``           reading scores out of a judge's free-form reply (JSON, then text patterns)
 * ``judge``           LLM-as-judge as a background job -> ``judgments`` table (constrained verdicts, guardrails)
+* ``judge_loop``      the request loop judging jobs share: load the judge once, ask item by item, store in batches
 * ``controls``        known-good and known-bad control answers: is this judge qualified for a rubric?
 * ``judge_choice``    which model to preselect as the judge (the most capable non-candidate, or ask)
 * ``judge_progress``  where judging a run stands: the job, answers judged per judge, replies read

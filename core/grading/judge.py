@@ -30,16 +30,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import random
 from dataclasses import dataclass
 from typing import Any
 
 from core.benchmark.runner import Control
 from core.engines.base import ChatParams, Engine, EngineError, StreamEnd
-from core.engines.session import FailureStreak, LoadedModel
 from core.grading.controls import build_controls
 from core.grading.items import GradingItem, grading_items
+from core.grading.judge_loop import ask_each
 from core.grading.parse import ParsedReply, parse_reply
 from core.grading.rubric import LEVELS, Rubric
 from core.jobs import Incomplete, JobContext, start_job, utc_now
@@ -47,8 +46,6 @@ from core.models.sources import Sources
 from core.refs import parse_ref
 from store import BatchWriter, Store, queries
 from store.records import JobKinds, Judgment, JudgmentMethod, Table
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MAX_OUTPUT_TOKENS = 400
 RATIONALE_MAX_CHARS = 200  # a 200-character free-text reason once ran past 120 tokens: it is bounded, and last
@@ -314,42 +311,24 @@ def execute_judging(sources: Sources, store: Store, run_id: str, judge_ref: str,
     counts, todo = plan.counts, plan.todo
     if not todo:
         return counts
-    engine, model_id = sources.resolve(judge_ref)
-    control.progress(0, len(todo), f"{judge_ref}: loading", force=True)
     params = judge_params(rubric, max_output_tokens, timeout_s)
-    writer = BatchWriter(store, Table.JUDGMENTS)
-    failures = FailureStreak()
     verdicts: list[Verdict] = []
-    with LoadedModel.open(engine, model_id) as session:
-        try:
-            for n, item in enumerate(todo, start=1):
-                if control.cancelled:
-                    counts["cancelled"] = True
-                    break
-                try:
-                    verdict = judge_item(engine, model_id, rubric, item, params)
-                except EngineError as exc:
-                    counts["failed"] += 1
-                    if failures.record(exc):
-                        raise EngineError(f"Judging stopped after {failures.count} failures in a row: {exc}") from exc
-                    continue
-                failures.record(None)
-                doc = judgment_doc(item, judge_ref, rubric, verdict)
-                if item.item_id in plan.replacing:
-                    queries.update(store, Judgment, plan.replacing[item.item_id].stored_id, doc)
-                    counts["replaced"] += 1
-                else:
-                    writer.add(doc)
-                _tally(counts, item, verdict)
-                verdicts.append(verdict)
-                if len(verdicts) == EARLY_VERDICTS and not any(v.parsed.scored for v in verdicts):
-                    raise _stopped(judge_ref, verdict.parsed.problem, max_output_tokens)
-                control.progress(n, len(todo), f"{judge_ref} judged {n} of {len(todo)}")
-        finally:
-            writer.flush()
-    if session.unload_error:
-        log.warning("The judge %s could not be unloaded: %s", judge_ref, session.unload_error)
-    control.progress(len(todo), len(todo), "judging finished", force=True)
+
+    def handle(item: GradingItem, verdict: Verdict, writer: BatchWriter) -> None:
+        doc = judgment_doc(item, judge_ref, rubric, verdict)
+        if item.item_id in plan.replacing:
+            queries.update(store, Judgment, plan.replacing[item.item_id].stored_id, doc)
+            counts["replaced"] += 1
+        else:
+            writer.add(doc)
+        _tally(counts, item, verdict)
+        verdicts.append(verdict)
+        if len(verdicts) == EARLY_VERDICTS and not any(v.parsed.scored for v in verdicts):
+            raise _stopped(judge_ref, verdict.parsed.problem, max_output_tokens)
+
+    ask_each(sources, store, judge_ref, todo, control, counts, table=Table.JUDGMENTS,
+             ask=lambda engine, model_id, item: judge_item(engine, model_id, rubric, item, params),
+             handle=handle, job="Judging", verb="judged")
     return counts
 
 

@@ -19,15 +19,14 @@ honoured between requests.
 from __future__ import annotations
 
 import itertools
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from core.benchmark.runner import Control
-from core.engines.base import Engine, EngineError
-from core.engines.session import FailureStreak, LoadedModel
+from core.engines.base import Engine
 from core.grading.items import GradingItem, grading_items
 from core.grading.judge import ask_judge
+from core.grading.judge_loop import ask_each
 from core.grading.pairwise_prompt import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     build_pairwise_messages,
@@ -40,8 +39,6 @@ from core.models.sources import Sources
 from core.refs import parse_ref
 from store import BatchWriter, Store, queries
 from store.records import JobKinds, PairwiseVerdict, Table
-
-log = logging.getLogger(__name__)
 
 MAX_PROMPTS = 50
 MAX_PAIRS = 10
@@ -157,35 +154,17 @@ def execute_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str
               "samples": samples}
     if not todo:
         return counts
-    engine, model_id = sources.resolve(judge_ref)
-    control.progress(0, len(todo), f"{judge_ref}: loading", force=True)
-    writer = BatchWriter(store, Table.PAIRWISE)
-    failures = FailureStreak()
-    with LoadedModel.open(engine, model_id) as session:
-        try:
-            for n, comparison in enumerate(todo, start=1):
-                if control.cancelled:
-                    counts["cancelled"] = True
-                    break
-                try:
-                    reply = _ask(engine, model_id, rubric, comparison, samples, max_output_tokens, timeout_s)
-                except EngineError as exc:
-                    counts["failed"] += 1
-                    if failures.record(exc):
-                        raise EngineError(f"Pairwise judging stopped after {failures.count} failures in a row: "
-                                          f"{exc}") from exc
-                    continue
-                failures.record(None)
-                doc = verdict_doc(comparison, judge_ref, rubric, reply)
-                writer.add(doc)
-                counts["judged"] += 1
-                counts[doc["status"]] += 1
-                control.progress(n, len(todo), f"{judge_ref} compared {n} of {len(todo)}")
-        finally:
-            writer.flush()
-    if session.unload_error:
-        log.warning("The judge %s could not be unloaded: %s", judge_ref, session.unload_error)
-    control.progress(len(todo), len(todo), "pairwise judging finished", force=True)
+
+    def handle(comparison: Comparison, reply: str, writer: BatchWriter) -> None:
+        doc = verdict_doc(comparison, judge_ref, rubric, reply)
+        writer.add(doc)
+        counts["judged"] += 1
+        counts[doc["status"]] += 1
+
+    ask_each(sources, store, judge_ref, todo, control, counts, table=Table.PAIRWISE,
+             ask=lambda engine, model_id, comparison: _ask(engine, model_id, rubric, comparison, samples,
+                                                           max_output_tokens, timeout_s),
+             handle=handle, job="Pairwise judging", verb="compared")
     return counts
 
 
