@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.benchmark.metrics import SampleTiming, summarize_samples
@@ -20,7 +21,8 @@ from core.benchmark.settings import BenchmarkSettings
 from core.compare.baseline import baseline_change_frame
 from core.compare.devices import device_gap_message, device_speedup_frame
 from core.compare.groups import build_groups, distribution_frame, summary_frame
-from core.compare.ratios import paired_ratio, speedup
+from core.compare.pairing import NO_SHARED_PROMPT, advantage
+from core.compare.ratios import paired_ratio
 from core.compare.responses import prompt_texts, responses
 from core.compare.runs import RunFilter, model_refs
 from core.jobs import utc_now
@@ -82,11 +84,15 @@ def _model_samples(run_id: str, spec: ModelSpec, settings: BenchmarkSettings, rn
 def seed_run(
     store: Store, models: list[ModelSpec], *, prompts: int = 4, rounds: int = 3, warmup: int = 1, seed: int = 0,
     slowdown: float = 1.0, prompt_set: str = "Seeded set", created_at: str | None = None,
+    prompt_text: str = "Question number {i}?",
 ) -> str:
-    """A completed benchmark run with its samples, stored as the runner stores one; returns its id."""
+    """A completed benchmark run with its samples, stored as the runner stores one; returns its id.
+
+    Prompt ``i`` has id ``p{i}`` and the text ``prompt_text.format(i=i)`` (so two runs can ask different
+    questions under the same ids)."""
     settings = BenchmarkSettings(
         models=[m.ref for m in models], prompt_set_name=prompt_set, warmup=warmup, rounds=rounds,
-        prompts=[{"id": f"p{i}", "prompt": f"Question number {i}?"} for i in range(prompts)],
+        prompts=[{"id": f"p{i}", "prompt": prompt_text.format(i=i)} for i in range(prompts)],
     )
     run_id = create_run(store, settings)
     rng = random.Random(seed)
@@ -175,17 +181,17 @@ def test_run_filter_by_prompt_set_device_and_date(store: Store) -> None:
 # ------------------------------------------------------------------ ratios
 
 
-def test_speedup_is_a_ratio_of_means_in_the_faster_direction() -> None:
-    rng = np.random.default_rng(1)
-    slow, fast = rng.normal(2.0, 0.1, 50), rng.normal(1.0, 0.05, 50)
-    latency = speedup(slow, fast, lower_is_better=True)
-    assert latency.value == pytest.approx(slow.mean() / fast.mean())
-    assert latency.ci95_low < latency.value < latency.ci95_high and latency.beyond_noise
-    throughput = speedup(1 / slow, 1 / fast, lower_is_better=False)
-    assert throughput.value > 1.5
-    same = speedup(slow, rng.permutation(slow), lower_is_better=True)
-    assert same.value == pytest.approx(1.0) and not same.beyond_noise
-    assert speedup([1.0], [1.0, 2.0], lower_is_better=True) is None
+def test_a_speedup_is_oriented_so_that_above_one_is_better(store: Store) -> None:
+    """Latency: reference time / subject time; tokens/s: subject rate / reference rate."""
+    cpu = seed_run(store, [ModelSpec(SMALL)], seed=1)
+    gpu = seed_run(store, [ModelSpec(SMALL, **GPU_SPEC, speed=2.0)], seed=2)
+    slow, fast = _groups(store, [cpu, gpu])
+    for metric in ("e2e_s", "ttft_s", "decode_tps"):
+        faster = advantage([slow], [fast], metric)
+        assert faster.ratio is not None and faster.ratio.value == pytest.approx(2.0, rel=0.1), metric
+        assert faster.shared_prompts == 4 and faster.note is None
+        slower = advantage([fast], [slow], metric).ratio
+        assert slower is not None and slower.value == pytest.approx(1 / faster.ratio.value)
 
 
 def test_paired_ratio_sees_a_small_shift_that_prompt_spread_would_hide() -> None:
@@ -251,3 +257,43 @@ def test_a_model_whose_requests_all_failed_has_no_measured_request(store: Store)
     failed = _groups(store, [run_id])[1]
     assert failed.n == 0
     assert responses([failed], {"p0": "?"})[0].answers[failed.key] == "(failed: engine said no)"
+
+
+# ------------------------------------------------------------------ pairing over shared prompts (issue 12, defect 4)
+
+GPU_SPEC = {"device": "GPU", "provider": "CUDAExecutionProvider"}
+
+
+def test_a_device_speedup_pairs_only_the_prompts_both_runs_asked(store: Store) -> None:
+    """The same speed on both devices, the GPU run over 8 prompts (4 of them longer): the truth is 1.0."""
+    cpu = seed_run(store, [ModelSpec(SMALL)], seed=1, prompts=4)
+    gpu = seed_run(store, [ModelSpec(SMALL, **GPU_SPEC)], seed=2, prompts=8)
+    frame = device_speedup_frame(_groups(store, [cpu, gpu])).set_index("metric")
+    for metric in ("e2e_s", "ttft_s", "decode_tps"):
+        row = frame.loc[metric]
+        assert row["shared_prompts"] == 4, metric
+        assert row["speedup"] == pytest.approx(1.0, abs=0.08), metric
+        assert row["ci95_low"] <= 1 <= row["ci95_high"] and not row["beyond_noise"], metric
+
+
+def test_a_prompt_with_the_same_id_but_another_text_is_not_shared(store: Store) -> None:
+    cpu = seed_run(store, [ModelSpec(SMALL)], seed=1, prompts=4)
+    gpu = seed_run(store, [ModelSpec(SMALL, **GPU_SPEC, speed=2.0)], seed=2, prompts=4,
+                   prompt_text="Another question {i}?")
+    row = device_speedup_frame(_groups(store, [cpu, gpu])).iloc[0]
+    assert row["shared_prompts"] == 0 and pd.isna(row["speedup"]) and not row["beyond_noise"]
+    assert row["note"] == NO_SHARED_PROMPT
+
+
+def test_a_baseline_change_pairs_only_shared_prompts_and_says_so(store: Store) -> None:
+    base = seed_run(store, [ModelSpec(SMALL)], seed=1, prompts=4, rounds=3)
+    longer = seed_run(store, [ModelSpec(SMALL)], seed=2, prompts=8, rounds=3)
+    other = seed_run(store, [ModelSpec(SMALL)], seed=3, prompts=4, prompt_text="Another question {i}?")
+    groups = _groups(store, [base, longer, other])
+    frame = baseline_change_frame([g for g in groups if g.run_id == base], [g for g in groups if g.run_id != base])
+    same = frame[frame["run"] == longer]
+    assert set(same["shared_prompts"]) == {4} and set(same["verdict"]) == {"within noise"}
+    assert (same["change_pct"].abs() < 8).all()
+    refused = frame[frame["run"] == other]
+    assert set(refused["shared_prompts"]) == {0} and set(refused["note"]) == {NO_SHARED_PROMPT}
+    assert refused["change_pct"].isna().all()

@@ -1,8 +1,9 @@
 """Compare: stored runs side by side, and what differs between them beyond noise.
 
-* ``runs``       which runs to look at: devices, dates, prompt sets, the user's filter, a run's name
+* ``runs``       which runs to look at: devices, dates, prompt sets, the user's filter, a run's name, prompt keys
 * ``groups``     one model in one run on one device (the unit every chart shows) and the frames behind charts
-* ``ratios``     a ratio of means with a seeded bootstrap interval: independent groups or paired by prompt
+* ``ratios``     a paired ratio over prompts (geometric mean of per-prompt ratios) with a Student-t 95% interval
+* ``pairing``    two sides paired over the prompts both measured (same id, same text), or why they cannot be
 * ``devices``    with and without a GPU: each device's speed-up over the baseline device, or why there is none
 * ``baseline``   a run against a baseline run, per prompt, with a verdict (worse, better, within noise)
 * ``responses``  the answers side by side, prompt by prompt

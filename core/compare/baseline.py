@@ -1,38 +1,37 @@
 """A run against a baseline run: each model's typical per-prompt change, metric by metric, with a verdict.
 
-The verdict is ``worse``, ``better`` or ``within noise``: a change whose 95% interval includes no change,
-or that is smaller than ``MIN_CHANGE`` (drift from heat or background load), is not called a regression.
+Paired over the prompts both runs measured (``core.compare.pairing``). The verdict is ``worse``, ``better``
+or ``within noise``: a change whose 95% interval includes no change, or that is smaller than
+``core.compare.ratios.MIN_CHANGE`` (drift from heat or background load), is not called a regression.
+With no shared prompt there is no verdict, and the row's ``note`` says why.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import pandas as pd
 
 from core.compare.groups import LOWER_IS_BETTER, SPEED_METRICS, Group
-from core.compare.ratios import MIN_PAIRED_PROMPTS, Ratio, paired_ratio
-from store.queries import counted_samples
+from core.compare.pairing import pair
+from core.compare.ratios import Ratio
 
-MIN_CHANGE = 0.03  # a run-to-run change smaller than this is drift (heat, background load), not a regression
-
-def per_prompt_values(group: Group, metric: str) -> dict[str, list[float]]:
-    """Each prompt's counted values over the rounds: what a paired comparison pairs."""
-    by_prompt: dict[str, list[float]] = defaultdict(list)
-    for sample in counted_samples(group.samples):
-        if sample.get(metric) is not None:
-            by_prompt[sample["prompt_id"]].append(sample[metric])
-    return dict(by_prompt)
+WORSE, BETTER, WITHIN_NOISE, NOT_COMPARED = "worse", "better", "within noise", "not compared"
+CHANGE_COLUMNS = ["model", "device", "baseline_run", "run", "metric", "baseline_p50", "p50", "n_baseline", "n",
+                  "shared_prompts", "change_pct", "ci95_low_pct", "ci95_high_pct", "verdict", "note"]
 
 
 def _verdict(ratio: Ratio | None, metric: str) -> str:
     if ratio is None:
-        return f"too few data (need {MIN_PAIRED_PROMPTS} shared prompts with 2+ rounds each)"
-    if not ratio.beyond_noise or abs(ratio.value - 1) < MIN_CHANGE:
-        return "within noise"
+        return NOT_COMPARED
+    if not ratio.clear:
+        return WITHIN_NOISE
     worse = ratio.value > 1 if LOWER_IS_BETTER[metric] else ratio.value < 1
-    return "worse" if worse else "better"
+    return WORSE if worse else BETTER
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else (value - 1) * 100
 
 
 def baseline_change_frame(
@@ -40,9 +39,10 @@ def baseline_change_frame(
 ) -> pd.DataFrame:
     """Each candidate group against the baseline group of the same model and device, metric by metric.
 
-    ``change_pct`` is the typical per-prompt change (+ = the number went up, see ``paired_ratio``);
-    ``verdict`` says whether that is ``worse``, ``better`` or ``within noise`` (the 95% interval
-    includes no change, or the change is under ``MIN_CHANGE``).
+    ``change_pct`` is the typical per-prompt change (+ = the number went up, see ``paired_ratio``) over
+    ``shared_prompts`` prompts, with its 95% interval; ``verdict`` is ``worse``, ``better``, ``within noise``
+    (the interval includes no change, or the change is under ``MIN_CHANGE``) or ``not compared`` (``note``
+    says why).
     """
     base_by_key = {(g.model_ref, g.device): g for g in baseline}
     rows = []
@@ -51,15 +51,14 @@ def baseline_change_frame(
         if base is None or base.run_id == cand.run_id:
             continue
         for metric in metrics:
-            ratio = paired_ratio(per_prompt_values(base, metric), per_prompt_values(cand, metric))
+            paired = pair([base], [cand], metric)
+            cols = paired.columns()
             rows.append({
                 "model": cand.model_ref, "device": cand.device, "baseline_run": base.run_id, "run": cand.run_id,
                 "metric": metric, "baseline_p50": base.metric(metric)["p50"], "p50": cand.metric(metric)["p50"],
-                "n_baseline": base.n, "n": cand.n,
-                "change_pct": (ratio.value - 1) * 100 if ratio else None,
-                "ci95_low_pct": (ratio.ci95_low - 1) * 100 if ratio else None,
-                "ci95_high_pct": (ratio.ci95_high - 1) * 100 if ratio else None,
-                "verdict": _verdict(ratio, metric),
+                "n_baseline": len(base.values(metric)), "n": len(cand.values(metric)),
+                "shared_prompts": cols["shared_prompts"], "change_pct": _pct(cols["ratio"]),
+                "ci95_low_pct": _pct(cols["ci95_low"]), "ci95_high_pct": _pct(cols["ci95_high"]),
+                "verdict": _verdict(paired.ratio, metric), "note": paired.note,
             })
-    return pd.DataFrame(rows, columns=["model", "device", "baseline_run", "run", "metric", "baseline_p50", "p50",
-                                       "n_baseline", "n", "change_pct", "ci95_low_pct", "ci95_high_pct", "verdict"])
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)

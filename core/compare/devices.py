@@ -1,7 +1,8 @@
 """With and without a GPU: each device's speed-up over the baseline device, model by model, or why there is none.
 
 Runs of the same model on the same device are pooled; the baseline is the CPU when there is one (the
-question is "what does a GPU buy me").
+question is "what does a GPU buy me"). The two devices are paired over the prompts both measured
+(``core.compare.pairing``): a GPU run over longer prompts must not look slower for it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from core.compare.groups import LOWER_IS_BETTER, SPEED_METRICS, Group
-from core.compare.ratios import speedup
+from core.compare.groups import SPEED_METRICS, Group
+from core.compare.pairing import advantage
 from core.compare.runs import UNKNOWN_DEVICE
 
 CPU = "CPU"
+SPEEDUP_COLUMNS = ["model", "metric", "baseline_device", "device", "n_baseline", "n", "shared_prompts", "speedup",
+                   "ci95_low", "ci95_high", "beyond_noise", "tie", "note"]
 
 def _pooled_by_device(groups: Iterable[Group]) -> dict[str, dict[str, list[Group]]]:
     """model -> device -> groups (several runs on the same device are pooled)."""
@@ -31,15 +34,13 @@ def _baseline_device(devices: Iterable[str]) -> str:
     return CPU if CPU in ordered else ordered[0]
 
 
-def _pooled_values(groups: Iterable[Group], metric: str) -> list[float]:
-    return [v for g in groups for v in g.values(metric)]
-
-
 def device_speedup_frame(groups: Iterable[Group], metrics: Iterable[str] = SPEED_METRICS) -> pd.DataFrame:
     """For each model run on two or more devices: each device's speed-up over the baseline device.
 
-    Columns: model, metric, baseline_device, device, n_baseline, n, speedup, ci95_low, ci95_high,
-    beyond_noise. Empty when no model has a second device (see ``device_gap_message``).
+    Columns: model, metric, baseline_device, device, n_baseline and n (requests on each device),
+    shared_prompts (what the paired speed-up rests on), speedup (> 1 = faster on ``device``), ci95_low,
+    ci95_high, beyond_noise, tie (within noise or negligible), note (why there is no speed-up).
+    Empty when no model has a second device (see ``device_gap_message``).
     """
     rows = []
     for model, by_device in _pooled_by_device(groups).items():
@@ -50,19 +51,13 @@ def device_speedup_frame(groups: Iterable[Group], metrics: Iterable[str] = SPEED
             if device == base_device:
                 continue
             for metric in metrics:
-                base = _pooled_values(by_device[base_device], metric)
-                other = _pooled_values(device_groups, metric)
-                ratio = speedup(base, other, lower_is_better=LOWER_IS_BETTER[metric])
                 rows.append({
                     "model": model, "metric": metric, "baseline_device": base_device, "device": device,
-                    "n_baseline": len(base), "n": len(other),
-                    "speedup": ratio.value if ratio else None,
-                    "ci95_low": ratio.ci95_low if ratio else None,
-                    "ci95_high": ratio.ci95_high if ratio else None,
-                    "beyond_noise": ratio.beyond_noise if ratio else False,
+                    "n_baseline": sum(len(g.values(metric)) for g in by_device[base_device]),
+                    "n": sum(len(g.values(metric)) for g in device_groups),
+                    **advantage(by_device[base_device], device_groups, metric).columns("speedup"),
                 })
-    return pd.DataFrame(rows, columns=["model", "metric", "baseline_device", "device", "n_baseline", "n",
-                                       "speedup", "ci95_low", "ci95_high", "beyond_noise"])
+    return pd.DataFrame(rows, columns=SPEEDUP_COLUMNS)
 
 
 def device_gap_message(groups: list[Group]) -> str | None:

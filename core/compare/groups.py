@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from core.benchmark.metrics import summarize_samples
-from core.compare.runs import device_of
+from core.compare.runs import PromptKey, device_of, prompt_keys
 from store.queries import counted_samples
 from store.records import ModelResult, Run
 
@@ -40,6 +40,7 @@ class Group:
     info: ModelResult
     samples: list[dict] = field(repr=False)
     summary: Mapping[str, Any] = field(repr=False)
+    prompt_keys: Mapping[str, PromptKey] = field(repr=False)  # prompt id -> (id, text hash), see runs.prompt_keys
 
     @property
     def key(self) -> str:
@@ -55,6 +56,17 @@ class Group:
     def values(self, name: str) -> list[float]:
         """The counted samples' measured values of one metric (missing ones left out)."""
         return [s[name] for s in counted_samples(self.samples) if s.get(name) is not None]
+
+    def values_by_prompt(self, name: str) -> dict[PromptKey, list[float]]:
+        """Each prompt's counted values of one metric over the rounds, keyed by (id, text hash): what pairs.
+
+        A sample whose prompt is not in the run's prompt set has no text to match, so it pairs with nothing."""
+        by_prompt: dict[PromptKey, list[float]] = defaultdict(list)
+        for sample in counted_samples(self.samples):
+            key = self.prompt_keys.get(sample["prompt_id"])
+            if key is not None and sample.get(name) is not None:
+                by_prompt[key].append(sample[name])
+        return dict(by_prompt)
 
 
 def _primary(run: Run, samples: list[dict]) -> list[dict]:
@@ -79,6 +91,7 @@ def build_groups(runs: Iterable[Run], samples_by_run: Mapping[str, list[dict]], 
     """One group per (run, chosen model) that has a record in the run, in run then model order."""
     groups = []
     for run in runs:
+        keys = prompt_keys(run)
         by_model: dict[str, list[dict]] = defaultdict(list)
         for sample in samples_by_run.get(run.run_id, []):
             by_model[sample["model_ref"]].append(sample)
@@ -89,7 +102,7 @@ def build_groups(runs: Iterable[Run], samples_by_run: Mapping[str, list[dict]], 
             groups.append(Group(
                 run_id=run.run_id, model_ref=ref, device=device_of(info),
                 provider=info.execution_provider or "", created_at=run.created_at,
-                info=info, samples=samples, summary=_summary(run, info, samples),
+                info=info, samples=samples, summary=_summary(run, info, samples), prompt_keys=keys,
             ))
     return groups
 

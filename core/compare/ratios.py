@@ -1,85 +1,100 @@
-"""How two groups of samples relate: a ratio of means with a seeded 95% bootstrap interval.
+"""How one side relates to another over the prompts both measured: a paired ratio with its 95% interval.
 
-``speedup`` compares independent groups (different devices, different requests); ``paired_ratio`` pairs
-each prompt with itself across two runs. Both are seeded, so the same data always gives the same verdict,
-and both resample with ``core.benchmark.metrics.resampled_means``, the bootstrap every summary uses.
+Every Compare comparison (a run against a baseline run, a model on two devices, two models in one run) is
+paired by prompt: a long answer is slow on both sides, so the prompt spread cancels. The prompt is the unit
+of replication, so the interval comes from how the per-prompt log ratios scatter: a Student-t interval on
+their mean, which holds (95%) from two prompts on, where a bootstrap of the rounds alone called no change a
+change one time in five, and a bootstrap of a handful of prompts is too narrow (issue 12; measured in
+``tests/test_compare_paired_stats.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import math
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
+from typing import TypeVar
 
 import numpy as np
 
-from core.benchmark.metrics import percentile_interval, resampled_means
+K = TypeVar("K", bound=Hashable)
 
-MIN_PAIRED_PROMPTS = 2
-N_BOOT = 2000
+MIN_PAIRED_PROMPTS = 2  # one prompt has no spread, so no interval
+# A change smaller than this is negligible, whatever its interval: heat and background load move a whole run
+# by a few percent, a run-level effect no resampling inside one pair of runs can see (each run is one draw
+# of it), so a "significant" 1% is still no reason to act.
+MIN_CHANGE = 0.03
 
-def _bootstrap(draw: Callable[[np.random.Generator], np.ndarray], seed: int) -> tuple[float, float]:
-    """Percentile-bootstrap 95% interval of the statistic ``draw`` computes for ``N_BOOT`` resamples."""
-    return percentile_interval(draw(np.random.default_rng(seed)))
+# Student-t 0.975 quantiles for 1-9 degrees of freedom; from 10 on, Fisher's expansion is within 4e-6.
+_T975_SMALL_DF = (12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851, 2.364624252,
+                  2.306004135, 2.262157163)
 
 
-def _resampled_means(rng: np.random.Generator, data: np.ndarray) -> np.ndarray:
-    return resampled_means(rng, data, N_BOOT)
+def t_quantile_975(df: int) -> float:
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (no scipy in the product)."""
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be at least 1, got {df}")
+    if df <= len(_T975_SMALL_DF):
+        return _T975_SMALL_DF[df - 1]
+    z, v = NormalDist().inv_cdf(0.975), float(df)
+    return (z + (z**3 + z) / (4 * v) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
+            + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4))
 
 
 @dataclass(frozen=True)
 class Ratio:
-    """A ratio with its 95% interval; ``beyond_noise`` when the interval excludes 1."""
+    """A typical ratio over ``pairs`` prompts with its 95% interval."""
 
     value: float
     ci95_low: float
     ci95_high: float
+    pairs: int
 
     @property
     def beyond_noise(self) -> bool:
+        """The interval excludes 1."""
         return self.ci95_low > 1 or self.ci95_high < 1
 
+    @property
+    def negligible(self) -> bool:
+        """Less than ``MIN_CHANGE`` either way (on the log scale, so x and 1/x count alike)."""
+        return abs(math.log(self.value)) < math.log1p(MIN_CHANGE)
 
-def speedup(baseline: Iterable[float], other: Iterable[float], *, lower_is_better: bool, seed: int = 0) -> Ratio | None:
-    """How many times faster ``other`` is than ``baseline`` (>1 = faster), by ratio of means.
+    @property
+    def clear(self) -> bool:
+        """A difference worth naming: beyond noise and not negligible; anything else is a tie."""
+        return self.beyond_noise and not self.negligible
 
-    Latency: baseline mean / other mean; tokens/s: other mean / baseline mean. The two groups are
-    independent (different devices, different requests), so each is resampled on its own.
-    ``None`` when either side has fewer than two values or a mean of zero.
+    def inverted(self) -> Ratio:
+        """The same comparison seen from the other side."""
+        return Ratio(1 / self.value, 1 / self.ci95_high, 1 / self.ci95_low, self.pairs)
+
+
+def _prompt_means(values: Mapping[K, Sequence[float]]) -> dict[K, float]:
+    """Each prompt's mean over its positive values (a zero or negative timing is no measurement)."""
+    means = {}
+    for key, vals in values.items():
+        kept = [v for v in vals if v is not None and v > 0 and math.isfinite(v)]
+        if kept:
+            means[key] = float(np.mean(kept))
+    return means
+
+
+def paired_ratio(baseline: Mapping[K, Sequence[float]], candidate: Mapping[K, Sequence[float]]) -> Ratio | None:
+    """Typical candidate/baseline ratio over the prompts both sides measured, with a paired 95% interval.
+
+    Per prompt the ratio of the two means; over prompts their geometric mean (the mean log ratio), so one
+    slow prompt does not dominate and swapping the sides inverts the ratio exactly. The interval is the
+    Student-t interval of the mean log ratio (df = prompts - 1), back on the ratio scale. ``None`` when fewer
+    than ``MIN_PAIRED_PROMPTS`` prompts have a measurement on both sides.
     """
-    base, oth = np.asarray(list(baseline), dtype=float), np.asarray(list(other), dtype=float)
-    if base.size < 2 or oth.size < 2 or base.mean() == 0 or oth.mean() == 0:
+    base, cand = _prompt_means(baseline), _prompt_means(candidate)
+    shared = [key for key in base if key in cand]
+    if len(shared) < MIN_PAIRED_PROMPTS:
         return None
-    num, den = (base, oth) if lower_is_better else (oth, base)
-
-    def draw(rng: np.random.Generator) -> np.ndarray:
-        return _resampled_means(rng, num) / _resampled_means(rng, den)
-
-    low, high = _bootstrap(draw, seed)
-    return Ratio(float(num.mean() / den.mean()), low, high)
-
-
-def paired_ratio(
-    baseline: Mapping[str, Sequence[float]], candidate: Mapping[str, Sequence[float]], *, seed: int = 0
-) -> Ratio | None:
-    """Typical candidate/baseline ratio over the prompts both runs measured, with a 95% interval.
-
-    Each prompt is compared with itself (a long answer is slow in both runs), and the per-prompt
-    ratios of means are combined by geometric mean, so one slow prompt does not dominate. The prompts
-    are fixed (the same set both times); what could fake a change is run-to-run noise, so the interval
-    resamples the rounds within each prompt, in each run independently. Prompts with fewer than two
-    positive values on either side carry no noise estimate and are skipped; ``None`` when fewer than
-    ``MIN_PAIRED_PROMPTS`` prompts remain.
-    """
-    pairs = [(np.asarray(b, dtype=float), np.asarray(candidate[p], dtype=float))
-             for p, b in baseline.items() if p in candidate]
-    pairs = [(b[b > 0], c[c > 0]) for b, c in pairs]
-    pairs = [(b, c) for b, c in pairs if b.size >= 2 and c.size >= 2]
-    if len(pairs) < MIN_PAIRED_PROMPTS:
-        return None
-    point = np.mean([np.log(c.mean() / b.mean()) for b, c in pairs])
-
-    def draw(rng: np.random.Generator) -> np.ndarray:
-        return np.mean([np.log(_resampled_means(rng, c) / _resampled_means(rng, b)) for b, c in pairs], axis=0)
-
-    low, high = _bootstrap(draw, seed)
-    return Ratio(float(np.exp(point)), float(np.exp(low)), float(np.exp(high)))
+    logs = np.log([cand[key] / base[key] for key in shared])
+    centre = float(logs.mean())
+    half = t_quantile_975(len(logs) - 1) * float(logs.std(ddof=1)) / math.sqrt(len(logs))
+    return Ratio(math.exp(centre), math.exp(centre - half), math.exp(centre + half), len(shared))

@@ -1,11 +1,14 @@
 """Which runs to compare: their devices, dates and prompt sets, the user's filter, and how a run is named.
 
 A model entry's device is spelt one way here (``device_of``), because the engines report ``cpu`` or
-``GPU`` and every comparison across devices groups by it.
+``GPU`` and every comparison across devices groups by it. A prompt is known by its id and a hash of its
+text (``prompt_keys``): two runs ask the same question only when both match, since a saved prompt set can
+be edited between runs and keep its ids.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,9 +17,16 @@ from store.records import ModelResult, Run
 
 UNKNOWN_DEVICE = "unknown"
 
+PromptKey = tuple[str, str]  # (prompt id, hash of its text): the same question in two runs
+
 def device_of(info: ModelResult) -> str:
     """A model entry's device in one spelling (engines report ``cpu`` or ``GPU``)."""
     return (info.device or "").upper() or UNKNOWN_DEVICE
+
+
+def prompt_keys(run: Run) -> dict[str, PromptKey]:
+    """prompt id -> its key (id, hash of the text), from the prompt set as the run used it."""
+    return {p.id: (p.id, hashlib.sha256(p.prompt.encode("utf-8")).hexdigest()[:16]) for p in run.prompt_set.prompts}
 
 
 def run_devices(run: Run) -> set[str]:
