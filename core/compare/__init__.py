@@ -6,6 +6,8 @@
 * ``pairing``    two sides paired over the prompts both measured (same id, same text), or why they cannot be
 * ``devices``    with and without a GPU: each device's speed-up over the baseline device, or why there is none
 * ``baseline``   a run against a baseline run, per prompt, with a verdict (worse, better, within noise)
+* ``head_to_head`` two models of one run on one device: how many times better one is, paired by prompt
+* ``statements`` the comparisons in words with their intervals ("A is 1.9x faster ..."; "statistical tie")
 * ``responses``  the answers side by side, prompt by prompt
 * ``charts``     the chart registry: each view's charts and the data frames behind them (page and CSV)
 

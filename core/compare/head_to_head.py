@@ -1,0 +1,47 @@
+"""Model against model in the same run on the same device: how many times better one is, paired by prompt.
+
+Both answered the same prompts under the same conditions, so each prompt pairs with itself
+(``core.compare.pairing``). Each pair is written from the better side (a ratio of at least 1), the way a
+sentence says it: "A is 1.9x faster end to end than B".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import combinations
+
+import pandas as pd
+
+from core.compare.groups import SPEED_METRICS, Group
+from core.compare.pairing import Pairing, advantage
+
+HEAD_TO_HEAD_COLUMNS = ["run", "device", "model", "rival", "metric", "n", "n_rival", "shared_prompts", "advantage",
+                        "ci95_low", "ci95_high", "beyond_noise", "tie", "note"]
+
+
+def _better_first(a: Group, b: Group, metric: str) -> tuple[Group, Group, Pairing]:
+    paired = advantage([b], [a], metric)
+    if paired.ratio is not None and paired.ratio.value < 1:
+        return b, a, Pairing(paired.ratio.inverted(), paired.shared_prompts)
+    return a, b, paired
+
+
+def head_to_head_frame(groups: Iterable[Group], metrics: Iterable[str] = SPEED_METRICS) -> pd.DataFrame:
+    """Every two models of one run and device, metric by metric: ``advantage`` (>= 1) of ``model`` over ``rival``.
+
+    Columns: run, device, model, rival, metric, n and n_rival (measured requests), shared_prompts,
+    advantage, ci95_low, ci95_high, beyond_noise, tie (within noise or negligible), note (why no ratio).
+    """
+    by_run: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    for g in groups:
+        by_run[(g.run_id, g.device)].append(g)
+    rows = []
+    for (run, device), members in by_run.items():
+        for first, second in combinations(members, 2):
+            for metric in metrics:
+                model, rival, paired = _better_first(first, second, metric)
+                rows.append({"run": run, "device": device, "model": model.model_ref, "rival": rival.model_ref,
+                             "metric": metric, "n": len(model.values(metric)), "n_rival": len(rival.values(metric)),
+                             **paired.columns("advantage")})
+    return pd.DataFrame(rows, columns=HEAD_TO_HEAD_COLUMNS)
