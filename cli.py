@@ -533,6 +533,48 @@ def _print_judging(record: dict, file) -> None:
         print(f"    {q['model']:50s} {shown:>10s}  {interval:>11s}  {q['scored']}/{q['answers']}", file=file)
 
 
+EXIT_BAD_INPUT = 2  # compare: an unknown run, a run with nothing measured, --fail-on-regression without --baseline
+EXIT_REGRESSION = 3  # compare --fail-on-regression: a model is worse than in the baseline run beyond noise
+
+
+def _compare_inputs(args: argparse.Namespace) -> tuple[list[Run], dict[str, list[dict]]]:
+    """The runs to compare (the baseline run added when not listed) and their samples; ``CliError`` when a run
+    is unknown or has no measured request."""
+    from store import queries
+
+    if args.fail_on_regression and not args.baseline:
+        raise CliError("--fail-on-regression needs --baseline RUN_ID: the run a regression is measured against.")
+    store = _open_store(args)
+    try:
+        runs = queries.get_runs(store, dict.fromkeys([*args.runs, *([args.baseline] if args.baseline else [])]))
+    except ValueError as exc:
+        raise CliError(f"{exc} Give run ids that 'bench' printed.") from None
+    samples = {run.run_id: queries.run_samples(store, run.run_id) for run in runs}
+    for run in runs:
+        if not queries.counted_samples(samples[run.run_id]):
+            raise CliError(f"Run {run.run_id} has no measured request (none run, or all failed): "
+                           "pick another run or benchmark again.")
+    return runs, samples
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from core.compare.groups import build_groups
+    from core.compare.report import compare_report, report_text
+    from core.compare.runs import model_refs
+
+    try:
+        runs, samples = _compare_inputs(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = compare_report(runs, build_groups(runs, samples, model_refs(runs)), args.baseline)
+    print(json.dumps(report, indent=2) if args.json else report_text(report))
+    if args.fail_on_regression and report["regression"]:
+        print("regression: a model is worse than in the baseline run beyond noise", file=sys.stderr)
+        return EXIT_REGRESSION
+    return 0
+
+
 def _number(allowed: NumberRange) -> Callable[[str], int | float]:
     """An argparse ``type`` reading a flag as ``allowed`` does everywhere (finite, in range), so a bad
     value stops at parsing with ``argument --flag: <reason>`` before anything is opened or stored."""
@@ -643,6 +685,21 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)
     decide.add_argument("--out", required=True)
     decide.set_defaults(func=cmd_decide)
+
+    compare = sub.add_parser(
+        "compare", help="the Compare page's figures and comparisons in words, and a regression gate for CI",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="--json prints one document with the keys runs, groups, models, devices, devices_note, baseline and\n"
+               "regression (described in core/compare/report.py); a missing figure is null.\n"
+               f"exit codes: 0 done; {EXIT_BAD_INPUT} unknown run, run with no measured request, or "
+               f"--fail-on-regression without --baseline;\n"
+               f"{EXIT_REGRESSION} with --fail-on-regression, a model is worse than in the baseline run beyond noise.")
+    compare.add_argument("--runs", nargs="+", required=True, help="benchmark run ids")
+    compare.add_argument("--baseline", metavar="RUN_ID", help="compare every model against this run, paired by prompt")
+    compare.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    compare.add_argument("--fail-on-regression", action="store_true",
+                         help=f"exit {EXIT_REGRESSION} when a model is worse than in --baseline beyond noise")
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -8,6 +8,7 @@
 * ``baseline``   a run against a baseline run, per prompt, with a verdict (worse, better, within noise)
 * ``head_to_head`` two models of one run on one device: how many times better one is, paired by prompt
 * ``statements`` the comparisons in words with their intervals ("A is 1.9x faster ..."; "statistical tie")
+* ``report``     the page's figures headless as one document (``cli.py compare``: JSON keys, text)
 * ``responses``  the answers side by side, prompt by prompt
 * ``charts``     the chart registry: each view's charts and the data frames behind them (page and CSV)
 

@@ -113,7 +113,9 @@ def _ident(group: Group) -> dict[str, Any]:
 
 
 def summary_frame(groups: Iterable[Group]) -> pd.DataFrame:
-    """One row per group: the figures every speed and footprint chart shows (and exports as CSV)."""
+    """One row per group: the figures every speed and footprint chart shows (and exports as CSV).
+
+    Each figure sits next to its n and, for means, its 95% interval (from the stored summary)."""
     rows = []
     for g in groups:
         ttft, e2e, tps = g.metric("ttft_s"), g.metric("e2e_s"), g.metric("decode_tps")
@@ -121,9 +123,11 @@ def summary_frame(groups: Iterable[Group]) -> pd.DataFrame:
             **_ident(g),
             "errors": g.summary["n_errors"],
             "ttft_p50_s": ttft["p50"], "ttft_p95_s": ttft["p95"],
+            "ttft_mean_s": ttft["mean"], "ttft_ci95_low_s": ttft["ci95_low"], "ttft_ci95_high_s": ttft["ci95_high"],
             "e2e_p50_s": e2e["p50"], "e2e_p95_s": e2e["p95"],
+            "e2e_mean_s": e2e["mean"], "e2e_ci95_low_s": e2e["ci95_low"], "e2e_ci95_high_s": e2e["ci95_high"],
             "tps_mean": tps["mean"], "tps_ci95_low": tps["ci95_low"], "tps_ci95_high": tps["ci95_high"],
-            "tps_n": tps["n"],
+            "tps_p50": tps["p50"], "tps_n": tps["n"],
             "rss_load_mb": g.info.rss_load_mb, "rss_peak_mb": g.info.rss_peak_mb, "disk_mb": g.info.disk_mb,
             "warning": ttft.get("warning") or "",
         })
