@@ -15,6 +15,7 @@ maps stay keyed by the raw model ref.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
@@ -26,6 +27,7 @@ from core.compare.charts import ChartData
 from core.compare.groups import METRIC_LABELS
 from core.untrusted_text import plotly_escape as esc
 
+LOG_SPREAD = 10  # a value axis whose largest value is this many times its smallest goes logarithmic
 DEVICE_SYMBOLS: dict[str, str] = {"CPU": "circle", "GPU": "diamond", "NPU": "square"}
 PANEL_TITLES: dict[str, str] = {"ttft_s": "Time to first token", "e2e_s": "Latency", "decode_tps": "Tokens/s"}
 
@@ -53,6 +55,23 @@ def _x_range(values: Iterable[float]) -> list[float]:
     low, high = min(finite), max(finite)
     spare = (high - low or 1.0) * 0.3
     return [low - spare if low < 0 else 0.0, high + spare]
+
+
+def _log_axis(values: Iterable[float]) -> bool:
+    """Whether positive values spread over more than ``LOG_SPREAD`` times (tokens/s from 50 to 2,000): on a
+    linear axis the small ones would be slivers, so the axis goes logarithmic and its title says so."""
+    finite = [float(v) for v in values if pd.notna(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) / min(finite) > LOG_SPREAD
+
+
+def _value_axis(fig: go.Figure, axis: str, values: Iterable[float], title: str, linear_range: list[float]) -> None:
+    """Set one value axis: logarithmic (said in its title) when the values spread widely, else linear from 0."""
+    values = list(values)
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    if _log_axis(values):
+        update(type="log", title_text=f"{title}, log scale", autorange=True)
+    else:
+        update(range=linear_range, title_text=title)
 
 
 def _by_model(frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
@@ -85,8 +104,12 @@ def distribution_figure(
         else:
             fig.add_trace(go.Box(**common, boxpoints="all", pointpos=0, jitter=0.5, boxmean=True))
     fig.update_layout(boxmode="overlay", violinmode="overlay")
-    return _layout(fig, f"{METRIC_LABELS[metric]}: every measured request", len(labels),
-                   xaxis=METRIC_LABELS[metric], yaxis="")
+    _layout(fig, f"{METRIC_LABELS[metric]}: every measured request", len(labels), yaxis="")
+    if _log_axis(samples["value"]):
+        fig.update_xaxes(type="log", title_text=f"{METRIC_LABELS[metric]}, log scale")
+    else:
+        fig.update_xaxes(title_text=METRIC_LABELS[metric])
+    return fig
 
 
 def percentile_figure(summary: pd.DataFrame, metric: str, colours: Mapping[str, str]) -> go.Figure:
@@ -123,9 +146,11 @@ def tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
             text=[f"{v:.1f}" if pd.notna(v) else "n/a" for v in mean], textposition="inside", insidetextanchor="start",
             hovertemplate="%{x:.1f} tokens/s<extra>" + esc(model) + "</extra>",
         ))
-    fig.update_xaxes(range=_x_range(summary["tps_ci95_high"].fillna(summary["tps_mean"])))
-    return _layout(fig, "Tokens/s after the first token: mean with 95% CI", len(summary),
-                   xaxis="Tokens/s (mean, 95% CI)", yaxis="")
+    _layout(fig, "Tokens/s after the first token: mean with 95% CI", len(summary), yaxis="")
+    upper = summary["tps_ci95_high"].fillna(summary["tps_mean"])
+    _value_axis(fig, "x", [*summary["tps_ci95_low"].fillna(summary["tps_mean"]), *upper], "Tokens/s (mean, 95% CI)",
+                _x_range(upper))
+    return fig
 
 
 def latency_tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
@@ -148,18 +173,26 @@ def latency_tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.
         ))
     x_max = max(summary["e2e_p50_s"].max(), 0) * 1.15 or 1.0
     y_max = max(summary["tps_ci95_high"].fillna(summary["tps_mean"]).max(), 0) * 1.15 or 1.0
-    _shade_best_corner(fig, summary["e2e_p50_s"].median(), summary["tps_mean"].median(), y_max)
-    fig.update_layout(template=THEME, title={"text": "Latency against tokens/s (top left is best)"},
-                      height=460, xaxis_title="End-to-end latency p50 (s)", yaxis_title="Tokens/s (mean, 95% CI)")
-    fig.update_xaxes(range=[0, x_max])
-    fig.update_yaxes(range=[0, y_max])
+    _shade_best_corner(fig, summary, y_max)
+    fig.update_layout(template=THEME, title={"text": "Latency against tokens/s (top left is best)"}, height=460)
+    _value_axis(fig, "x", summary["e2e_p50_s"], "End-to-end latency p50 (s)", [0, x_max])
+    _value_axis(fig, "y", summary["tps_mean"], "Tokens/s (mean, 95% CI)", [0, y_max])
     return fig
 
 
-def _shade_best_corner(fig: go.Figure, x_split: float, y_split: float, y_max: float) -> None:
-    if pd.isna(x_split) or pd.isna(y_split):
+def _shade_best_corner(fig: go.Figure, summary: pd.DataFrame, y_max: float) -> None:
+    """Shade from the left edge to the median latency, from the median tokens/s to the top (on a log axis a
+    shape's coordinates are powers of ten, and its edge lies a decade beyond the smallest value)."""
+    x, y = summary["e2e_p50_s"], summary["tps_mean"]
+    if pd.isna(x.median()) or pd.isna(y.median()):
         return
-    fig.add_shape(type="rect", xref="x", yref="y", x0=0, x1=x_split, y0=y_split, y1=y_max,
+    x0, x1 = 0.0, x.median()
+    if _log_axis(x):
+        x0, x1 = math.log10(x.min() / 10), math.log10(x1)
+    y0, y1 = y.median(), y_max
+    if _log_axis(y):
+        y0, y1 = math.log10(y0), math.log10(y.max() * 10)
+    fig.add_shape(type="rect", xref="x", yref="y", x0=x0, x1=x1, y0=y0, y1=y1,
                   fillcolor="#009E73", opacity=0.08, line_width=0, layer="below")
     fig.add_annotation(xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
                        text="↖ faster and more tokens/s", font={"color": "#00704F"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from components.figures import (
@@ -91,7 +92,8 @@ def test_distribution_draws_every_measured_sample(groups, colours) -> None:
     assert [t.showlegend for t in box.data] == [True, True, False]  # one legend entry per model
     violin = distribution_figure(data, "ttft_s", colours, kind="violin")
     assert [t.type for t in violin.data] == ["violin"] * 3
-    assert violin.layout.xaxis.title.text == "Time to first token (s)"
+    assert violin.layout.xaxis.title.text == "Time to first token (s), log scale"  # 0.04-0.6 s: 15 times
+    assert violin.layout.xaxis.type == "log"
 
 
 def test_scatter_has_one_point_per_group_and_marks_the_best_corner(groups, colours) -> None:
@@ -131,3 +133,21 @@ def test_speedup_and_baseline_figures(groups, colours, store: Store) -> None:
     fig = baseline_change_figure(changes, colours)
     assert np.isclose(fig.data[0].x[0], changes["change_pct"].iloc[0])
     assert "worse" in fig.data[0].text[0]
+
+
+def test_tokens_per_second_across_50_to_2000_gets_a_log_axis_and_says_so(colours) -> None:
+    """Long-tailed throughput (issue 12): a 40-times spread would leave the slow model a sliver on a linear axis."""
+    summary = pd.DataFrame([
+        {"group": f"g{i}", "model": model, "device": "CPU", "run": "r1", "n": 12, "tps_mean": tps,
+         "tps_ci95_low": tps * 0.9, "tps_ci95_high": tps * 1.1, "e2e_p50_s": 100 / tps}
+        for i, (model, tps) in enumerate([(SMALL, 2000.0), (LARGE, 50.0)])])
+    fig = tps_figure(summary, colours)
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text == "Tokens/s (mean, 95% CI), log scale"
+    scatter = latency_tps_figure(summary, colours)
+    assert scatter.layout.yaxis.type == "log" and scatter.layout.yaxis.title.text.endswith("log scale")
+    assert scatter.layout.xaxis.type == "log"  # latency 0.05-2 s as well
+    rect = scatter.layout.shapes[0]
+    assert rect.x1 == pytest.approx(np.log10(np.median(summary["e2e_p50_s"])))  # log axes take powers of ten
+    close = summary.assign(tps_mean=[60.0, 50.0], tps_ci95_low=[55.0, 45.0], tps_ci95_high=[65.0, 55.0])
+    linear = tps_figure(close, colours)
+    assert linear.layout.xaxis.type is None and linear.layout.xaxis.title.text == "Tokens/s (mean, 95% CI)"
