@@ -11,14 +11,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.chart_export import chart_with_downloads
+from components.compare_statements import show_statements, statement_list
 from components.figures import chart_figure, colour_map
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
 from core.compare.charts import view_charts
 from core.compare.devices import device_gap_message
-from core.compare.groups import LOWER_IS_BETTER, Group, build_groups
+from core.compare.groups import Group, build_groups
+from core.compare.head_to_head import head_to_head_frame
+from core.compare.report import GROUP_KEYS
 from core.compare.responses import prompt_texts, responses
 from core.compare.runs import RunFilter, model_refs, prompt_set_name, run_devices, run_label
+from core.compare.statements import baseline_statements, device_statements, head_to_head_statements
 from store.queries import benchmark_runs, get_run, run_samples
 from store.records import Run
 
@@ -102,6 +106,19 @@ def _charts(selection: Selection, view: str, option: str = "", style: str = "box
             for chart in view_charts(view, _measured(selection), option)]
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _model_statements(selection: Selection) -> list[str]:
+    """Every two models of one run and device, in words (paired by prompt; cheap, but shared by sessions)."""
+    return head_to_head_statements(head_to_head_frame(_measured(selection)))
+
+
+def _in_words(selection: Selection) -> None:
+    """What the product owner came for, first: how the models compare, with intervals and ties called ties."""
+    st.subheader("In words")
+    show_statements(_model_statements(selection),
+                    empty="Pick two or more models of one run to compare them (paired over the prompts both answered).")
+
+
 def _show(charts: list[Chart]) -> None:
     for fig, data, name in charts:
         chart_with_downloads(fig, data, name, key=f"cmp-{name}")
@@ -110,6 +127,7 @@ def _show(charts: list[Chart]) -> None:
 def _speed(selection: Selection) -> None:
     charts = _charts(selection, "speed")
     _show(charts)
+    st.dataframe(charts[0][1][GROUP_KEYS], hide_index=True)  # each figure with its n and interval
     for warning in sorted({w for w in charts[0][1]["warning"] if w}):
         st.caption(md(":material/info: {warning}", warning=warning))
 
@@ -132,9 +150,11 @@ def _devices(selection: Selection) -> None:
     if gap:
         st.info(md_literal(gap), icon=":material/memory:")
         return
-    st.caption("Speed-up = how many times faster than the baseline device (CPU when there is one), from the means "
-               "of every measured request on each device; the 95% interval is a bootstrap. Above 1 is faster.")
     charts = _charts(selection, "devices")
+    show_statements(device_statements(charts[0][1]), empty="")
+    st.caption("Speed-up = how many times faster than the baseline device (CPU when there is one), paired over the "
+               "prompts both devices measured (same id and text): per prompt the ratio of the means, over prompts "
+               "their geometric mean, with a 95% Student-t interval over prompts. Above 1 is faster.")
     _show(charts)
     st.dataframe(charts[0][1], hide_index=True)
 
@@ -157,15 +177,14 @@ def _baseline(chosen: list[Run], selection: Selection) -> None:
 
 
 def _change_verdict(changes: pd.DataFrame) -> None:
-    """Say in one line what got worse beyond noise, since that is what the user came to check."""
-    worse = changes[changes["verdict"] == "worse"]
-    if worse.empty:
-        st.success("Nothing got worse beyond noise against the baseline (paired over the same prompts).")
-        return
-    lines = [md("- {model} ({device}, run {run}): ", model=r.model, device=r.device, run=r.run)
-             + f"{r.metric} {r.change_pct:+.1f}% ({'higher' if LOWER_IS_BETTER[r.metric] else 'lower'} is worse)"
-             for r in worse.itertuples()]
-    st.warning("Worse beyond noise:\n\n" + "\n\n".join(lines), icon=":material/trending_down:")
+    """Say first what got worse beyond noise, since that is what the user came to check; then the rest."""
+    sentences = baseline_statements(changes)
+    worse = [s for s, verdict in zip(sentences, changes["verdict"], strict=True) if verdict == "worse"]
+    if worse:
+        st.warning("Worse beyond noise:\n\n" + statement_list(worse), icon=":material/trending_down:")
+    else:
+        st.success("Nothing got worse beyond noise against the baseline (paired over the prompts both runs asked).")
+    show_statements([s for s in sentences if s not in worse], empty="")
 
 
 def _responses(chosen: list[Run], groups: list[Group]) -> None:
@@ -224,6 +243,7 @@ def main() -> None:
         "Against a baseline": lambda: _baseline(chosen, selection),
         "Responses": lambda: _responses(chosen, groups),
     }
+    _in_words(selection)
     # on_change="rerun": only the open tab's view runs, so a first look pays for one view, not six
     for tab, view in zip(st.tabs(list(views), key=TAB_KEY, on_change="rerun"), views.values(), strict=True):
         if tab.open:

@@ -90,7 +90,29 @@ def test_baseline_regression_is_called_out(app: AppTest, store: Store) -> None:
     _open(app, "Against a baseline")
     assert not app.exception
     warning = _texts(app.warning)
-    assert "Worse beyond noise" in warning and "e2e_s +" in warning
+    assert "Worse beyond noise" in warning and "slower end to end than in baseline run" in warning
+    assert "over 4 shared prompts" in warning and "worse beyond noise" in warning
+
+
+def test_the_comparison_is_said_in_words_first(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE, speed=0.5), ModelSpec("ollama:twin", speed=0.5)])
+    app.run()
+    assert not app.exception
+    words = _texts(app.markdown)
+    assert "In words" in _texts(app.subheader)
+    assert "foundry-local:small:1 is 2.0x faster end to end than ollama:large (95% CI " in words
+    assert "Statistical tie between ollama:large and ollama:twin on end-to-end latency" in words
+    table = app.dataframe[0].value
+    assert {"n", "tps_ci95_low", "tps_ci95_high"} <= set(table.columns)
+
+
+def test_a_device_speedup_over_different_prompt_sets_is_paired_or_refused(app: AppTest, store: Store) -> None:
+    seed_run(store, [ModelSpec(SMALL)], seed=1, prompts=4, created_at="2026-03-01T10:00:00+00:00")
+    seed_run(store, [ModelSpec(SMALL, **GPU)], seed=2, prompts=8, created_at="2026-03-02T10:00:00+00:00")
+    _open(app, "With and without GPU")
+    assert not app.exception
+    assert "Statistical tie for foundry-local:small:1 between GPU and CPU" in _texts(app.markdown)
+    assert set(app.dataframe[0].value["shared_prompts"]) == {4}
 
 
 def test_answers_are_plain_text_with_a_differences_filter(app: AppTest, store: Store) -> None:
@@ -122,6 +144,7 @@ def test_hostile_model_ids_stay_text_in_warnings_and_charts(app: AppTest, store:
     assert not app.exception
     warning = _texts(app.warning)
     assert "No measured request" in warning and "[x](" not in warning and r"\[x\]" in warning
+    assert "[x](" not in _texts(app.markdown) and r"\[x\]" in _texts(app.markdown)  # the sentences, literal
     specs = " ".join(_spec_text(c) for c in app.get("plotly_chart"))
     assert len(app.get("plotly_chart")) == 4
     assert "<a href" not in specs and "<b>B" not in specs and "&lt;a href=" in specs
