@@ -2,6 +2,7 @@
 
 * ``settings``     what the user chose: criteria and weights, limits, license scores (kept in the record)
 * ``candidates``   the models to choose between, each model's figures from ONE stored run
+* ``usable``       what counts as a number: finite, else unknown (NaN and inf are never figures)
 * ``constraints``  the hard limits a candidate must meet before it is scored, each failure a sentence
 * ``ranking``      normalised, weighted scores and the missing-data policy: who ranks first and why
 * ``pareto``       quality against latency: the models no other model beats on both
