@@ -245,6 +245,14 @@ def test_pareto_frontier_of_quality_against_latency():
     assert pareto.not_plotted == {"e:v": "no quality grades"}
 
 
+def test_two_models_equal_on_both_axes_do_not_dominate_each_other():
+    table = CandidateTable((cand("a:x", 1.5, quality=4.0), cand("b:y", 1.5, quality=4.0),
+                            cand("c:z", 2.0, quality=4.0)))
+    pareto = pareto_quality_latency(rank(table, settings({"latency": 1, "quality": 1})))
+    dominated = {p.ref: p.dominated_by for p in pareto.points}
+    assert dominated == {"a:x": (), "b:y": (), "c:z": ("a:x", "b:y")}  # equal twins both stay on the frontier
+
+
 # ------------------------------------------------------------------ sensitivity
 
 
