@@ -86,7 +86,11 @@ def _names(refs: Sequence[str]) -> str:
 
 
 def _gaps(gaps: Sequence[Gap]) -> str:
-    return ", ".join(f"{g.ref} by {g.points:.1f} points (95% CI {g.ci95[0]:.1f} to {g.ci95[1]:.1f})" for g in gaps)
+    """``B by 7.2 points (95% CI -1.3 to 15.8)``; an interval of one value (min-max normalisation of two
+    models clearly apart gives the same points in every draw) is said as such, not as a zero-width range."""
+    return ", ".join(f"{g.ref} by {g.points:.1f} points " + (
+        f"(95% CI {g.ci95[0]:.1f} to {g.ci95[1]:.1f})" if f"{g.ci95[0]:.1f}" != f"{g.ci95[1]:.1f}"
+        else f"(95% or more of the draws give exactly {g.ci95[0]:.1f})") for g in gaps)
 
 
 def lead_under_noise(ranking: Ranking, refs: Sequence[str], scores: np.ndarray, *, draws: int, seed: int,

@@ -163,8 +163,10 @@ DIGITS = {"latency": 2, "throughput": 1, "memory": 0, "quality": 2, "footprint":
 
 def evidence_text(m: ScoredModel | Mapping[str, Any], key: str) -> str:
     """What stands behind a ranked figure, in words: ``n=12, 95% CI 1.02–1.31``, ``n=1, no interval`` or
-    ``entered by hand`` (``m`` a ``ScoredModel`` or its stored dict)."""
+    ``entered by hand``, or ``missing`` (``m`` a ``ScoredModel`` or its stored dict)."""
     m = m if isinstance(m, Mapping) else asdict(m)
+    if m["values"].get(key) is None:
+        return "missing"
     if key in m.get("entered", ()):
         return ENTERED_BY_HAND
     evidence = (m.get("evidence") or {}).get(key) or {}
@@ -175,13 +177,12 @@ def evidence_text(m: ScoredModel | Mapping[str, Any], key: str) -> str:
 
 
 def ranking_frame(ranking: Ranking) -> pd.DataFrame:
-    """The ranked table: score and, per weighted criterion, its figure, what stands behind it (n and 95%
-    interval, or "entered by hand") and its points."""
-    shown = [k for k, w in ranking.weights.items() if w > 0]
+    """The ranked table: score and, per criterion, its figure, what stands behind it (n and 95% interval,
+    or "entered by hand") and its points."""
     rows = []
     for m in ranking.ranked:
         row: dict[str, Any] = {"rank": m.rank, "model": m.ref, "score": m.score}
-        for key in shown:
+        for key in m.values:
             row[f"{key} value"] = m.values[key]
             row[f"{key} n, 95% CI"] = evidence_text(m, key)
             row[f"{key} points"] = m.contributions[key]
