@@ -161,3 +161,35 @@ def test_the_store_table_carries_the_counted_samples_but_the_record_does_not(sto
     table = candidate_table_from_store(store, ["run-1"])
     assert table.samples["a:m"] == MeasuredSamples((1.0, 1.2), (30.0,))
     assert "samples" not in table.as_dict() and "1.2" not in str(table.as_dict()["candidates"])
+
+
+# ------------------------------------------------------------------ the record and its exports
+
+
+def test_the_record_and_every_text_export_call_the_tie_a_tie():
+    from core.decide.decision import build_decision
+    from core.decide.report import to_csv, to_markdown
+
+    record = build_decision(one_percent_apart(), DEFAULT, title="Twins", draws=DRAWS)
+    lead = record["sensitivity"]["lead"]
+    assert lead["tied"] == ["b:m"] and lead["sentence"].startswith("Statistical tie between a:m and b:m")
+    assert record["sensitivity"]["noise"] is True and record["sensitivity"]["draws"] == DRAWS
+    text = to_markdown(record)
+    assert "Statistical tie between a:m and b:m" in text and "The evidence does not separate the tied models" in text
+    assert "n=12, 95% CI" in text  # every ranked figure with its n and interval
+    rows = {r.split(",")[2]: r for r in to_csv(record).splitlines()[1:]}
+    assert rows["a:m"].split(",")[6] == "yes"  # statistical_tie_with_top
+
+
+def test_a_record_stored_before_the_noise_verdict_still_exports():
+    from core.decide.charts import record_charts
+    from core.decide.decision import build_decision
+    from core.decide.report import to_csv, to_markdown
+
+    record = build_decision(one_percent_apart(), DEFAULT, title="Old", draws=200)
+    del record["sensitivity"]["lead"], record["sensitivity"]["noise"], record["settings"]["missing_data"]
+    for m in record["ranked"]:
+        del m["evidence"], m["entered"]
+        m |= {"complete": True, "coverage": 1.0, "missing": []}
+    assert "a:m ranks first with" in to_markdown(record)
+    assert to_csv(record) and record_charts(record).win
