@@ -284,7 +284,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         weights = _json_file(args.weights, "weights") or None
         constraints = Constraints.from_dict(_json_file(args.constraints, "constraints"))
         settings = SelectionSettings(criteria=default_criteria(weights), latency_stat=args.latency,
-                                     constraints=constraints)
+                                     constraints=constraints, missing_data=args.missing_data,
+                                     entered=_json_file(args.entered, "entered values"))
         if args.override_unqualified is not None and not args.quality.strip().startswith("judge:"):
             raise CliError("--override-unqualified lets an unqualified judge's scores count: use it with "
                            "--quality judge:SOURCE:MODEL_ID.")
@@ -311,6 +312,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
     print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
+    print(report.lead_sentence(record))
     return 0
 
 
@@ -672,6 +674,11 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--weights", help='JSON file, e.g. {"latency": 40, "throughput": 20, "memory": 20, ...}')
     decide.add_argument("--constraints", help='JSON file, e.g. {"max_memory_mb": 4096, "allowed_licenses": ["MIT"]}')
     decide.add_argument("--latency", choices=["mean", "p95"], default="mean")
+    decide.add_argument("--missing-data", choices=["drop", "fill", "exclude"], default="drop",
+                        help="a model missing a weighted figure: drop that criterion for every model (default), fill "
+                             "it from --entered (a model still missing one is left out), or leave the model out")
+    decide.add_argument("--entered", help='JSON file of figures typed in for --missing-data fill, e.g. '
+                                          '{"ollama:llama3.2": {"memory": 8000, "footprint": 4700}} (MB)')
     decide.add_argument("--quality", default="none", metavar="judge:REF|people|none",
                         help="grades for the quality criterion: a judge model's (judge:SOURCE:MODEL_ID), "
                              "people's, or none (default)")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import streamlit as st
 
 from components.decide_widgets import (
     decision_form,
+    lead_panel,
     metadata_editor,
+    missing_data_panel,
     qualification_panel,
     quality_note,
     quality_panel,
@@ -33,8 +36,8 @@ store = get_store()
 st.title("Decide")
 st.caption(
     "Scores combine the benchmark figures (and quality grades, when you add them) with your weights. "
-    "Missing data is shown as missing and never counts as zero; a model missing a weighted figure ranks after "
-    "the complete ones."
+    "Missing data is shown as missing and never counts as zero; what happens to a model missing a weighted figure "
+    "is your rule, chosen above the ranking. A lead inside the measurement noise is called a statistical tie."
 )
 
 
@@ -79,9 +82,11 @@ licenses = sorted({m.license for m in specs.values() if m.license})
 with st.expander("Weights and constraints", expanded=True):
     settings = settings_panel(licenses)
 
+st.subheader("Ranking")
+rule, entered = missing_data_panel(table)
+settings = replace(settings, missing_data=rule, entered=entered)
 ranking = rank(table, settings)
 colours = colour_map(refs)
-st.subheader("Ranking")
 for note in table.notes:
     st.caption(md_literal(note))
 for criterion, why in ranking.dropped.items():
@@ -89,9 +94,11 @@ for criterion, why in ranking.dropped.items():
 for excluded in ranking.excluded:  # includes the models with no usable result in the runs
     st.warning(md("**{ref}** excluded: {reasons}", ref=excluded.ref, reasons="; ".join(excluded.reasons)))
 if not ranking.ranked:
-    st.error("No model passes the constraints: relax a limit above.")
+    st.error("No model passes the constraints and the rule for missing data: relax a limit or choose another rule.")
     show_decisions()
     st.stop()
+robustness = sensitivity(ranking, table, settings)
+lead_panel(robustness.lead)
 st.dataframe(ranking_frame(ranking), hide_index=True)
 st.plotly_chart(contribution_figure(contribution_frame(ranking)), theme=None, key="contrib")
 
@@ -103,11 +110,11 @@ if pareto.not_plotted:
     st.caption(md("Not on the quality/latency chart: {missing}", missing=missing))
 
 st.subheader("How robust is the winner?")
-robustness = sensitivity(ranking)
 if ranking.winner:
     share = 100 * robustness.win.probabilities.get(ranking.winner, 0)
-    st.markdown(md("Top-ranked: **{winner}**. It wins {share:.0f}% of {draws} random weightings around yours.",
-                   winner=ranking.winner, share=share, draws=robustness.win.draws))
+    st.markdown(md("Top-ranked: **{winner}**. It wins {share:.0f}% of {draws} draws with random weightings around "
+                   "yours and the measurements resampled.", winner=ranking.winner, share=share,
+                   draws=robustness.win.draws))
     st.plotly_chart(tornado_figure(tornado_frame(robustness.flips)), theme=None, key="tornado")
     st.plotly_chart(win_probability_figure(robustness.win.probabilities, colours), theme=None, key="win")
 

@@ -15,17 +15,22 @@ from components.safe_text import md, md_literal
 from core.config import ModelSpec
 from core.decide.candidates import CandidateTable
 from core.decide.decision import STATUSES, build_decision
+from core.decide.lead import Lead
 from core.decide.ranking import Ranking
 from core.decide.settings import (
     CRITERIA,
     CRITERION_LABELS,
     DEFAULT_LICENSE_SCORES,
+    DEFAULT_MISSING_DATA,
     DEFAULT_WEIGHTS,
+    ENTERABLE,
+    MISSING_DATA_RULES,
     NORMALISATIONS,
     Constraints,
     SelectionSettings,
     default_criteria,
 )
+from core.decide.usable import usable
 from core.grading import Rubric
 from core.grading.quality_source import NO_QUALITY, PEOPLE, DecisionQuality, QualityOptions, QualitySource
 from core.models.specs import model_spec
@@ -64,6 +69,42 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
         st.stop()
     return SelectionSettings(criteria=default_criteria(weights, normalisation), latency_stat=latency_stat,
                              constraints=constraints, license_scores=dict(DEFAULT_LICENSE_SCORES))
+
+
+_ENTERED_FIELDS = {"memory": "memory_mb", "footprint": "disk_mb"}
+
+
+def missing_data_panel(table: CandidateTable) -> tuple[str, dict[str, dict[str, float]]]:
+    """The rule for a model missing a weighted figure (default: drop the criterion for everyone), and under
+    "fill" the memory and disk figures typed in for the models without one: ``(rule, {ref: {criterion:
+    value}})`` for ``SelectionSettings(missing_data=..., entered=...)``."""
+    rules = list(MISSING_DATA_RULES)
+    rule = st.radio("A model missing a weighted figure (an endpoint has no memory or disk figure)", rules,
+                    index=rules.index(DEFAULT_MISSING_DATA), format_func=MISSING_DATA_RULES.get, horizontal=True,
+                    key="missing-rule", help="Default: drop that criterion for every model, so models are compared "
+                                             "on the figures they all have.")
+    gaps = [c for c in table.candidates if any(usable(getattr(c, _ENTERED_FIELDS[k])) is None for k in ENTERABLE)]
+    if rule != "fill" or not gaps:
+        return rule, {}
+    st.caption("Type the figures no run could measure; they are marked *entered by hand* in the table and the "
+               "record, and checked against the limits like measured ones.")
+    frame = pd.DataFrame([{"model": c.ref, **{CRITERION_LABELS[k] + " (MB)": getattr(c, _ENTERED_FIELDS[k])
+                                              for k in ENTERABLE}} for c in gaps])
+    edited = st.data_editor(frame, hide_index=True, disabled=["model"], key="entered-editor")
+    entered: dict[str, dict[str, float]] = {}
+    for row, candidate in zip(edited.to_dict("records"), gaps, strict=True):
+        for key in ENTERABLE:
+            value = row[CRITERION_LABELS[key] + " (MB)"]
+            if usable(getattr(candidate, _ENTERED_FIELDS[key])) is None and value is not None and not pd.isna(value):
+                entered.setdefault(candidate.ref, {})[key] = float(value)
+    return rule, entered
+
+
+def lead_panel(lead: Lead | None) -> None:
+    """The comparison in words with its interval: a statistical tie (a warning) or the named winner."""
+    if lead is None:
+        return
+    (st.warning if lead.tie else st.success)(md("{sentence}", sentence=lead.sentence()))
 
 
 SOURCE_LABELS = {str(NO_QUALITY): "none", str(PEOPLE): "people (manual grades)"}

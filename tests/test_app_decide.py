@@ -13,6 +13,7 @@ from core.benchmark.settings import BenchmarkSettings
 from core.decide import report
 from core.decide.decision import list_decisions
 from core.models.sources import Sources, add_endpoint
+from core.models.specs import model_spec, model_specs, save_model_specs
 from store import Store
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
@@ -171,3 +172,27 @@ def test_an_unqualified_judge_is_shown_held_back_and_used_only_with_a_quoted_rea
     [decision] = list_decisions(Store(app_store))
     assert decision.evidence["quality_source"]["override_unqualified"] == reason
     assert r"because:** We read \*\*all\*\* 6 verdicts by hand" in report.to_markdown(decision.as_dict())
+
+
+def test_the_rule_for_missing_figures_and_the_noise_verdict_sit_with_the_ranking(app_store: Path) -> None:
+    """Only one endpoint's disk size is known: by default disk footprint is dropped for everyone (said),
+    the lead is stated in words with its interval, and "leave the model out" lists the other with why."""
+    _seed_run(app_store)
+    store = Store(app_store)
+    save_model_specs(store, [model_spec("fast:fake-model", model_specs(store), size_mb=700.0)])
+    at: AppTest = open_app("app_pages/decide.py").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="missing-rule").value == "drop"
+    assert any("footprint left out for every model" in w.value and "by your rule" in w.value for w in at.warning)
+    verdicts = [m.value for m in [*at.success, *at.warning] if "under measurement noise" in m.value]
+    assert len(verdicts) == 1 and verdicts[0].startswith("fast:fake-model ranks first: it leads slow:fake-model by")
+    assert "(95% or more of the draws give exactly 100.0)" in verdicts[0]
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert ranked.loc[0, "latency n, 95% CI"].startswith("n=3, 95% CI")
+    assert ranked.loc[0, "memory n, 95% CI"] == "missing"
+
+    at.radio(key="missing-rule").set_value("exclude").run()
+    assert not at.exception, at.exception
+    assert any("slow:fake-model" in w.value and "no disk footprint figure" in w.value for w in at.warning)
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert list(ranked["model"]) == ["fast:fake-model"]

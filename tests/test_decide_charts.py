@@ -61,7 +61,7 @@ def test_the_html_report_inlines_the_kaleido_svgs_of_the_same_figures(hostile_pa
     assert parsed.tags.count("svg") == 4 and hostile_page.count('class="main-svg"') == 4  # plotly's, via kaleido
     for title in ("Weighted score (0-100) by criterion", "Quality against latency (top left is best)",
                   "How far each weight can move before the winner changes",
-                  "Chance of winning when the weights are drawn at random"):
+                  "Chance of winning with the weights drawn at random and the measurements resampled"):
         assert title in "".join(parsed.text)
 
 

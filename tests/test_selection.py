@@ -107,7 +107,7 @@ def test_license_scores_and_unknown_license_is_missing_not_zero():
     ranking = rank(table, settings({"license": 1, "latency": 1}))
     by = {m.ref: m for m in ranking.ranked}
     assert by["a:x"].values["license"] == 1.0 and by["b:y"].values["license"] == 0.0
-    assert by["c:z"].values["license"] is None and by["c:z"].missing == ("license",)
+    assert by["c:z"].values["license"] is None and "license" in ranking.dropped  # missing, so dropped by default
 
 
 def test_invalid_weights_are_refused():
@@ -159,24 +159,23 @@ def test_criterion_missing_for_everyone_is_dropped_and_its_weight_spread():
     assert "quality" in ranking.dropped and "50%" in ranking.dropped["quality"]
     assert ranking.weights == pytest.approx({"latency": .5, "throughput": .5, "quality": 0, "memory": 0,
                                              "footprint": 0, "license": 0})
-    assert all(m.complete for m in ranking.ranked)
     assert [m.score for m in ranking.ranked] == pytest.approx([50.0, 50.0])
     assert [m.ref for m in ranking.ranked] == ["a:x", "b:y"]  # a tie is broken by reference
 
 
-def test_model_missing_a_criterion_is_renormalised_flagged_and_ranked_after_complete_ones():
-    # c is the fastest by far but has no quality grade: scored on latency alone (100), yet ranked last
+def test_a_model_missing_a_criterion_follows_the_chosen_rule_never_ranks_on_less_evidence():
+    # c is the fastest by far but has no quality grade: the old policy scored it on latency alone (100)
+    # and ranked it last; now the product owner's rule decides, and the order is always the order of scores
     table = CandidateTable((cand("a:x", 2.0, quality=5.0), cand("b:y", 3.0, quality=4.0),
                             cand("c:z", 1.0, quality=None)))
-    ranking = rank(table, settings({"latency": 1, "quality": 1}))
-    assert [m.ref for m in ranking.ranked] == ["a:x", "b:y", "c:z"]
-    c = ranking.ranked[2]
-    assert not c.complete and c.missing == ("quality",)
-    assert c.coverage == pytest.approx(0.5)
-    assert c.score == pytest.approx(100.0)  # not 50, which treating the missing grade as 0 would give
-    assert c.values["quality"] is None and c.normalised["quality"] is None
-    assert ranking.ranked[0].score == pytest.approx(75.0)  # latency .5 x 50 + quality 1 x 50
-    assert ranking_frame(ranking).loc[2, "status"] == "incomplete: no quality"
+    dropped = rank(table, settings({"latency": 1, "quality": 1}))  # the default rule: drop it for everyone
+    assert "quality" in dropped.dropped and "c:z" in dropped.dropped["quality"]
+    assert [m.ref for m in dropped.ranked] == ["c:z", "a:x", "b:y"]
+    assert [m.score for m in dropped.ranked] == pytest.approx([100.0, 50.0, 0.0])
+    left_out = rank(table, settings({"latency": 1, "quality": 1}, missing_data="exclude"))
+    assert [m.ref for m in left_out.ranked] == ["a:x", "b:y"]
+    assert left_out.excluded[0].ref == "c:z" and "no quality figure" in left_out.excluded[0].reasons[0]
+    assert [m.score for m in left_out.ranked] == pytest.approx([100.0, 37.5])
 
 
 # ------------------------------------------------------------------ candidates from runs
@@ -246,6 +245,14 @@ def test_pareto_frontier_of_quality_against_latency():
     assert pareto.not_plotted == {"e:v": "no quality grades"}
 
 
+def test_two_models_equal_on_both_axes_do_not_dominate_each_other():
+    table = CandidateTable((cand("a:x", 1.5, quality=4.0), cand("b:y", 1.5, quality=4.0),
+                            cand("c:z", 2.0, quality=4.0)))
+    pareto = pareto_quality_latency(rank(table, settings({"latency": 1, "quality": 1})))
+    dominated = {p.ref: p.dominated_by for p in pareto.points}
+    assert dominated == {"a:x": (), "b:y": (), "c:z": ("a:x", "b:y")}  # equal twins both stay on the frontier
+
+
 # ------------------------------------------------------------------ sensitivity
 
 
@@ -280,7 +287,8 @@ def test_weight_flips_agree_with_a_brute_force_scan_of_rank():
         for i in range(5)))
     base = {"latency": 30, "throughput": 20, "memory": 15, "quality": 30, "footprint": 5, "license": 0}
     ranking = rank(table, settings(base))
-    shares = {k: v / sum(base.values()) for k, v in base.items()}
+    assert "quality" in ranking.dropped  # m:4 has none: dropped for everyone (the default rule)
+    shares = ranking.weights
     grid = np.linspace(0, 1, 201)
     step = grid[1]
     for flip in weight_flips(ranking):

@@ -5,12 +5,16 @@ runs made under different conditions: the newest selected run (by ``created_at``
 produced counted samples wins, unless ``choose={ref: run_id}`` names the run explicitly. The other runs
 it appears in are listed in the table's ``notes``. A model with no usable result in any selected run is
 excluded with the reason (its stored error). A missing value is ``None``, never zero.
+
+``candidate_table_from_store`` also reads the counted samples behind each model's figures
+(``MeasuredSamples``), which ``core.decide.noise`` resamples to tell a lead from measurement noise. They
+stay out of ``as_dict`` (a decision record keeps figures, intervals and run ids, not thousands of samples).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from core.models.specs import model_specs
@@ -31,7 +35,8 @@ class Candidate:
     latency_ci95: tuple[float, float] | None = None
     throughput_tps: float | None = None
     throughput_ci95: tuple[float, float] | None = None
-    n_samples: int = 0
+    n_samples: int = 0  # counted samples behind the latency figures
+    throughput_n: int | None = None  # samples behind tokens/s (fewer when some rates were left out)
     memory_mb: float | None = None
     memory_source: str | None = None  # "peak" or "load"
     disk_mb: float | None = None
@@ -47,6 +52,23 @@ class Candidate:
     def quality_mean(self) -> float | None:
         return None if not self.quality else self.quality.get("mean")
 
+    def evidence(self, key: str, latency_stat: str) -> dict[str, Any]:
+        """What stands behind criterion ``key``'s figure: ``{n, ci95, source}`` (``ci95`` None when there is
+        no interval: a p95, a single measurement, too few samples)."""
+        if key == "latency":
+            return {"n": self.n_samples, "ci95": self.latency_ci95 if latency_stat == "mean" else None,
+                    "source": "measured"}
+        if key == "throughput":
+            n = self.throughput_n if self.throughput_n is not None else self.n_samples
+            return {"n": n, "ci95": self.throughput_ci95, "source": "measured"}
+        if key == "quality":
+            q = self.quality or {}
+            ci = (q["ci95_low"], q["ci95_high"]) if q.get("ci95_low") is not None and q.get("ci95_high") is not None \
+                else None
+            return {"n": q.get("n"), "ci95": ci, "source": "graded" if q else None}
+        source = {"memory": self.memory_source, "footprint": self.disk_source, "license": "model details"}[key]
+        return {"n": 1 if source in ("peak", "load", "run") else None, "ci95": None, "source": source}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Candidate:
         fixed = dict(data)
@@ -54,6 +76,18 @@ class Candidate:
             fixed[key] = None if data.get(key) is None else tuple(data[key])
         fixed["warnings"] = tuple(data.get("warnings", ()))
         return cls(**fixed)
+
+
+@dataclass(frozen=True)
+class MeasuredSamples:
+    """The counted samples one model's speed figures were computed from (as ``summarize_samples`` counted
+    them: no warm-ups, no failures, the run's lowest concurrency)."""
+
+    e2e_s: tuple[float, ...] = ()
+    decode_tps: tuple[float, ...] = ()  # a rate the runner flagged ``decode_bunched`` is left out
+
+    def __bool__(self) -> bool:
+        return bool(self.e2e_s or self.decode_tps)
 
 
 @dataclass(frozen=True)
@@ -72,9 +106,13 @@ class CandidateTable:
     unavailable: tuple[Exclusion, ...] = ()
     runs: tuple[Mapping[str, Any], ...] = ()  # evidence per run: id, dates, prompt set, settings, environment
     notes: tuple[str, ...] = ()
+    samples: Mapping[str, MeasuredSamples] = field(default_factory=dict, compare=False)  # ref -> samples
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data for the record, without the raw ``samples``."""
+        plain = asdict(replace(self, samples={}))
+        del plain["samples"]
+        return plain
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CandidateTable:
@@ -107,6 +145,7 @@ def _candidate(ref: str, run: Run, spec: ModelInfo | None, quality: Mapping[str,
         ref=ref, run_id=run.run_id, run_created_at=run.created_at,
         latency_mean_s=e2e.get("mean"), latency_p95_s=e2e.get("p95"), latency_ci95=_ci(e2e),
         throughput_tps=tps.get("mean"), throughput_ci95=_ci(tps), n_samples=summary.get("n_counted") or 0,
+        throughput_n=tps.get("n"),
         memory_mb=peak if peak is not None else load,
         memory_source="peak" if peak is not None else ("load" if load is not None else None),
         disk_mb=disk if disk is not None else size,
@@ -171,4 +210,22 @@ def candidate_table_from_store(store: Store, run_ids: Sequence[str],
                                choose: Mapping[str, str] | None = None) -> CandidateTable:
     """``candidate_table`` over stored runs and the ``models`` table; an unknown run id is a ``ValueError``."""
     runs = queries.get_runs(store, run_ids)
-    return candidate_table(runs, model_specs(store), quality, choose=choose)
+    table = candidate_table(runs, model_specs(store), quality, choose=choose)
+    by_id = {r.run_id: r for r in runs}
+    samples = {}
+    for run_id in sorted({c.run_id for c in table.candidates if c.run_id}):
+        stored = queries.run_samples(store, run_id)
+        for c in (c for c in table.candidates if c.run_id == run_id):
+            samples[c.ref] = measured_samples(stored, c.ref, by_id[run_id])
+    return replace(table, samples=samples)
+
+
+def measured_samples(stored: Sequence[Mapping[str, Any]], ref: str, run: Run) -> MeasuredSamples:
+    """The counted samples of ``ref`` in ``run`` at the run's lowest concurrency, as its summary counted them."""
+    level = min(run.settings.get("concurrency") or [1])
+    counted = queries.counted_samples(s for s in stored if s.get("model_ref") == ref
+                                      and s.get("concurrency", 1) == level)
+    return MeasuredSamples(
+        e2e_s=tuple(s["e2e_s"] for s in counted if s.get("e2e_s") is not None),
+        decode_tps=tuple(s["decode_tps"] for s in counted if s.get("decode_tps") is not None
+                         and not s.get("decode_bunched")))

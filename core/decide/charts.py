@@ -17,6 +17,7 @@ Model refs become category labels, legend names, point text and hover text here,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -34,7 +35,7 @@ TITLES = {
     "contributions": "Weighted score (0-100) by criterion",
     "pareto": "Quality against latency (top left is best)",
     "tornado": "How far each weight can move before the winner changes",
-    "win": "Chance of winning when the weights are drawn at random",
+    "win": "Chance of winning with the weights drawn at random and the measurements resampled",
 }
 
 
@@ -87,7 +88,7 @@ def tornado_figure(frame: pd.DataFrame) -> go.Figure:
 
 
 def win_probability_figure(probabilities: Mapping[str, float], colours: Mapping[str, str]) -> go.Figure:
-    """Share of random weightings around the chosen weights that each model wins."""
+    """Share of draws (random weightings around the chosen ones, measurements resampled) each model wins."""
     refs = sorted(probabilities, key=lambda r: -probabilities[r])
     fig = go.Figure(go.Bar(y=[esc(r) for r in refs], x=[100 * probabilities[r] for r in refs], orientation="h",
                            marker={"color": [colours.get(r, "#333") for r in refs]},
@@ -120,9 +121,15 @@ class DecideCharts(NamedTuple):
 
 def _stored_ranking(record: Mapping[str, Any]) -> Ranking:
     """The ranking exactly as the record stored it (``core.decide.decision.recompute`` would rank again instead)."""
-    return Ranking(ranked=tuple(ScoredModel(**m) for m in record["ranked"]),
+    return Ranking(ranked=tuple(_stored_model(m) for m in record["ranked"]),
                    excluded=tuple(Exclusion(**e) for e in record["excluded"]), weights=record["weights_applied"],
                    dropped=record["dropped"], latency_stat=record["settings"]["latency_stat"])
+
+
+def _stored_model(stored: Mapping[str, Any]) -> ScoredModel:
+    """A ranked model as a record stored it; a record from before per-figure evidence reads without it."""
+    known = {f.name for f in fields(ScoredModel)}
+    return ScoredModel(**({"evidence": {}} | {k: v for k, v in stored.items() if k in known}))
 
 
 def _stored_pareto(record: Mapping[str, Any]) -> Pareto:

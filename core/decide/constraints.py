@@ -1,7 +1,8 @@
 """Hard constraints: the limits a candidate must meet before it is scored, each failure one plain sentence.
 
-A model failing several is listed with every reason. A value that is unknown cannot be shown to meet a
-limit, so it fails the constraint unless ``Constraints.unknown_passes`` is set. The limits themselves
+A model failing several is listed with every reason. A value that is unknown (missing, or not a usable
+number: NaN and infinities, ``core.decide.usable``) cannot be shown to meet a limit, so it fails the
+constraint unless ``Constraints.unknown_passes`` is set. The limits themselves
 (``Constraints``) are part of the user's settings (``core.decide.settings``), stored with the record.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from core.decide.candidates import Candidate
 from core.decide.settings import Constraints, license_key
+from core.decide.usable import usable
 
 
 def _fmt_mb(value: float) -> str:
@@ -22,6 +24,7 @@ def _limit_reason(name: str, value: float | None, limit: float | None, fmt: Call
     """``None`` when within the limit, else the sentence that says why not."""
     if limit is None:
         return None
+    value = usable(value)
     if value is None:
         return None if unknown_passes else f"{name} is unknown, so the {fmt(limit)} limit cannot be checked"
     if too_high and value > limit:

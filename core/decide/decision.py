@@ -19,7 +19,7 @@ from typing import Any
 from core.decide.candidates import CandidateTable
 from core.decide.pareto import pareto_quality_latency
 from core.decide.ranking import Ranking, rank
-from core.decide.sensitivity import sensitivity
+from core.decide.sensitivity import CONCENTRATION, DRAWS, sensitivity
 from core.decide.settings import SelectionSettings
 from core.jobs import utc_now
 from store import Store, queries
@@ -52,13 +52,15 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
                    decision_makers: Sequence[str] = (), chosen: str | None = None, override_reason: str = "",
                    status: str = "proposed", consequences: str = "",
                    quality_source: Mapping[str, Any] | None = None, supersedes: str | None = None,
-                   decided_on: str | None = None, draws: int = 2000, concentration: float = 50.0,
+                   decided_on: str | None = None, draws: int = DRAWS, concentration: float = CONCENTRATION,
                    seed: int = 0) -> dict[str, Any]:
     """Rank, check the choice (the top-ranked model unless ``chosen`` overrides it with a reason) and
     return the record ready for ``save_decision``.
 
     ``quality_source`` describes where quality means came from, e.g. ``{"run_id", "rubric", "judge",
-    "agreement": {"kappa", "verdict"}}``; it is kept verbatim as evidence."""
+    "agreement": {"kappa", "verdict"}}``; it is kept verbatim as evidence. The record's ``sensitivity``
+    holds the win probabilities (weights and measurements drawn ``draws`` times from ``seed``) and ``lead``,
+    the noise verdict with its sentence (``core.decide.lead``), not the samples: ``run_ids`` lead to them."""
     if not title.strip():
         raise ValueError("Give the decision a title.")
     people = _check_people(status, decision_makers)
@@ -67,7 +69,7 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
         raise ValueError("No model passes the constraints with a score; relax a constraint before deciding.")
     chosen = chosen or ranking.winner
     _check_choice(ranking, chosen, override_reason)
-    robustness = sensitivity(ranking, draws=draws, concentration=concentration, seed=seed)
+    robustness = sensitivity(ranking, table, settings, draws=draws, concentration=concentration, seed=seed)
     pareto = pareto_quality_latency(ranking)
     record = {
         "decision_id": uuid.uuid4().hex[:12],
@@ -90,7 +92,8 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
         "dropped": ranking.dropped,
         "pareto": {"points": [asdict(p) | {"on_frontier": p.on_frontier} for p in pareto.points],
                    "not_plotted": pareto.not_plotted},
-        "sensitivity": {"flips": [asdict(f) for f in robustness.flips], **asdict(robustness.win)},
+        "sensitivity": {"flips": [asdict(f) for f in robustness.flips], **asdict(robustness.win),
+                        "lead": robustness.lead.as_dict() if robustness.lead else None},
         "evidence": {"runs": [dict(r) for r in table.runs], "quality_source": dict(quality_source or {}) or None,
                      "notes": list(table.notes)},
         "supersedes": supersedes,

@@ -31,7 +31,8 @@ import pandas as pd
 
 from core.chart_images import ChartImagesUnavailable, browser_path, figure_images
 from core.decide.charts import record_charts
-from core.decide.settings import CRITERION_LABELS
+from core.decide.ranking import DIGITS, evidence_text
+from core.decide.settings import CRITERION_LABELS, MISSING_DATA_RULES
 from core.inline_svg import inline_svg
 from core.untrusted_text import csv_cell, html_escape, json_text, md_escape
 
@@ -151,14 +152,30 @@ def _constraint_texts(c: Mapping[str, Any]) -> list[str]:
     return texts
 
 
+def _weighted(record: Mapping[str, Any]) -> list[str]:
+    return [k for k, share in record["weights_applied"].items() if share > 0]
+
+
+UNITS = {"latency": " s", "throughput": " tok/s", "memory": " MB", "quality": " / 5", "footprint": " MB",
+         "license": ""}
+
+
+def figure_text(m: Mapping[str, Any], key: str) -> str:
+    """One ranked figure with what stands behind it: ``1.02 s (n=12, 95% CI 0.95–1.10)``."""
+    value = m["values"].get(key)
+    return MISSING if value is None else f"{_num(value, DIGITS[key], UNITS[key])} ({evidence_text(m, key)})"
+
+
 def _options(record: Mapping[str, Any]) -> list[Block]:
-    keys = [c["key"] for c in record["settings"]["criteria"]]
+    keys = _weighted(record)
     rows = tuple((str(m["rank"]), m["ref"], _num(m["score"], 1),
-                  "complete" if m["complete"] else f"incomplete: no {', '.join(_label(k) for k in m['missing'])}",
-                  *(_num(m["contributions"][k], 1) for k in keys)) for m in record["ranked"])
+                  *(f"{figure_text(m, k)}; {_num(m['contributions'][k], 1)} pts" for k in keys))
+                 for m in record["ranked"])
+    rule = record["settings"].get("missing_data", "drop")
     blocks: list[Block] = [
         Heading(2, "Options considered"),
-        Table(("rank", "model", "score /100", "data", *(f"{_label(k)} pts" for k in keys)), rows),
+        Table(("rank", "model", "score /100", *(_label(k) for k in keys)), rows),
+        Para(MISSING_DATA_RULES.get(rule, rule), "A model missing a weighted figure"),
         Chart("contributions"),
         Heading(3, "Excluded"),
         Bullets(tuple(f"{e['ref']}: {'; '.join(e['reasons'])}" for e in record["excluded"]) or ("none",)),
@@ -178,22 +195,35 @@ def _by_ref(record: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {m["ref"]: m for m in record["ranked"]}
 
 
+def lead_sentence(record: Mapping[str, Any]) -> str:
+    """The comparison in words with its interval (``core.decide.lead``); a record from before the noise
+    verdict existed gets its lead from the ranked scores."""
+    lead = record["sensitivity"].get("lead")
+    if lead:
+        return lead["sentence"]
+    ranked = record["ranked"]
+    ahead = (f", {_num(ranked[0]['score'] - ranked[1]['score'], 1)} points ahead of {ranked[1]['ref']}"
+             if len(ranked) > 1 else "")
+    return f"{ranked[0]['ref']} ranks first with {_num(ranked[0]['score'], 1)} of 100{ahead}."
+
+
+def win_text(record: Mapping[str, Any], ref: str) -> str:
+    sens = record["sensitivity"]
+    drawn = "random weightings around the chosen weights" + (", measurements resampled" if sens.get("noise") else "")
+    return f"{ref} wins {_pct(sens['probabilities'].get(ref, 0.0))} of {sens['draws']} {drawn}"
+
+
 def _why(record: Mapping[str, Any]) -> str:
-    ranked, sens = record["ranked"], record["sensitivity"]
-    chosen, top = _by_ref(record)[record["chosen"]], ranked[0]
-    win = sens["probabilities"].get(record["chosen"], 0.0)
-    odds = f"it wins in {_pct(win)} of {sens['draws']} random weightings around the chosen weights"
+    chosen, top = _by_ref(record)[record["chosen"]], record["ranked"][0]
     if record["chosen"] != record["top_ranked"]:
         return (f"{chosen['ref']} (rank {chosen['rank']}, {_num(chosen['score'], 1)} of 100) was chosen over the "
-                f"top-ranked {top['ref']} ({_num(top['score'], 1)}); {odds}. Reason for the override: "
-                f"{record['override_reason']}")
-    lead = (f", {_num(top['score'] - ranked[1]['score'], 1)} points ahead of {ranked[1]['ref']}"
-            if len(ranked) > 1 and ranked[1]["score"] is not None else "")
-    return f"{top['ref']} ranks first with {_num(top['score'], 1)} of 100{lead}; {odds}."
+                f"top-ranked {top['ref']} ({_num(top['score'], 1)}); {lead_sentence(record)} "
+                f"{win_text(record, chosen['ref'])}. Reason for the override: {record['override_reason']}")
+    return f"{lead_sentence(record)} {win_text(record, top['ref'])}."
 
 
 def _flip_text(share: float | None, winner: str | None) -> str:
-    return "never" if share is None else f"{_pct(share, 1)} ({winner} wins)"
+    return "holds at any weight" if share is None else f"{_pct(share, 1)} ({winner} wins)"
 
 
 def _outcome(record: Mapping[str, Any]) -> list[Block]:
@@ -209,7 +239,9 @@ def _outcome(record: Mapping[str, Any]) -> list[Block]:
         Table(("criterion", "weight now", "winner changes below", "winner changes above"), flips),
         Chart("tornado"),
         Para(f"Weights drawn {sens['draws']} times from a Dirichlet around the chosen ones (concentration "
-             f"{sens['concentration']:g}, seed {sens['seed']})."),
+             f"{sens['concentration']:g}, seed {sens['seed']})"
+             + ("; in each draw the measured figures resampled from the runs' samples." if sens.get("noise")
+                else "; the measured figures held as measured.")),
         Table(("model", "wins"), wins),
         Chart("win"),
     ]
@@ -229,8 +261,11 @@ def _consequences(record: Mapping[str, Any]) -> list[Block]:
         f"Speed: latency mean {_num(c['latency_mean_s'], 2, ' s')}, p95 {_num(c['latency_p95_s'], 2, ' s')}, "
         f"{_num(c['throughput_tps'], 1)} tokens/s.",
     ]
-    if not scored["complete"]:
-        items.append(f"Chosen without data for: {', '.join(_label(k) for k in scored['missing'])}.")
+    if scored.get("entered"):
+        items.append(f"Entered by hand, not measured: {', '.join(_label(k) for k in scored['entered'])}.")
+    lead = record["sensitivity"].get("lead") or {}
+    if record["chosen"] in [lead.get("leader"), *lead.get("tied", ())] and lead.get("tied"):
+        items.append("The evidence does not separate the tied models: " + lead["sentence"])
     win = record["sensitivity"]["probabilities"].get(record["chosen"], 0.0)
     if win < 0.8:
         items.append(f"The choice depends on the weights: it wins only {_pct(win)} of random weightings.")
@@ -255,8 +290,9 @@ def _evidence(record: Mapping[str, Any]) -> list[Block]:
                   _environment(r.get("environment") or {})) for r in record["evidence"]["runs"])
     models = tuple((c["ref"], c["run_id"] or MISSING, str(c["n_samples"]),
                     _with_ci(c["latency_mean_s"], c["latency_ci95"], 2, " s"), _num(c["latency_p95_s"], 2, " s"),
-                    _with_ci(c["throughput_tps"], c["throughput_ci95"], 1), _quality(c["quality"]),
-                    "; ".join(c["warnings"]) or "")
+                    f"{_with_ci(c['throughput_tps'], c['throughput_ci95'], 1)}, "
+                    f"n={c.get('throughput_n') if c.get('throughput_n') is not None else c['n_samples']}",
+                    _quality(c["quality"]), "; ".join(c["warnings"]) or "")
                    for c in record["candidates"]["candidates"])
     blocks: list[Block] = [
         Heading(2, "Evidence"),
@@ -325,23 +361,35 @@ def _csv_cell(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else csv_cell(value)
 
 
+CSV_PARTS = ("value", "n", "ci95_low", "ci95_high", "source", "normalised", "points")
+
+
+def _csv_parts(m: Mapping[str, Any], key: str) -> list[Any]:
+    evidence = (m.get("evidence") or {}).get(key) or {}
+    ci = evidence.get("ci95") or (None, None)
+    source = "entered by hand" if key in m.get("entered", ()) else evidence.get("source")
+    return [m["values"][key], evidence.get("n"), ci[0], ci[1], source, m["normalised"][key], m["contributions"][key]]
+
+
 def to_csv(record: Mapping[str, Any]) -> str:
-    """The scored table: one row per ranked model (raw value, 0..1 value and points per criterion), then
-    one per excluded model with its reasons."""
+    """The scored table: one row per ranked model (per criterion its raw value with n, 95% interval and
+    source, its 0..1 value and points; the win probability and whether it is in a statistical tie with the
+    top), then one per excluded model with its reasons."""
     keys = [c["key"] for c in record["settings"]["criteria"]]
-    header = ["status", "rank", "model", "chosen", "score", "complete", "missing", "coverage", "win_probability",
-              *(f"{k}_{part}" for k in keys for part in ("value", "normalised", "points")), "reasons"]
+    header = ["status", "rank", "model", "chosen", "score", "win_probability", "statistical_tie_with_top",
+              *(f"{k}_{part}" for k in keys for part in CSV_PARTS), "reasons"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     probabilities = record["sensitivity"]["probabilities"]
+    lead = record["sensitivity"].get("lead") or {}
+    tied = {lead.get("leader"), *lead.get("tied", ())} if lead.get("tied") else set()
     for m in record["ranked"]:
-        per = [x for k in keys for x in (m["values"][k], m["normalised"][k], m["contributions"][k])]
+        per = [x for k in keys for x in _csv_parts(m, k)]
         writer.writerow([_csv_cell(v) for v in ("ranked", m["rank"], m["ref"], m["ref"] == record["chosen"],
-                                                m["score"], m["complete"], " ".join(m["missing"]), m["coverage"],
-                                                probabilities.get(m["ref"]), *per, "")])
+                                                m["score"], probabilities.get(m["ref"]), m["ref"] in tied, *per, "")])
     for e in record["excluded"]:
-        row = ["excluded", None, e["ref"], False, None, None, None, None, None, *([None] * 3 * len(keys)),
+        row = ["excluded", None, e["ref"], False, None, None, None, *([None] * len(CSV_PARTS) * len(keys)),
                "; ".join(e["reasons"])]
         writer.writerow([_csv_cell(v) for v in row])
     return out.getvalue()

@@ -4,6 +4,10 @@ Stored in the decision record (``SelectionSettings.as_dict``) and read back from
 recorded decision can be recomputed. Weights are any non-negative numbers and mean their shares of the
 total (10/20/70 or 1/2/7 are the same choice). A license not listed in ``license_scores`` scores as
 missing, never as 0; license ids are compared in one spelling (``license_key``).
+
+What happens to a model missing a weighted figure is the product owner's rule (``missing_data``, see
+``MISSING_DATA_RULES``; applied by ``core.decide.missing``), never an ordering Decide makes up: an endpoint
+model has no memory or disk figure, so every Foundry-Local-against-endpoint decision meets it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,19 @@ NORMALISATIONS: tuple[str, ...] = ("minmax", "rank", "relative")
 # a license score is already 0..1 (see DEFAULT_LICENSE_SCORES). Points = weight x (value - low) / (high - low).
 ABSOLUTE_SCALES: dict[str, tuple[float, float]] = {"quality": (1.0, 5.0), "license": (0.0, 1.0)}
 LATENCY_STATS: tuple[str, ...] = ("mean", "p95")
+# The rule for a model missing a weighted figure, in the words the page offers it. The default drops the
+# criterion for everyone: it needs no typing and hides nothing (the page says what was dropped), where
+# "exclude" would silently lose every endpoint model and "fill" asks for numbers first.
+MISSING_DATA_RULES: dict[str, str] = {
+    "drop": "drop that criterion for every model",
+    "fill": "fill the gap with a value entered by hand (memory, disk); a model still missing one is left out",
+    "exclude": "leave the model out",
+}
+DEFAULT_MISSING_DATA = "drop"
+# Criteria a person may type a value for (an endpoint model's memory or disk, which no run can measure);
+# the others are measured (latency, tokens/s), graded (quality) or from the model details (license).
+ENTERABLE: tuple[str, ...] = ("memory", "footprint")
+ENTERED_BY_HAND = "entered by hand"
 # 1 = permissive, commercial use fine; 0.5 = usable with conditions (acceptable-use policy, user caps);
 # 0 = no commercial use. A license not listed scores as missing, never as 0.
 DEFAULT_LICENSE_SCORES: dict[str, float] = {
@@ -103,8 +120,21 @@ class SelectionSettings:
     latency_stat: str = "mean"
     constraints: Constraints = field(default_factory=Constraints)
     license_scores: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LICENSE_SCORES))
+    missing_data: str = DEFAULT_MISSING_DATA
+    entered: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # ref -> {criterion: value}, "fill"
 
     def __post_init__(self) -> None:
+        if self.missing_data not in MISSING_DATA_RULES:
+            raise ValueError(f"The rule for missing data must be one of {', '.join(MISSING_DATA_RULES)}, "
+                             f"got {self.missing_data!r}.")
+        for ref, values in self.entered.items():
+            for key, value in values.items():
+                if key not in ENTERABLE:
+                    raise ValueError(f"Only {' and '.join(ENTERABLE)} can be entered by hand, not {key!r} "
+                                     f"(for {ref}).")
+                if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) \
+                        or value < 0:
+                    raise ValueError(f"The {key} entered for {ref} must be a non-negative number, got {value!r}.")
         if self.latency_stat not in LATENCY_STATS:
             raise ValueError(f"Latency statistic must be one of {', '.join(LATENCY_STATS)}, got {self.latency_stat!r}.")
         keys = [c.key for c in self.criteria]
@@ -124,9 +154,14 @@ class SelectionSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return {"criteria": [asdict(c) for c in self.criteria], "latency_stat": self.latency_stat,
-                "constraints": self.constraints.as_dict(), "license_scores": dict(self.license_scores)}
+                "constraints": self.constraints.as_dict(), "license_scores": dict(self.license_scores),
+                "missing_data": self.missing_data,
+                "entered": {ref: dict(values) for ref, values in self.entered.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SelectionSettings:
+        """Read back ``as_dict``; a record from before the rule existed reads as the default rule."""
         return cls(criteria=tuple(Criterion(**c) for c in data["criteria"]), latency_stat=data["latency_stat"],
-                   constraints=Constraints.from_dict(data["constraints"]), license_scores=dict(data["license_scores"]))
+                   constraints=Constraints.from_dict(data["constraints"]), license_scores=dict(data["license_scores"]),
+                   missing_data=data.get("missing_data", DEFAULT_MISSING_DATA),
+                   entered={ref: dict(v) for ref, v in (data.get("entered") or {}).items()})
