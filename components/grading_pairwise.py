@@ -19,7 +19,7 @@ from components.safe_text import md, md_literal
 from core.grading import Rubric, judge_warning
 from core.grading.pairwise import MAX_PAIRS, MAX_PROMPTS, MAX_SAMPLES
 from core.grading.pairwise_prompt import DEFAULT_MAX_OUTPUT_TOKENS
-from core.grading.pairwise_results import CONSISTENT_ENOUGH, MOSTLY_FLIPS, PairwiseSummary, PairwiseView
+from core.grading.pairwise_results import CONSISTENT, MOSTLY_FLIPS, PairwiseSummary, PairwiseView
 from store.records import Job, Run
 
 PAIRWISE_JOB = "grade-pairwise-job"
@@ -130,9 +130,7 @@ def _results(summary: PairwiseSummary) -> None:
                   k=consistency.k, n=consistency.n, interval=_interval(consistency.interval),
                   a=summary.first_position.k, named=summary.first_position.n, bad=summary.unreadable_verdicts,
                   total=summary.verdicts, samples=summary.samples))
-    rate = consistency.rate
-    box = st.success if rate is not None and rate >= CONSISTENT_ENOUGH else (
-        st.warning if rate is not None and rate < MOSTLY_FLIPS else st.info)
+    box = {CONSISTENT: st.success, MOSTLY_FLIPS: st.warning}.get(summary.level or "", st.info)
     box(md_literal(summary.verdict))
     st.markdown("**Win rate per pair** (a tie counts as half a win)")
     st.caption("The 95% interval is exact over prompts and spans the ties both ways: a pair decided only by ties "

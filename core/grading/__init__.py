@@ -18,6 +18,7 @@
 * ``manual``          blind queue, grades, CSV export/import -> ``grades`` table
 * ``agreement``       judge vs people (weighted kappa, Spearman), people with each other (Krippendorff's
                       ordinal alpha), each with a verdict in words
+* ``thresholds``      a figure's label by the thresholds it clears, shown so figure and label never contradict
 * ``score_mean``      a mean 1-5 score with a 95% interval that holds at small n
 * ``results``         per-model quality over answers (several graders averaged per answer) with intervals,
                       length bias, judge parse-failure rates

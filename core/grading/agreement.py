@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.grading.rubric import LEVELS, Rubric
+from core.grading.thresholds import Scale
 from store import Store, queries
 from store.records import Grade, Judgment
 
 MIN_OVERLAP = 10  # items graded by both; below this kappa's uncertainty is too wide to say anything
-GOOD_KAPPA = 0.6  # "substantial" on the Landis & Koch scale
-MODERATE_KAPPA = 0.4
-RELIABLE_ALPHA = 0.8  # Krippendorff: rely on the scores; 0.667-0.8 only for tentative conclusions
-TENTATIVE_ALPHA = 0.667
+# Landis & Koch (1977): 0.61-0.80 "substantial" and above is good, 0.41-0.60 "moderate", 0.40 and below poor
+KAPPA_SCALE = Scale(((0.6, "good"), (0.4, "moderate")), below="poor", strict=True)
+# Krippendorff (2004): rely on the scores from 0.800; 0.667 to 0.800 only for tentative conclusions
+ALPHA_SCALE = Scale(((0.8, "reliable"), (0.667, "tentative")), below="unreliable")
 BOOTSTRAP_DRAWS = 2000
 
 
@@ -102,7 +103,8 @@ class Agreement:
     verdict: str
 
 
-def _verdict(kappa: float | None, n_items: int, min_overlap: int) -> tuple[str, str]:
+def kappa_verdict(kappa: float | None, n_items: int, min_overlap: int = MIN_OVERLAP) -> tuple[str, str]:
+    """``(level, verdict in words)`` for a judge's kappa with people over ``n_items`` answers."""
     if n_items < min_overlap:
         return "insufficient", (
             f"Insufficient overlap: only {n_items} answers were graded by both the judge and people "
@@ -110,11 +112,12 @@ def _verdict(kappa: float | None, n_items: int, min_overlap: int) -> tuple[str, 
     if kappa is None:
         return "undefined", (f"Agreement cannot be measured (n={n_items}): every answer got the same score, "
                              "so there is nothing to agree on beyond chance. Grade more varied answers.")
-    shown = f"(κ={kappa:.2f}, n={n_items})"
-    if kappa >= GOOD_KAPPA:
+    reading = KAPPA_SCALE.reading(kappa)
+    shown = f"(κ={reading.text}, n={n_items})"
+    if reading.label == "good":
         return "good", (f"The judge agrees well with people on this rubric {shown}: its scores can stand in "
                         "for manual grading.")
-    if kappa >= MODERATE_KAPPA:
+    if reading.label == "moderate":
         return "moderate", (f"The judge agrees moderately with people on this rubric {shown}: use its scores "
                             "to shortlist, and grade the close calls by hand.")
     return "poor", (f"The judge agrees poorly with people on this rubric {shown}: treat judge scores as a "
@@ -143,7 +146,7 @@ def judge_human_agreement(store: Store, run_id: str, judge_ref: str, rubric: Rub
     pooled_j = [s for p in pairs.values() for s in p.judge]
     pooled_h = [s for p in pairs.values() for s in p.human]
     kappa = quadratic_weighted_kappa(pooled_j, pooled_h)
-    level, verdict = _verdict(kappa, len(items), min_overlap)
+    level, verdict = kappa_verdict(kappa, len(items), min_overlap)
     return Agreement(
         n_items=len(items), n_pairs=n_pairs, kappa=kappa, spearman=spearman(pooled_j, pooled_h),
         per_criterion={k: (quadratic_weighted_kappa(p.judge, p.human), spearman(p.judge, p.human))
@@ -222,18 +225,20 @@ def alpha_with_interval(items: Sequence[Sequence[Sequence[int]]], *, seed: int =
     return alpha, float(low), float(high)
 
 
-def _people_verdict(alpha: float | None, low: float | None, high: float | None, n_items: int,
-                    min_overlap: int) -> tuple[str, str]:
+def alpha_verdict(alpha: float | None, low: float | None, high: float | None, n_items: int,
+                  min_overlap: int = MIN_OVERLAP) -> tuple[str, str]:
+    """``(level, verdict in words)`` for people's alpha over ``n_items`` answers, with its interval."""
     if n_items < min_overlap:
         return "insufficient", (f"Too few answers graded by two or more people ({n_items}; at least {min_overlap} "
                                 "are needed) to say whether people agree: have a second person grade some answers.")
     if alpha is None:
         return "undefined", (f"Agreement between people cannot be measured (n={n_items}): every score was the same.")
     ci = f", 95% CI {low:.2f} to {high:.2f}" if low is not None and high is not None else ""
-    shown = f"(α={alpha:.2f}{ci}, n={n_items} answers)"
-    if alpha >= RELIABLE_ALPHA:
+    reading = ALPHA_SCALE.reading(alpha)
+    shown = f"(α={reading.text}{ci}, n={n_items} answers)"
+    if reading.label == "reliable":
         return "reliable", f"People agree well with each other {shown}: their grades are a sound reference."
-    if alpha >= TENTATIVE_ALPHA:
+    if reading.label == "tentative":
         return "tentative", (f"People agree only moderately {shown}: draw tentative conclusions, and sharpen the "
                              "rubric's level descriptions.")
     return "unreliable", (f"People disagree too much to rely on their grades {shown}: agree on what each level "
@@ -251,6 +256,6 @@ def people_agreement(store: Store, run_id: str, rubric: Rubric, *, min_overlap: 
     shared = [graded for _, graded in sorted(by_item.items()) if len(graded) >= 2]
     alpha, low, high = alpha_with_interval([[[g.scores[k] for g in graded] for k in rubric.keys] for graded in shared],
                                            seed=seed, draws=draws)
-    level, verdict = _people_verdict(alpha, low, high, len(shared), min_overlap)
+    level, verdict = alpha_verdict(alpha, low, high, len(shared), min_overlap)
     return PeopleAgreement(n_items=len(shared), n_graders=len({g.grader for g in grades}), alpha=alpha,
                            ci95_low=low, ci95_high=high, level=level, verdict=verdict)

@@ -28,13 +28,14 @@ from core.grading.agreement import spearman
 from core.grading.items import grading_items
 from core.grading.rubric import Rubric
 from core.grading.score_mean import ScoreMean, score_mean
+from core.grading.thresholds import Scale
 from store import Store, queries
 from store.records import Grade, Judgment
 
 Scored = Judgment | Grade
 
 MIN_FOR_LENGTH_CHECK = 8
-LENGTH_BIAS_RHO = 0.5
+LENGTH_BIAS_SCALE = Scale(((0.5, "rewards length"),), below="no strong link")
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,11 @@ def length_bias(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | N
             note = f"too few answers ({len(points)}, need {MIN_FOR_LENGTH_CHECK}) to tell"
         elif rho is None:
             note = "scores or lengths do not vary: nothing to correlate"
-        elif rho >= LENGTH_BIAS_RHO:
-            note = f"longer answers get clearly higher scores (ρ={rho:.2f}): the grader may be rewarding verbosity"
+        elif (reading := LENGTH_BIAS_SCALE.reading(rho)).label == "rewards length":
+            note = (f"longer answers get clearly higher scores (ρ={reading.text}): the grader may be rewarding "
+                    "verbosity")
         else:
-            note = f"no strong link between length and score (ρ={rho:.2f})"
+            note = f"no strong link between length and score (ρ={reading.text})"
         out[model] = LengthBias(len(points), rho, note)
     return out
 
