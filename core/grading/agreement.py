@@ -21,10 +21,11 @@ The verdicts are in words for a product owner, and refuse to judge on a handful 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from core.grading.coefficients import Coefficient, coefficient, kappa_of, score_table, spearman_of, value_of
 from core.grading.rubric import LEVELS, Rubric
 from core.grading.thresholds import Scale
 from store import Store, queries
@@ -44,19 +45,7 @@ def quadratic_weighted_kappa(a: Sequence[int], b: Sequence[int], levels: Sequenc
         raise ValueError("both raters must score the same items")
     if not a:
         return None
-    index = {level: i for i, level in enumerate(levels)}
-    k = len(levels)
-    observed = np.zeros((k, k))
-    for x, y in zip(a, b, strict=True):
-        observed[index[x], index[y]] += 1
-    observed /= observed.sum()
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
-    i, j = np.indices((k, k))
-    weights = (i - j) ** 2 / (k - 1) ** 2
-    chance = float((weights * expected).sum())
-    if chance == 0:
-        return None
-    return 1.0 - float((weights * observed).sum()) / chance
+    return value_of(kappa_of, score_table(list(zip(a, b, strict=True)), tuple(levels)))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -83,27 +72,28 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
 
 
 @dataclass(frozen=True)
-class Pairs:
-    """Judge and human scores for the same (item, criterion), aligned."""
-
-    judge: list[int] = field(default_factory=list)
-    human: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class Agreement:
-    """Judge-vs-human agreement on one rubric version; pooled over criteria plus each criterion."""
+    """Judge-vs-human agreement on one rubric version; pooled over criteria plus each criterion, each
+    coefficient with its n (answers) and 95% interval over answers (``core.grading.coefficients``)."""
 
     n_items: int  # items scored by the judge and at least one person
     n_pairs: int  # (item, person) pairs; each contributes one score pair per criterion
-    kappa: float | None
-    spearman: float | None
-    per_criterion: dict[str, tuple[float | None, float | None]]  # key -> (kappa, spearman)
+    pooled: tuple[Coefficient, Coefficient]  # (kappa, Spearman) over every criterion's score pairs
+    per_criterion: dict[str, tuple[Coefficient, Coefficient]]  # key -> (kappa, Spearman)
     level: str  # "good", "moderate", "poor", "insufficient", "undefined"
     verdict: str
 
+    @property
+    def kappa(self) -> float | None:
+        return self.pooled[0].value
 
-def kappa_verdict(kappa: float | None, n_items: int, min_overlap: int = MIN_OVERLAP) -> tuple[str, str]:
+    @property
+    def spearman(self) -> float | None:
+        return self.pooled[1].value
+
+
+def kappa_verdict(kappa: float | None, n_items: int, min_overlap: int = MIN_OVERLAP,
+                  ci95: tuple[float, float] | None = None) -> tuple[str, str]:
     """``(level, verdict in words)`` for a judge's kappa with people over ``n_items`` answers."""
     if n_items < min_overlap:
         return "insufficient", (
@@ -113,7 +103,8 @@ def kappa_verdict(kappa: float | None, n_items: int, min_overlap: int = MIN_OVER
         return "undefined", (f"Agreement cannot be measured (n={n_items}): every answer got the same score, "
                              "so there is nothing to agree on beyond chance. Grade more varied answers.")
     reading = KAPPA_SCALE.reading(kappa)
-    shown = f"(κ={reading.text}, n={n_items})"
+    ci = f", 95% CI {ci95[0]:.2f} to {ci95[1]:.2f}" if ci95 else ""
+    shown = f"(κ={reading.text}{ci}, n={n_items})"
     if reading.label == "good":
         return "good", (f"The judge agrees well with people on this rubric {shown}: its scores can stand in "
                         "for manual grading.")
@@ -132,25 +123,28 @@ def judge_human_agreement(store: Store, run_id: str, judge_ref: str, rubric: Rub
                                    status="scored")
     judged = {j.item_id: j.scores for j in judgments}
     grades = queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)
-    pairs = {key: Pairs() for key in rubric.keys}
-    items, n_pairs = set(), 0
+    pairs: dict[str, list[list[tuple[int, int]]]] = {}  # item -> per criterion its (judge, person) pairs
+    n_pairs = 0
     for grade in grades:
         scores = judged.get(grade.item_id)
         if scores is None:
             continue
-        items.add(grade.item_id)
         n_pairs += 1
-        for key in rubric.keys:
-            pairs[key].judge.append(scores[key])
-            pairs[key].human.append(grade.scores[key])
-    pooled_j = [s for p in pairs.values() for s in p.judge]
-    pooled_h = [s for p in pairs.values() for s in p.human]
-    kappa = quadratic_weighted_kappa(pooled_j, pooled_h)
-    level, verdict = kappa_verdict(kappa, len(items), min_overlap)
+        per_key = pairs.setdefault(grade.item_id, [[] for _ in rubric.keys])
+        for pairs_of_key, key in zip(per_key, rubric.keys, strict=True):
+            pairs_of_key.append((scores[key], grade.scores[key]))
+    tables = np.array([[score_table(p, LEVELS) for p in per_key] for _, per_key in sorted(pairs.items())]
+                      ).reshape(len(pairs), len(rubric.keys), len(LEVELS), len(LEVELS))
+    pooled = (coefficient(kappa_of, tables.sum(axis=1), min_overlap),
+              coefficient(spearman_of, tables.sum(axis=1), min_overlap))
+    low, high = pooled[0].ci95_low, pooled[0].ci95_high
+    level, verdict = kappa_verdict(pooled[0].value, len(pairs), min_overlap,
+                                   (low, high) if low is not None and high is not None else None)
     return Agreement(
-        n_items=len(items), n_pairs=n_pairs, kappa=kappa, spearman=spearman(pooled_j, pooled_h),
-        per_criterion={k: (quadratic_weighted_kappa(p.judge, p.human), spearman(p.judge, p.human))
-                       for k, p in pairs.items()},
+        n_items=len(pairs), n_pairs=n_pairs, pooled=pooled,
+        per_criterion={key: (coefficient(kappa_of, tables[:, c], min_overlap),
+                             coefficient(spearman_of, tables[:, c], min_overlap))
+                       for c, key in enumerate(rubric.keys)},
         level=level, verdict=verdict,
     )
 
