@@ -1,7 +1,7 @@
 """How far graders agree: a judge model with people on items both graded, and people with each other.
 
-Judge against people, two figures, both implemented here with numpy (scipy would be a 40 MB dependency
-for ~20 lines):
+Judge against people, two figures, both computed with numpy from score tables in
+``core.grading.coefficients`` (scipy would be a 40 MB dependency for ~20 lines):
 
 * quadratic-weighted Cohen's kappa: agreement beyond chance on the 1-5 scale, where a 4 vs 5
   disagreement costs far less than 1 vs 5 (weight ``(i-j)^2 / (k-1)^2``). It is the usual
@@ -15,7 +15,10 @@ is a smaller disagreement than a 1 against a 5, measured by how many scores lie 
 95% interval is a bootstrap over answers (seeded), as Krippendorff recommends; tests check the
 alpha against the ``krippendorff`` package and the interval's coverage by simulation (>= 93% at 20 answers).
 
-The verdicts are in words for a product owner, and refuse to judge on a handful of items.
+Kappa and Spearman carry a 95% interval over answers (``core.grading.coefficients``: a jackknife on
+Fisher's z, >= 93% coverage from 10 answers by simulation). The verdicts are in words for a product
+owner, refuse to judge on a handful of items, and label a figure so that it never reads as the other
+side of a threshold (``core.grading.thresholds``).
 """
 
 from __future__ import annotations
