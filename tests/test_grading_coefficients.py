@@ -13,6 +13,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import cohen_kappa_score
 
 from core.grading.coefficients import coefficient, kappa_of, score_table, spearman_of, value_of
+from core.grading.results import length_rho
 from core.grading.rubric import LEVELS
 
 SCORES = st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), min_size=2, max_size=40)
@@ -82,3 +83,22 @@ def test_no_interval_below_the_floor_or_without_spread_and_the_note_says_why() -
     lone = coefficient(spearman_of, _tables(np.array([1] + [3] * 10), np.array([2] + [4] * 10)))
     assert lone.ci95_low is None and lone.note.startswith("no interval: leaving out one answer")
 
+
+
+@pytest.mark.parametrize("r", [0.0, 0.6])
+def test_the_length_bias_interval_covers_the_true_rho_at_least_93_percent(r: float) -> None:
+    """Score against length, one model: bivariate normal with a skewed length, where Spearman's rho is exactly
+    (6 / pi) asin(r / 2) (Pearson 1907). Measured (seed below, 300 trials): r=0: n=8 97.3%, n=20 97.7%;
+    r=0.6: n=8 98.0%, n=20 97.7%."""
+    rng = np.random.default_rng(1907)
+    truth = 6 / np.pi * np.arcsin(r / 2)
+    for n in (8, 20):
+        covered, trials = 0, 300
+        for _ in range(trials):
+            x = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], n)
+            c = length_rho([(float(score), int(1000 * np.exp(length))) for score, length in x])
+            assert c is not None
+            low = -1.0 if c.ci95_low is None else c.ci95_low
+            high = 1.0 if c.ci95_high is None else c.ci95_high
+            covered += low <= truth <= high
+        assert covered / trials >= 0.93, (r, n, covered / trials)

@@ -124,8 +124,9 @@ def test_length_bias_flags_a_grader_that_rewards_long_answers(store: Store) -> N
     _judgments(store, rubric, run_id, verbose + steady + [("few:m", {"faithfulness": 3, "coverage": 3}, 10)])
     bias = length_bias(store, run_id, rubric, judge_ref=JUDGE)
     assert bias["v:m"].rho == pytest.approx(0.982, abs=1e-3)  # < 1 only because tied scores share ranks
-    assert bias["v:m"].note == ("longer answers get clearly higher scores (ρ=0.98): the grader may be rewarding "
-                                "verbosity")
+    assert bias["v:m"].note == ("longer answers get clearly higher scores (ρ=0.98, 95% CI 0.95 to 0.99): the "
+                                "grader may be rewarding verbosity")
+    assert (bias["v:m"].ci95_low, bias["v:m"].ci95_high) == pytest.approx((0.95, 0.99), abs=0.005)
     assert bias["s:m"].n == 8 and abs(bias["s:m"].rho) < 0.5
     assert bias["s:m"].note.startswith("no strong link")
     assert bias["few:m"].note == "too few answers (1, need 8) to tell"

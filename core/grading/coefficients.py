@@ -14,6 +14,8 @@ inside [-1, 1]. Why not the percentile bootstrap the alpha interval uses: measur
 87-94%); the jackknife-t covers at least 93% from 10 answers, for kappa and for Spearman, and needs no
 random draws. Below ``MIN_ANSWERS`` there is no interval, and none either when leaving an answer out
 cannot move the coefficient (judge and people agreeing on every answer): the note says why.
+``jackknife`` is the same interval for any coefficient over answers (score against length, in
+``core.grading.results``).
 """
 
 from __future__ import annotations
@@ -98,7 +100,13 @@ def coefficient(statistic: Statistic, per_answer: np.ndarray, min_n: int = MIN_A
         return Coefficient(None, n, note="undefined: the scores do not vary, so there is nothing to agree on")
     if n < min_n:
         return Coefficient(value, n, note=f"too few answers for an interval (n={n}, need {min_n})")
-    left_out = statistic(total[None] - per_answer)
+    return jackknife(value, statistic(total[None] - per_answer))
+
+
+def jackknife(value: float, left_out: np.ndarray) -> Coefficient:
+    """``value`` with its jackknife-t 95% interval from ``left_out``, the coefficient with each answer left
+    out in turn (NaN where it was undefined); used for any coefficient in [-1, 1] over answers."""
+    n = len(left_out)
     if np.isnan(left_out).any():
         return Coefficient(value, n, note="no interval: leaving out one answer leaves scores that do not vary")
     z = np.arctanh(np.clip(left_out, -_EDGE, _EDGE))
