@@ -20,6 +20,8 @@ from core.grading import (
     Rubric,
     ScoreMean,
 )
+from core.grading.agreement import KAPPA_SCALE
+from core.grading.coefficients import Coefficient
 from store.records import Run
 
 LEVEL_COLUMNS = [f"level {n}" for n in range(1, 6)]
@@ -104,15 +106,25 @@ def quality_frame(qualities: list[ModelQuality], rubric: Rubric) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def agreement_frame(agreement: Agreement, rubric: Rubric) -> pd.DataFrame:
-    """Kappa and Spearman pooled over criteria, then per criterion."""
-    def fmt(value: float | None) -> str:
-        return f"{value:.2f}" if value is not None else "n/a"
+def coefficient_interval(c: Coefficient) -> str:
+    """``0.41 to 0.79``, or why there is no interval (too few answers, no spread)."""
+    if c.ci95_low is None or c.ci95_high is None:
+        return c.note or "n/a"
+    return f"{c.ci95_low:.2f} to {c.ci95_high:.2f}"
 
-    rows = [{"criterion": "all criteria (pooled)", "weighted kappa": fmt(agreement.kappa),
-             "Spearman": fmt(agreement.spearman)}]
-    rows += [{"criterion": c.title, "weighted kappa": fmt(agreement.per_criterion[c.key][0]),
-              "Spearman": fmt(agreement.per_criterion[c.key][1])} for c in rubric.criteria]
+
+def agreement_frame(agreement: Agreement, rubric: Rubric) -> pd.DataFrame:
+    """Kappa and Spearman pooled over criteria, then per criterion, each with its answers and 95% interval.
+    Kappa reads as its verdict does (``KAPPA_SCALE``: more digits where two would cross a threshold)."""
+    def row(criterion: str, kappa: Coefficient, rho: Coefficient) -> dict[str, Any]:
+        return {"criterion": criterion, "answers": kappa.n,
+                "weighted kappa": KAPPA_SCALE.reading(kappa.value).text if kappa.value is not None else "n/a",
+                "kappa 95% CI": coefficient_interval(kappa),
+                "Spearman": f"{rho.value:.2f}" if rho.value is not None else "n/a",
+                "Spearman 95% CI": coefficient_interval(rho)}
+
+    rows = [row("all criteria (pooled)", *agreement.pooled)]
+    rows += [row(c.title, *agreement.per_criterion[c.key]) for c in rubric.criteria]
     return pd.DataFrame(rows)
 
 

@@ -19,7 +19,7 @@ from components.safe_text import md, md_literal
 from core.grading import Rubric, judge_warning
 from core.grading.pairwise import MAX_PAIRS, MAX_PROMPTS, MAX_SAMPLES
 from core.grading.pairwise_prompt import DEFAULT_MAX_OUTPUT_TOKENS
-from core.grading.pairwise_results import CONSISTENT_ENOUGH, MOSTLY_FLIPS, PairwiseSummary, PairwiseView
+from core.grading.pairwise_results import CONSISTENT, MOSTLY_FLIPS, PairwiseSummary, PairwiseView
 from store.records import Job, Run
 
 PAIRWISE_JOB = "grade-pairwise-job"
@@ -48,9 +48,17 @@ def win_rate_frame(summary: PairwiseSummary) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def strengths_frame(strengths: dict[str, float]) -> pd.DataFrame:
-    return pd.DataFrame([{"rank": rank, "model": model, "strength": round(value, 2)}
-                         for rank, (model, value) in enumerate(strengths.items(), start=1)])
+NO_STRENGTH_INTERVAL = "none: read the win rates per pair above, whose intervals say how sure each comparison is"
+
+
+def strengths_frame(summary: PairwiseSummary) -> pd.DataFrame:
+    """Bradley-Terry ranking, each model with its n (prompts with an outcome in its pairs). A strength has no
+    interval of its own (refitting on resampled prompts is too slow for a page); the row says so."""
+    compared = {model: sum(p.record.n for p in summary.pairs if model in (p.model_x, p.model_y))
+                for model in summary.strengths or {}}
+    return pd.DataFrame([{"rank": rank, "model": model, "strength": round(value, 2), "comparisons": compared[model],
+                          "95% interval": NO_STRENGTH_INTERVAL}
+                         for rank, (model, value) in enumerate((summary.strengths or {}).items(), start=1)])
 
 
 def started_pairwise_job() -> str | None:
@@ -125,14 +133,14 @@ def _results(summary: PairwiseSummary) -> None:
                   help="Of the verdicts naming a winner: 50% means no preference for either position.")
     right.metric("Unreadable replies", _percent(summary.parse_failure_rate),
                  help="Replies naming no winner: kept with the raw reply, never counted as ties.")
+    first = summary.first_position
     st.caption(md("Position consistency {k} of {n}, 95% interval {interval} · named Response A in {a} of {named} "
-                  "verdicts · {bad} of {total} replies unreadable · {samples} sample(s) per order",
+                  "verdicts, 95% interval {first_interval} · {bad} of {total} replies unreadable · {samples} "
+                  "sample(s) per order",
                   k=consistency.k, n=consistency.n, interval=_interval(consistency.interval),
-                  a=summary.first_position.k, named=summary.first_position.n, bad=summary.unreadable_verdicts,
+                  a=first.k, named=first.n, first_interval=_interval(first.interval), bad=summary.unreadable_verdicts,
                   total=summary.verdicts, samples=summary.samples))
-    rate = consistency.rate
-    box = st.success if rate is not None and rate >= CONSISTENT_ENOUGH else (
-        st.warning if rate is not None and rate < MOSTLY_FLIPS else st.info)
+    box = {CONSISTENT: st.success, MOSTLY_FLIPS: st.warning}.get(summary.level or "", st.info)
     box(md_literal(summary.verdict))
     st.markdown("**Win rate per pair** (a tie counts as half a win)")
     st.caption("The 95% interval is exact over prompts and spans the ties both ways: a pair decided only by ties "
@@ -142,4 +150,4 @@ def _results(summary: PairwiseSummary) -> None:
         st.markdown("**Ranking across pairs** (Bradley-Terry)")
         st.caption("One scale for every model from all pairs: strength 2.0 beats 1.0 two times in three. "
                     "A model that wins every comparison is pulled in by one virtual tie per pair.")
-        st.dataframe(strengths_frame(summary.strengths), hide_index=True)
+        st.dataframe(strengths_frame(summary), hide_index=True)

@@ -13,9 +13,10 @@ import streamlit as st
 from components.chart_export import chart_with_downloads
 from components.figures import colour_map
 from components.grading_figures import length_score_figure
-from components.grading_frames import agreement_frame, quality_frame
+from components.grading_frames import agreement_frame, ci_text, quality_frame
 from components.safe_text import md, md_literal
 from core.grading import Rubric
+from core.grading.quality_ties import QualityStep, quality_steps
 from core.grading.run_results import SourceResults
 from store.records import Run
 
@@ -45,6 +46,23 @@ def _quality(rubric: Rubric, results: list[SourceResults]) -> None:
     for source in results:
         st.markdown(md("**{label}**", label=source.label))
         st.dataframe(quality_frame(source.quality, rubric), hide_index=True)
+        for step in quality_steps(source.quality):
+            st.markdown(_step_sentence(step))
+
+
+def _step_sentence(step: QualityStep) -> str:
+    """One sentence per adjacent pair in the ranking by overall mean: a tie, an order, or not known yet."""
+    a, b = step.higher_mean, step.lower_mean
+    values = {"a": step.higher, "b": step.lower, "a_mean": f"{a.mean:.2f}", "b_mean": f"{b.mean:.2f}",
+              "a_ci": ci_text(a), "b_ci": ci_text(b), "a_n": a.n, "b_n": b.n}
+    if step.relation == "tie":
+        return md("Statistical tie on quality between {a:code} and {b:code}: {a_mean} (95% CI {a_ci}, n={a_n}) "
+                  "and {b_mean} (95% CI {b_ci}, n={b_n}) overlap, so the difference may be noise.", **values)
+    if step.relation == "ahead":
+        return md("{a:code} scores higher on quality than {b:code}: {a_mean} (95% CI {a_ci}, n={a_n}) against "
+                  "{b_mean} (95% CI {b_ci}, n={b_n}), the intervals apart.", **values)
+    return md("{a:code} ({a_mean}, n={a_n}) and {b:code} ({b_mean}, n={b_n}) cannot be ordered on quality yet: "
+              "{reason}.", reason=(a if a.ci95_low is None else b).note, **values)
 
 
 def _agreement(rubric: Rubric, results: list[SourceResults]) -> None:
@@ -54,8 +72,10 @@ def _agreement(rubric: Rubric, results: list[SourceResults]) -> None:
         st.caption("Needs both: judge the run and grade some of the same answers by hand. Agreement tells you "
                    "whether the judge's scores can stand in for yours.")
         return
-    st.caption("Quadratic-weighted kappa: agreement beyond chance on the 1-5 scale (1 = perfect, 0 = chance). "
-               "Spearman: do judge and people rank answers the same way. Only answers scored by both count.")
+    st.caption("Quadratic-weighted kappa: agreement beyond chance on the 1-5 scale (1 = perfect, 0 = chance; "
+               "above 0.60 is good, above 0.40 moderate, after Landis & Koch). Spearman: do judge and people rank "
+               "answers the same way. Only answers scored by both count; each figure's 95% interval resamples "
+               "answers (none below 10 answers, and the table says why).")
     for source in judged:
         agreement = source.agreement
         assert agreement is not None

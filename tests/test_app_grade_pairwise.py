@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.grading_pairwise import NO_STRENGTH_INTERVAL
 from core.grading import get_rubric, install_presets, start_pairwise
 from core.models.sources import Sources
 from store import Store
@@ -74,7 +75,11 @@ def test_pairwise_from_the_page_shows_consistency_win_rates_and_ranking(app: App
     assert rates.loc[("a:m", "b:m"), "win rate"] == "100%" and rates.loc[("a:m", "b:m"), "prompts"] == 4
     assert rates.loc[("a:m", "b:m"), "95% interval"] == "40%–100%"
     assert rates.loc[("a:m", "c:m"), "ties"] == 2
-    assert list(_table(app, "strength")["model"]) == ["a:m", "c:m", "b:m"]
+    strengths = _table(app, "strength")
+    assert list(strengths["model"]) == ["a:m", "c:m", "b:m"]
+    assert list(strengths["comparisons"]) == [8, 8, 8]  # each model: 4 prompts against each of two others
+    assert set(strengths["95% interval"]) == {NO_STRENGTH_INTERVAL}  # no interval, and the row says why
+    assert "named Response A in 8 of 16 verdicts, 95% interval 25%–75%" in _texts(app.caption)
 
 
 def test_a_position_biased_judge_is_shown_plainly(app: AppTest, store_file: Path) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.grading import get_rubric, grading_items, install_presets, record_grade
-from store import Store
+from store import Store, queries
+from store.records import Judgment
 from tests.conftest import open_app
 from tests.test_app_grade import _open, _table, _texts
 from tests.test_grading_items import make_run
@@ -41,3 +42,44 @@ def test_results_count_answers_show_intervals_and_people_agreement(app_store: Pa
     assert "Do people agree with each other?" in _texts(at.subheader)
     assert "Too few answers graded by two or more people (4; at least 10" in _texts([*at.info, *at.warning])
     assert "3 people graded this run" in _texts(at.caption)
+
+
+def test_results_call_a_quality_tie_and_give_every_agreement_figure_its_n_and_interval(app_store: Path) -> None:
+    """Two models close on quality (overlapping intervals) read as a statistical tie, a clearly worse one is
+    ordered below; the judge-vs-people table shows answers and a 95% interval per figure (issue 12)."""
+    store = Store(app_store)
+    install_presets(store)
+    prompts = [{"id": f"p{n}", "prompt": f"Question {n}?"} for n in range(12)]
+    run_id = make_run(store, [(ref, f"p{n}", f"{ref} answer {n}") for ref in ("a:m", "b:m", "c:m") for n in range(12)],
+                      prompts=prompts)
+    rubric = get_rubric(store, "helpfulness")
+    assert rubric is not None
+    people = {"a:m": [5, 4, 5, 4, 5, 5, 4, 5, 4, 5, 5, 4], "b:m": [4, 5, 4, 5, 4, 4, 5, 4, 5, 4, 4, 5],
+              "c:m": [1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 2, 1]}
+    judge = {"a:m": [5, 4, 4, 4, 5, 5, 3, 5, 4, 5, 4, 4], "b:m": [4, 5, 3, 5, 4, 4, 5, 4, 4, 4, 4, 5],
+             "c:m": [2, 2, 1, 1, 2, 1, 2, 2, 1, 1, 2, 1]}
+    items = sorted(grading_items(store, run_id), key=lambda i: (i.model_ref, int(i.prompt_id[1:])))
+    rows = []
+    for item in items:
+        n = int(item.prompt_id[1:])
+        record_grade(store, run_id, item.item_id, "ana", rubric, {"helpfulness": people[item.model_ref][n]})
+        rows.append(Judgment.build(
+            {"run_id": run_id, "item_id": item.item_id, "sample_id": item.sample_id, "model_ref": item.model_ref,
+             "prompt_id": item.prompt_id, "judge_ref": "judge:m", "rubric_name": rubric.name,
+             "rubric_version": rubric.version, "status": "scored", "scores": {"helpfulness": judge[item.model_ref][n]},
+             "response_chars": 10, "raw_replies": ["{}"], "created_at": "2026-03-01T10:00:02+00:00"}))
+    queries.insert_many(store, rows)
+
+    at = _open(open_app("app_pages/grade.py").run(), "Results")
+    assert not at.exception, at.exception
+    said = _texts(at.markdown)
+    assert "Statistical tie on quality between `a:m` and `b:m`" in said
+    assert "`b:m` scores higher on quality than `c:m`" in said
+    agreement = _table(at, "weighted kappa").set_index("criterion")
+    pooled = agreement.loc["all criteria (pooled)"]
+    assert pooled["answers"] == 36
+    low, high = (float(x) for x in pooled["kappa 95% CI"].split(" to "))
+    assert -1 <= low < float(pooled["weighted kappa"]) < high <= 1
+    assert " to " in pooled["Spearman 95% CI"]
+    verdict = _texts([*at.success, *at.info, *at.warning])
+    assert f"95% CI {low:.2f} to {high:.2f}, n=36)" in verdict

@@ -84,7 +84,9 @@ def test_verdict_good_when_the_judge_tracks_people(store: Store) -> None:
     assert result.kappa == pytest.approx(1.0) and result.spearman == pytest.approx(1.0)
     assert result.verdict == ("The judge agrees well with people on this rubric (κ=1.00, n=10): its scores can "
                               "stand in for manual grading.")
-    assert result.per_criterion["helpfulness"] == pytest.approx((1.0, 1.0))
+    assert [c.value for c in result.per_criterion["helpfulness"]] == pytest.approx([1.0, 1.0])
+    # perfect agreement on 10 answers: no interval (leaving one out changes nothing), and the note says so
+    assert result.pooled[0].ci95_low is None and result.pooled[0].note.startswith("no interval: every answer")
 
 
 def test_verdict_poor_for_a_judge_that_always_says_three(store: Store) -> None:

@@ -98,6 +98,23 @@ def test_an_answer_read_on_a_second_attempt_is_scored_not_unscored(store: Store)
     assert (q.n_items, q.n_scored, q.n_unscored, q.n_not_graded, q.overall.mean) == (2, 1, 1, 0, 4.0)
 
 
+def test_an_answer_judged_twice_counts_once_in_n_and_in_the_interval(store: Store) -> None:
+    """A re-judged answer (two scored judgments of one item) is one answer: averaged first, n = answers."""
+    rubric = save_rubric(store, HELPFULNESS)
+    run_id = make_run(store, [("a:m", "capital", "Paris."), ("a:m", "haiku", "Leaves fall."),
+                              ("a:m", "ladder-1", "One.")])
+    items = sorted(grading_items(store, run_id), key=lambda i: i.prompt_id)
+    queries.insert_many(store, [Judgment.build(
+        {"run_id": run_id, "item_id": item.item_id, "sample_id": item.sample_id, "model_ref": "a:m",
+         "prompt_id": item.prompt_id, "judge_ref": JUDGE, "rubric_name": rubric.name,
+         "rubric_version": rubric.version, "status": "scored", "scores": {"helpfulness": score},
+         "response_chars": 5, "raw_replies": ["{}"], "created_at": "2026-03-01T10:00:02+00:00"})
+        for item, score in ((items[0], 5), (items[0], 3), (items[1], 4), (items[2], 4))])
+    [q] = quality_by_model(store, run_id, rubric, judge_ref=JUDGE)
+    assert (q.n_scored, q.overall.n) == (3, 3)
+    assert q.overall == score_mean([4.0, 4.0, 4.0])  # not score_mean([5, 3, 4, 4]) over four "answers"
+
+
 def test_length_bias_flags_a_grader_that_rewards_long_answers(store: Store) -> None:
     rubric = save_rubric(store, SUMMARY_FAITHFULNESS)
     run_id = "r"
@@ -107,8 +124,9 @@ def test_length_bias_flags_a_grader_that_rewards_long_answers(store: Store) -> N
     _judgments(store, rubric, run_id, verbose + steady + [("few:m", {"faithfulness": 3, "coverage": 3}, 10)])
     bias = length_bias(store, run_id, rubric, judge_ref=JUDGE)
     assert bias["v:m"].rho == pytest.approx(0.982, abs=1e-3)  # < 1 only because tied scores share ranks
-    assert bias["v:m"].note == ("longer answers get clearly higher scores (ρ=0.98): the grader may be rewarding "
-                                "verbosity")
+    assert bias["v:m"].note == ("longer answers get clearly higher scores (ρ=0.98, 95% CI 0.95 to 0.99): the "
+                                "grader may be rewarding verbosity")
+    assert (bias["v:m"].ci95_low, bias["v:m"].ci95_high) == pytest.approx((0.95, 0.99), abs=0.005)
     assert bias["s:m"].n == 8 and abs(bias["s:m"].rho) < 0.5
     assert bias["s:m"].note.startswith("no strong link")
     assert bias["few:m"].note == "too few answers (1, need 8) to tell"

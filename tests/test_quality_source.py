@@ -23,6 +23,7 @@ from core.grading.quality_source import (
     quality_options,
 )
 from core.grading.rubric import Rubric, get_rubric, save_rubric
+from core.grading.score_mean import score_mean
 from store import Store, queries
 from store.records import Decision, Judgment, Table
 from tests.test_grading_items import make_run
@@ -125,6 +126,19 @@ def test_a_qualified_judge_gives_quality_with_its_agreement_people_without(store
     assert people.quality == {"a:m": {"mean": 4.0, "ci95_low": None, "ci95_high": None, "n": 1}}  # b: missing, not 0
     assert people.source == {"run_id": run_id, "rubric": f"helpfulness v{helpful.version}", "judge": "people"}
     assert people.agreements == {}
+
+
+def test_a_decisions_quality_from_people_counts_answers_not_grades(store: Store) -> None:
+    """One answer graded by two people is one answer: the decision's n and interval rest on answers."""
+    helpful = save_rubric(store, HELPFULNESS)
+    run_id = make_run(store, [("a:m", "capital", "Paris."), ("a:m", "haiku", "Leaves fall."),
+                              ("a:m", "ladder-1", "One.")])
+    first, second, third = sorted(grading_items(store, run_id), key=lambda i: i.prompt_id)
+    for item, grader, score in ((first, "ana", 5), (first, "ben", 3), (second, "ana", 4), (third, "ana", 2)):
+        record_grade(store, run_id, item.item_id, grader, helpful, {"helpfulness": score})
+    quality = quality_for_decision(store, [run_id], PEOPLE, helpful).quality["a:m"]
+    expected = score_mean([4.0, 4.0, 2.0])  # the first answer's two grades averaged first
+    assert quality == {"mean": expected.mean, "ci95_low": expected.ci95_low, "ci95_high": expected.ci95_high, "n": 3}
 
 
 def test_an_unqualified_or_unchecked_judge_is_held_back_unless_overridden_with_a_reason(store: Store) -> None:

@@ -18,9 +18,12 @@
 * ``manual``          blind queue, grades, CSV export/import -> ``grades`` table
 * ``agreement``       judge vs people (weighted kappa, Spearman), people with each other (Krippendorff's
                       ordinal alpha), each with a verdict in words
+* ``thresholds``      a figure's label by the thresholds it clears, shown so figure and label never contradict
+* ``coefficients``    kappa and Spearman from score tables, each with a 95% interval over answers (jackknife)
 * ``score_mean``      a mean 1-5 score with a 95% interval that holds at small n
 * ``results``         per-model quality over answers (several graders averaged per answer) with intervals,
                       length bias, judge parse-failure rates
+* ``quality_ties``    the quality ranking read pair by pair: a statistical tie where the intervals overlap
 * ``run_results``     what the Grade page's Results tab shows for one run and rubric version
 * ``judge_gate``      a judge's scores count in a decision only if it is qualified, or with a stated reason
 * ``quality_source``  which grades feed a decision (a judge's, people's, none): the Decide page and the CLI

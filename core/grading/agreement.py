@@ -1,7 +1,7 @@
 """How far graders agree: a judge model with people on items both graded, and people with each other.
 
-Judge against people, two figures, both implemented here with numpy (scipy would be a 40 MB dependency
-for ~20 lines):
+Judge against people, two figures, both computed with numpy from score tables in
+``core.grading.coefficients`` (scipy would be a 40 MB dependency for ~20 lines):
 
 * quadratic-weighted Cohen's kappa: agreement beyond chance on the 1-5 scale, where a 4 vs 5
   disagreement costs far less than 1 vs 5 (weight ``(i-j)^2 / (k-1)^2``). It is the usual
@@ -15,25 +15,30 @@ is a smaller disagreement than a 1 against a 5, measured by how many scores lie 
 95% interval is a bootstrap over answers (seeded), as Krippendorff recommends; tests check the
 alpha against the ``krippendorff`` package and the interval's coverage by simulation (>= 93% at 20 answers).
 
-The verdicts are in words for a product owner, and refuse to judge on a handful of items.
+Kappa and Spearman carry a 95% interval over answers (``core.grading.coefficients``: a jackknife on
+Fisher's z, >= 93% coverage from 10 answers by simulation). The verdicts are in words for a product
+owner, refuse to judge on a handful of items, and label a figure so that it never reads as the other
+side of a threshold (``core.grading.thresholds``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from core.grading.coefficients import Coefficient, coefficient, kappa_of, score_table, spearman_of, value_of
 from core.grading.rubric import LEVELS, Rubric
+from core.grading.thresholds import Scale
 from store import Store, queries
 from store.records import Grade, Judgment
 
 MIN_OVERLAP = 10  # items graded by both; below this kappa's uncertainty is too wide to say anything
-GOOD_KAPPA = 0.6  # "substantial" on the Landis & Koch scale
-MODERATE_KAPPA = 0.4
-RELIABLE_ALPHA = 0.8  # Krippendorff: rely on the scores; 0.667-0.8 only for tentative conclusions
-TENTATIVE_ALPHA = 0.667
+# Landis & Koch (1977): 0.61-0.80 "substantial" and above is good, 0.41-0.60 "moderate", 0.40 and below poor
+KAPPA_SCALE = Scale(((0.6, "good"), (0.4, "moderate")), below="poor", strict=True)
+# Krippendorff (2004): rely on the scores from 0.800; 0.667 to 0.800 only for tentative conclusions
+ALPHA_SCALE = Scale(((0.8, "reliable"), (0.667, "tentative")), below="unreliable")
 BOOTSTRAP_DRAWS = 2000
 
 
@@ -43,19 +48,7 @@ def quadratic_weighted_kappa(a: Sequence[int], b: Sequence[int], levels: Sequenc
         raise ValueError("both raters must score the same items")
     if not a:
         return None
-    index = {level: i for i, level in enumerate(levels)}
-    k = len(levels)
-    observed = np.zeros((k, k))
-    for x, y in zip(a, b, strict=True):
-        observed[index[x], index[y]] += 1
-    observed /= observed.sum()
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
-    i, j = np.indices((k, k))
-    weights = (i - j) ** 2 / (k - 1) ** 2
-    chance = float((weights * expected).sum())
-    if chance == 0:
-        return None
-    return 1.0 - float((weights * observed).sum()) / chance
+    return value_of(kappa_of, score_table(list(zip(a, b, strict=True)), tuple(levels)))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -82,27 +75,29 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
 
 
 @dataclass(frozen=True)
-class Pairs:
-    """Judge and human scores for the same (item, criterion), aligned."""
-
-    judge: list[int] = field(default_factory=list)
-    human: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class Agreement:
-    """Judge-vs-human agreement on one rubric version; pooled over criteria plus each criterion."""
+    """Judge-vs-human agreement on one rubric version; pooled over criteria plus each criterion, each
+    coefficient with its n (answers) and 95% interval over answers (``core.grading.coefficients``)."""
 
     n_items: int  # items scored by the judge and at least one person
     n_pairs: int  # (item, person) pairs; each contributes one score pair per criterion
-    kappa: float | None
-    spearman: float | None
-    per_criterion: dict[str, tuple[float | None, float | None]]  # key -> (kappa, spearman)
+    pooled: tuple[Coefficient, Coefficient]  # (kappa, Spearman) over every criterion's score pairs
+    per_criterion: dict[str, tuple[Coefficient, Coefficient]]  # key -> (kappa, Spearman)
     level: str  # "good", "moderate", "poor", "insufficient", "undefined"
     verdict: str
 
+    @property
+    def kappa(self) -> float | None:
+        return self.pooled[0].value
 
-def _verdict(kappa: float | None, n_items: int, min_overlap: int) -> tuple[str, str]:
+    @property
+    def spearman(self) -> float | None:
+        return self.pooled[1].value
+
+
+def kappa_verdict(kappa: float | None, n_items: int, min_overlap: int = MIN_OVERLAP,
+                  ci95: tuple[float, float] | None = None) -> tuple[str, str]:
+    """``(level, verdict in words)`` for a judge's kappa with people over ``n_items`` answers."""
     if n_items < min_overlap:
         return "insufficient", (
             f"Insufficient overlap: only {n_items} answers were graded by both the judge and people "
@@ -110,11 +105,13 @@ def _verdict(kappa: float | None, n_items: int, min_overlap: int) -> tuple[str, 
     if kappa is None:
         return "undefined", (f"Agreement cannot be measured (n={n_items}): every answer got the same score, "
                              "so there is nothing to agree on beyond chance. Grade more varied answers.")
-    shown = f"(κ={kappa:.2f}, n={n_items})"
-    if kappa >= GOOD_KAPPA:
+    reading = KAPPA_SCALE.reading(kappa)
+    ci = f", 95% CI {ci95[0]:.2f} to {ci95[1]:.2f}" if ci95 else ""
+    shown = f"(κ={reading.text}{ci}, n={n_items})"
+    if reading.label == "good":
         return "good", (f"The judge agrees well with people on this rubric {shown}: its scores can stand in "
                         "for manual grading.")
-    if kappa >= MODERATE_KAPPA:
+    if reading.label == "moderate":
         return "moderate", (f"The judge agrees moderately with people on this rubric {shown}: use its scores "
                             "to shortlist, and grade the close calls by hand.")
     return "poor", (f"The judge agrees poorly with people on this rubric {shown}: treat judge scores as a "
@@ -129,25 +126,28 @@ def judge_human_agreement(store: Store, run_id: str, judge_ref: str, rubric: Rub
                                    status="scored")
     judged = {j.item_id: j.scores for j in judgments}
     grades = queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)
-    pairs = {key: Pairs() for key in rubric.keys}
-    items, n_pairs = set(), 0
+    pairs: dict[str, list[list[tuple[int, int]]]] = {}  # item -> per criterion its (judge, person) pairs
+    n_pairs = 0
     for grade in grades:
         scores = judged.get(grade.item_id)
         if scores is None:
             continue
-        items.add(grade.item_id)
         n_pairs += 1
-        for key in rubric.keys:
-            pairs[key].judge.append(scores[key])
-            pairs[key].human.append(grade.scores[key])
-    pooled_j = [s for p in pairs.values() for s in p.judge]
-    pooled_h = [s for p in pairs.values() for s in p.human]
-    kappa = quadratic_weighted_kappa(pooled_j, pooled_h)
-    level, verdict = _verdict(kappa, len(items), min_overlap)
+        per_key = pairs.setdefault(grade.item_id, [[] for _ in rubric.keys])
+        for pairs_of_key, key in zip(per_key, rubric.keys, strict=True):
+            pairs_of_key.append((scores[key], grade.scores[key]))
+    tables = np.array([[score_table(p, LEVELS) for p in per_key] for _, per_key in sorted(pairs.items())]
+                      ).reshape(len(pairs), len(rubric.keys), len(LEVELS), len(LEVELS))
+    pooled = (coefficient(kappa_of, tables.sum(axis=1), min_overlap),
+              coefficient(spearman_of, tables.sum(axis=1), min_overlap))
+    low, high = pooled[0].ci95_low, pooled[0].ci95_high
+    level, verdict = kappa_verdict(pooled[0].value, len(pairs), min_overlap,
+                                   (low, high) if low is not None and high is not None else None)
     return Agreement(
-        n_items=len(items), n_pairs=n_pairs, kappa=kappa, spearman=spearman(pooled_j, pooled_h),
-        per_criterion={k: (quadratic_weighted_kappa(p.judge, p.human), spearman(p.judge, p.human))
-                       for k, p in pairs.items()},
+        n_items=len(pairs), n_pairs=n_pairs, pooled=pooled,
+        per_criterion={key: (coefficient(kappa_of, tables[:, c], min_overlap),
+                             coefficient(spearman_of, tables[:, c], min_overlap))
+                       for c, key in enumerate(rubric.keys)},
         level=level, verdict=verdict,
     )
 
@@ -222,18 +222,20 @@ def alpha_with_interval(items: Sequence[Sequence[Sequence[int]]], *, seed: int =
     return alpha, float(low), float(high)
 
 
-def _people_verdict(alpha: float | None, low: float | None, high: float | None, n_items: int,
-                    min_overlap: int) -> tuple[str, str]:
+def alpha_verdict(alpha: float | None, low: float | None, high: float | None, n_items: int,
+                  min_overlap: int = MIN_OVERLAP) -> tuple[str, str]:
+    """``(level, verdict in words)`` for people's alpha over ``n_items`` answers, with its interval."""
     if n_items < min_overlap:
         return "insufficient", (f"Too few answers graded by two or more people ({n_items}; at least {min_overlap} "
                                 "are needed) to say whether people agree: have a second person grade some answers.")
     if alpha is None:
         return "undefined", (f"Agreement between people cannot be measured (n={n_items}): every score was the same.")
     ci = f", 95% CI {low:.2f} to {high:.2f}" if low is not None and high is not None else ""
-    shown = f"(α={alpha:.2f}{ci}, n={n_items} answers)"
-    if alpha >= RELIABLE_ALPHA:
+    reading = ALPHA_SCALE.reading(alpha)
+    shown = f"(α={reading.text}{ci}, n={n_items} answers)"
+    if reading.label == "reliable":
         return "reliable", f"People agree well with each other {shown}: their grades are a sound reference."
-    if alpha >= TENTATIVE_ALPHA:
+    if reading.label == "tentative":
         return "tentative", (f"People agree only moderately {shown}: draw tentative conclusions, and sharpen the "
                              "rubric's level descriptions.")
     return "unreliable", (f"People disagree too much to rely on their grades {shown}: agree on what each level "
@@ -251,6 +253,6 @@ def people_agreement(store: Store, run_id: str, rubric: Rubric, *, min_overlap: 
     shared = [graded for _, graded in sorted(by_item.items()) if len(graded) >= 2]
     alpha, low, high = alpha_with_interval([[[g.scores[k] for g in graded] for k in rubric.keys] for graded in shared],
                                            seed=seed, draws=draws)
-    level, verdict = _people_verdict(alpha, low, high, len(shared), min_overlap)
+    level, verdict = alpha_verdict(alpha, low, high, len(shared), min_overlap)
     return PeopleAgreement(n_items=len(shared), n_graders=len({g.grader for g in grades}), alpha=alpha,
                            ci95_low=low, ci95_high=high, level=level, verdict=verdict)

@@ -37,11 +37,14 @@ from dataclasses import dataclass
 from core.grading.items import GradingItem, item_id_for
 from core.grading.results import overall_score
 from core.grading.rubric import Rubric
+from core.grading.thresholds import Scale
 from store import Store, queries
 from store.records import ControlKind, Judgment, PromptItem, Run
 
 CONTROL_MODEL_REF = "control"  # no colon: it can never be a candidate's SOURCE:MODEL_ID
 CHANCE = 0.5
+ABOVE = "above chance"
+ABOVE_CHANCE = Scale(((CHANCE, ABOVE),), below="not above chance", strict=True, digits=0, percent=True)
 Z95 = 1.959963984540054
 _MIN_TRUNCATED_WORDS = 3
 _NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?![\d,])")
@@ -162,8 +165,12 @@ def _pair_outcome(good: float | None, bad: float | None) -> float:
     return 1.0 if good > bad else 0.0
 
 
-def _verdict(accuracy: float, low: float, high: float, n: int, qualified: bool) -> str:
-    figures = f"control accuracy {accuracy:.0%}, 95% CI {low:.0%}–{high:.0%}, chance {CHANCE:.0%}, {n} prompts"
+def qualification_verdict(accuracy: float, low: float, high: float, n: int, qualified: bool) -> str:
+    """The qualification in words, its figures shown so that none reads as the other side of chance."""
+    shown_low, shown_accuracy = ABOVE_CHANCE.reading(low), ABOVE_CHANCE.reading(accuracy)
+    near = f" (lower bound {shown_low.near})" if shown_low.near else ""
+    figures = (f"control accuracy {shown_accuracy.text}, 95% CI {shown_low.figure}–{high:.0%}{near}, "
+               f"chance {CHANCE:.0%}, {n} prompts")
     if qualified:
         return (f"This judge can tell a right answer from a wrong one for this rubric ({figures}): "
                 "its scores can be used.")
@@ -171,11 +178,11 @@ def _verdict(accuracy: float, low: float, high: float, n: int, qualified: bool) 
         return (f"Too few control prompts to qualify any judge ({figures}): even a perfect judge needs "
                 f"{min_prompts_to_qualify()} prompts with a reference answer, so its scores are not used by default. "
                 "Judge a run whose prompt set has more reference answers.")
-    if accuracy > CHANCE:
+    if shown_accuracy.label == ABOVE:
         return (f"This judge has not shown that it can tell a right answer from a wrong one for this rubric "
                 f"({figures}; the interval includes chance): its scores are not used by default.")
     return (f"This judge cannot tell a right answer from a wrong one for this rubric (control accuracy "
-            f"{accuracy:.0%}, chance {CHANCE:.0%}, {n} prompts): its scores are not used by default.")
+            f"{shown_accuracy.text}, chance {CHANCE:.0%}, {n} prompts): its scores are not used by default.")
 
 
 def judge_qualification(store: Store, run_id: str, judge_ref: str, rubric: Rubric) -> Qualification | None:
@@ -205,8 +212,8 @@ def judge_qualification(store: Store, run_id: str, judge_ref: str, rubric: Rubri
                                     "end to see whether this judge can be trusted.")
     accuracy = sum(prompt_scores) / n
     low, high = wilson_interval(sum(prompt_scores), n)
-    qualified = low > CHANCE
-    verdict = _verdict(accuracy, low, high, n, qualified)
+    qualified = ABOVE_CHANCE.label(low) == ABOVE
+    verdict = qualification_verdict(accuracy, low, high, n, qualified)
     if unscored:
         verdict += f" {unscored} of {len(controls)} control verdicts could not be read (counted as ties)."
     n_pairs = sum(len(s["good"]) * len(s["bad"]) for s in by_prompt.values())

@@ -24,11 +24,12 @@ from core.grading.judge_progress import judge_job
 from core.grading.judge_samples import SampleSpread, mean_and_spread
 from core.grading.proportions import Share, WinRate
 from core.grading.rubric import Rubric
+from core.grading.thresholds import Scale
 from store import Store, queries
 from store.records import Job, JobKinds, PairwiseVerdict
 
-CONSISTENT_ENOUGH = 0.8
-MOSTLY_FLIPS = 0.5
+CONSISTENT, SWAYED, MOSTLY_FLIPS = "consistent", "swayed", "mostly flips"
+CONSISTENCY_SCALE = Scale(((0.8, CONSISTENT), (0.5, SWAYED)), below=MOSTLY_FLIPS, digits=0, percent=True)
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,23 @@ class PairwiseSummary:
         return self.unreadable_verdicts / self.verdicts if self.verdicts else None
 
     @property
+    def level(self) -> str | None:
+        """``consistent``, ``swayed`` or ``mostly flips`` (``CONSISTENCY_SCALE``); None before any comparison."""
+        rate = self.consistency.rate
+        return None if rate is None else CONSISTENCY_SCALE.label(rate)
+
+    @property
     def verdict(self) -> str:
         """What the consistency rate means for using this judge, in one sentence."""
         share = self.consistency
-        if not share.n:
+        if share.rate is None:
             return "No comparison has a readable verdict in both orders yet, so nothing can be said about this judge."
         low, high = share.interval or (0.0, 1.0)
         said = (f"{share.k} of {share.n} comparisons kept their verdict when the answers swapped places "
-                f"({share.rate:.0%}, 95% interval {low:.0%}-{high:.0%})")
-        if (share.rate or 0) >= CONSISTENT_ENOUGH:
+                f"({CONSISTENCY_SCALE.reading(share.rate).text}, 95% interval {low:.0%}-{high:.0%})")
+        if self.level == CONSISTENT:
             return f"{said}: the judge looks at the answers, not at their order."
-        if (share.rate or 0) < MOSTLY_FLIPS:
+        if self.level == MOSTLY_FLIPS:
             return (f"{said}: this judge mostly follows the position, not the content; most outcomes are ties "
                     "and its preferences say little. Use a larger judge.")
         return f"{said}: the judge is swayed by the order often enough that its verdicts need care."

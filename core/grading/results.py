@@ -14,7 +14,8 @@ of a judge's output could not be read at all.
 
 Length bias: a judge that prefers longer answers inflates verbose models. The rank correlation of
 score with response length, per model, exposes it (within one model, answer quality and length
-should not move together much).
+should not move together much); its 95% interval leaves one answer out at a time
+(``core.grading.coefficients.jackknife``, >= 93% coverage from 8 answers by simulation).
 """
 
 from __future__ import annotations
@@ -24,17 +25,21 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from core.grading.agreement import spearman
+from core.grading.coefficients import Coefficient, jackknife
 from core.grading.items import grading_items
 from core.grading.rubric import Rubric
 from core.grading.score_mean import ScoreMean, score_mean
+from core.grading.thresholds import Scale
 from store import Store, queries
 from store.records import Grade, Judgment
 
 Scored = Judgment | Grade
 
 MIN_FOR_LENGTH_CHECK = 8
-LENGTH_BIAS_RHO = 0.5
+LENGTH_BIAS_SCALE = Scale(((0.5, "rewards length"),), below="no strong link")
 
 
 @dataclass(frozen=True)
@@ -137,11 +142,24 @@ def quality_by_model(store: Store, run_id: str, rubric: Rubric, *, judge_ref: st
 
 @dataclass(frozen=True)
 class LengthBias:
-    """Rank correlation of an answer's overall score with its length (characters), for one model."""
+    """Rank correlation of an answer's overall score with its length (characters), for one model, with its
+    95% interval over answers (``core.grading.coefficients.jackknife``) when there are enough of them."""
 
     n: int
     rho: float | None
     note: str
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+
+
+def length_rho(points: list[tuple[float, int]]) -> Coefficient | None:
+    """Spearman's rho of score with length, with each answer left out in turn for its interval."""
+    rho = spearman([p[0] for p in points], [p[1] for p in points])
+    if rho is None:
+        return None
+    left_out = [spearman([p[0] for p in rest], [p[1] for p in rest])
+                for rest in (points[:i] + points[i + 1:] for i in range(len(points)))]
+    return jackknife(rho, np.array([np.nan if r is None else r for r in left_out]))
 
 
 def length_bias(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | None = None,
@@ -153,16 +171,23 @@ def length_bias(store: Store, run_id: str, rubric: Rubric, *, judge_ref: str | N
         by_model[answer.model_ref].append((answer.overall, answer.response_chars))
     out = {}
     for model, points in sorted(by_model.items()):
-        rho = spearman([p[0] for p in points], [p[1] for p in points])
         if len(points) < MIN_FOR_LENGTH_CHECK:
-            note = f"too few answers ({len(points)}, need {MIN_FOR_LENGTH_CHECK}) to tell"
-        elif rho is None:
-            note = "scores or lengths do not vary: nothing to correlate"
-        elif rho >= LENGTH_BIAS_RHO:
-            note = f"longer answers get clearly higher scores (ρ={rho:.2f}): the grader may be rewarding verbosity"
+            out[model] = LengthBias(len(points), spearman([p[0] for p in points], [p[1] for p in points]),
+                                    f"too few answers ({len(points)}, need {MIN_FOR_LENGTH_CHECK}) to tell")
+            continue
+        rho = length_rho(points)
+        if rho is None or rho.value is None:
+            out[model] = LengthBias(len(points), None, "scores or lengths do not vary: nothing to correlate")
+            continue
+        reading = LENGTH_BIAS_SCALE.reading(rho.value)
+        ci = (f"95% CI {rho.ci95_low:.2f} to {rho.ci95_high:.2f}" if rho.ci95_low is not None
+              and rho.ci95_high is not None else rho.note)
+        if reading.label == "rewards length":
+            note = (f"longer answers get clearly higher scores (ρ={reading.text}, {ci}): the grader may be "
+                    "rewarding verbosity")
         else:
-            note = f"no strong link between length and score (ρ={rho:.2f})"
-        out[model] = LengthBias(len(points), rho, note)
+            note = f"no strong link between length and score (ρ={reading.text}, {ci})"
+        out[model] = LengthBias(len(points), rho.value, note, rho.ci95_low, rho.ci95_high)
     return out
 
 
