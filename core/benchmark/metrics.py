@@ -67,7 +67,7 @@ BURST_GAP_FRACTION = 0.25
 EDGE_BURST_SHARE = 0.2
 MOST_GAPS_SHARE = 0.5
 MIN_PLAUSIBLE_GAP_S = 1e-4
-MIN_GAPS_FOR_SHARES = 4
+MIN_GAPS_FOR_SHARES = 10  # shorter streams: one scheduler hiccup is a large share; judged by pace alone
 
 
 @dataclass(frozen=True)
