@@ -332,8 +332,9 @@ class Sample(Record):
     decode_bunched: bool | None = Field(None, description="chunks arrived in bursts (a descheduled client read "
                                                           "them at once): `decode_tps` is left out of "
                                                           "tokens/s summaries; null with fewer than 2 chunks")
-    bunched_share: float | None = Field(None, description="share (0..1) of the gaps between chunks that were "
-                                                          "far shorter than the stream's mean gap")
+    bunched_share: float | None = Field(None, description="how uneven chunk arrivals were over the decode window "
+                                                          "(0..1, 0 = steady): the largest share of chunks ahead "
+                                                          "of or behind a steady pace; bunched from 0.1")
 
 
 class Progress(Part):

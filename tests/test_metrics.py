@@ -353,39 +353,32 @@ def test_a_stream_read_whole_after_a_stall_is_bunched() -> None:
     stalled = _read_late(arrivals, [(arrivals[0] - 0.001, arrivals[-1] + 0.001)])
     timing = measure(99.95, _stream(stalled, 401))
     assert timing.decode_tps > 20 * 2000  # what used to be shown
-    assert timing.decode_bunched is True and timing.bunched_share == 0.0  # evenly spaced: the pace gives it away
+    assert timing.decode_bunched is True and timing.bunched_share < 0.01  # evenly spaced: the pace gives it away
 
 
 @pytest.mark.parametrize(("start", "end", "bunched"), [
     (0.0, 0.4, True),    # first 40% read late in one burst: the window shrank, rate ~1.6x too high
-    (0.75, 1.0, True),   # the last quarter read late: the window stretched
-    (0.3, 0.6, False),   # a stall mid-stream: the window and the rate are still right
+    (0.75, 1.0, True),   # the last quarter read late: the window may have stretched
+    (0.3, 0.6, True),    # a stall holding back 30% of the stream: had it come at an edge, 30% off
     (0.0, 0.05, False),  # a short stall at the start: rate within ~5%
+    (0.45, 0.5, False),  # a short stall mid-stream: the rate is right
 ])
-def test_bursts_at_the_edges_of_the_window_are_bunched(start: float, end: float, bunched: bool) -> None:
+def test_a_stall_holding_back_a_tenth_of_the_stream_is_bunched(start: float, end: float, bunched: bool) -> None:
     arrivals = _regular(401, 2000)
     span = arrivals[-1] - arrivals[0]
     stall = (arrivals[0] + start * span - (0.001 if start == 0 else 0), arrivals[0] + end * span + 0.0004)
     timing = measure(99.95, _stream(_read_late(arrivals, [stall]), 401))
     assert timing.decode_bunched is bunched, timing.bunched_share
+    assert timing.bunched_share == pytest.approx(end - start, abs=0.02)
     if not bunched:
-        assert timing.decode_tps == pytest.approx(2000, rel=0.06)
-
-
-def test_stalls_in_the_middle_leave_the_rate_right_and_unflagged() -> None:
-    """Most gaps are bursts, but the window's edges are where they were: the rate is still the true one."""
-    arrivals = _regular(401, 2000)
-    span = arrivals[-1] - arrivals[0]
-    stalls = [(arrivals[0] + a * span, arrivals[0] + b * span) for a, b in ((0.1, 0.3), (0.35, 0.55), (0.6, 0.8))]
-    timing = measure(99.95, _stream(_read_late(arrivals, stalls), 401))
-    assert timing.bunched_share > 0.5 and timing.decode_bunched is False
-    assert timing.decode_tps == pytest.approx(400 / span, rel=1e-9)
+        assert timing.decode_tps == pytest.approx(400 / span, rel=0.06)
 
 
 def test_too_few_chunks_to_judge() -> None:
     assert bunching([1.0]) == (None, None)
-    assert bunching([1.0, 1.1, 1.2]) == (False, 0.0)
+    assert bunching([1.0, 1.1, 1.2, 1.9]) == (False, pytest.approx(4 / 9))  # uneven, but too short to judge
     assert bunching([1.0, 1.00001, 1.00002])[0] is True  # 100,000 chunks/s: no server streams that fast
+    assert bunching([1.0, 1.0, 1.0]) == (True, 1.0)
 
 
 def test_bunched_rates_are_left_out_of_tokens_per_second_with_a_count() -> None:
