@@ -219,7 +219,7 @@ def bunching(arrivals: list[float]) -> tuple[bool | None, float | None]:
     client reads the chunks that queued meanwhile in one burst, so a stall that held back 20% of the
     stream shows as 0.2; if it happened at an edge of the window, the rate is off by about that much.
     Other rules were tried on 240 streams at 2,000 tok/s with 0-6 busy processes on the 2 cores, against
-    the server's own send times: "bursts touching the window's edges" kept rates 69% off (one gap of
+    the server's own send times: "bursts touching the window's edges" kept rates 71% off (one gap of
     normal length ends an edge run); "most gaps far below the mean gap" flagged 59 of 60 streams under
     load, nearly all with right rates; unevenness >= 0.1 flagged 11 of 60 and kept no rate more than
     11% off (``BENCHMARKS.md``). ``(None, None)`` with fewer than two chunks: no window to judge;
