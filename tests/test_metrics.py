@@ -10,6 +10,9 @@ import statistics
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
 
 from core.benchmark.metrics import (
     SUMMARY_METRICS,
@@ -162,6 +165,14 @@ def test_percentile_matches_numpy_and_stays_within_range() -> None:
             value = percentile(data.tolist(), q)
             assert value == pytest.approx(float(np.percentile(data, q)))
             assert data.min() <= value <= data.max()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=-1e9, max_value=1e9), min_size=1, max_size=80),
+       st.floats(min_value=0, max_value=100))
+def test_percentile_matches_scipy(values: list[float], q: float) -> None:
+    expected = stats.scoreatpercentile(values, q, interpolation_method="fraction")
+    assert percentile(values, q) == pytest.approx(expected, rel=1e-9, abs=1e-6)
 
 
 def test_percentile_ignores_missing_and_handles_empty() -> None:
