@@ -212,7 +212,7 @@ def _bench_settings(args: argparse.Namespace, store: Store):
     settings = BenchmarkSettings(
         models=[s.ref for s in specs], prompts=prompts, prompt_set_name=set_name, warmup=args.warmup,
         rounds=args.rounds, max_output_tokens=args.max_tokens, timeout_s=args.timeout,
-        concurrency=args.concurrency, seed=args.seed,
+        concurrency=args.concurrency, seed=args.seed, slo=dict(args.slo),
     )
     try:
         settings.validate()
@@ -222,12 +222,12 @@ def _bench_settings(args: argparse.Namespace, store: Store):
 
 
 def _print_summary(run: Run, samples: list[dict]) -> None:
-    from core.benchmark.run_summary import run_summary_frame
+    from core.benchmark.run_summary import SUMMARY_COLUMNS, run_summary_frame, targets_lines
 
     frame = run_summary_frame(run, samples)
-    columns = ["model", "status", "n", "errors", "TTFT p50 (ms)", "TTFT p95 (ms)", "latency mean (s)",
-               "latency p95 (s)", "tokens/s mean", "tokens/s 95% CI", "load (s)", "device", "notes"]
-    print(frame[columns].to_string(index=False), file=sys.stderr)
+    print(frame[["model", *SUMMARY_COLUMNS]].to_string(index=False), file=sys.stderr)
+    for line in targets_lines(run):
+        print(line, file=sys.stderr)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -590,6 +590,16 @@ def _number(allowed: NumberRange) -> Callable[[str], int | float]:
     return parse
 
 
+def _slo_target(text: str) -> tuple[str, float]:
+    """An argparse ``type`` for ``--slo ttft=0.5``: ``("ttft_s", 0.5)``, or the one-sentence reason."""
+    from core.benchmark.slo import parse_target
+
+    try:
+        return parse_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Pickwise: choose a local LLM with evidence.")
     parser.add_argument("--db", help="store file (default: $PICKWISE_DB or data/pickwise.json)")
@@ -638,6 +648,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0,
                        help="per-request timeout in seconds")
     bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--slo", type=_slo_target, action="append", default=[], metavar="NAME=SECONDS",
+                       help="a target, repeatable: ttft=0.5 (time to first token), ttfa=1 (first answer token), "
+                            "e2e=3 (latency); goodput is the share of requests meeting every target")
     bench.add_argument("--json", action="store_true", help="print only the run record as JSON on stdout")
     bench.set_defaults(func=cmd_bench)
 

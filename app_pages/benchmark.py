@@ -12,7 +12,7 @@ from components.model_table import models_frame
 from components.safe_text import md
 from components.state import get_sources, get_store
 from core.benchmark.prompt_sets.saved import prompt_set_choices, save_prompt_set
-from core.benchmark.run_summary import metric_details_frame, run_summary_frame, runs_frame
+from core.benchmark.run_summary import metric_details_frame, run_summary_frame, runs_frame, targets_lines
 from core.benchmark.runner import start_benchmark
 from core.jobs import get_job, list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
@@ -28,7 +28,9 @@ st.title("Benchmark")
 st.caption(
     "Each model is loaded (timed), warmed up, then asked every prompt for each round at temperature 0. "
     "Time to first token, latency and tokens/s come from the streamed answer; warm-up requests are stored "
-    "but not counted. Leaving or reloading the page does not stop a run."
+    "but not counted. Leaving or reloading the page does not stop a run. Each figure comes with its n and 95% "
+    "interval (mean: holds from 5 samples on skewed timings; median: distribution-free, from 6). A request "
+    "whose chunks arrived bunched (the machine was busy) keeps its TTFT and latency, but its tokens/s is left out."
 )
 
 
@@ -72,6 +74,8 @@ else:
                       finished=run.finished_at or "-"))
         samples = run_samples(store, run_id)
         st.dataframe(run_summary_frame(run, samples), hide_index=True)
+        for line in targets_lines(run):
+            st.caption(md("{line}", line=line))
         with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
             st.dataframe(metric_details_frame(run, samples), hide_index=True)
         with st.expander("Environment and settings of this run"):

@@ -111,7 +111,10 @@ def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], a
     seed = c2.number_input("Seed", 0, 2**31 - 1, 42, key="bench-seed")
     concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1], key="bench-concurrency",
                                  help="More than one level measures throughput under load.")
-    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1, key="bench-ttft-target")
+    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1, key="bench-ttft-target",
+                                  help="Goodput is the share of requests meeting every target; a failed "
+                                       "request misses them all.")
+    e2e_target = c4.number_input("Target latency (s, 0 = none)", 0.0, 3600.0, 0.0, 0.5, key="bench-e2e-target")
     export_buttons(specs, refs, set_name, prompts)
     if not st.button("Start benchmark", type="primary", disabled=not refs, key="bench-start"):
         return None
@@ -119,7 +122,8 @@ def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], a
         models=refs, prompts=prompts, prompt_set_name=set_name, warmup=int(warmup), rounds=int(rounds),
         max_output_tokens=int(max_tokens), temperature=float(temperature), seed=int(seed),
         timeout_s=float(timeout), concurrency=sorted(concurrency) or [1],
-        slo={"ttft_s": float(ttft_target)} if ttft_target > 0 else {},
+        slo={metric: float(target) for metric, target in (("ttft_s", ttft_target), ("e2e_s", e2e_target))
+             if target > 0},
     )
     try:
         settings.validate()

@@ -16,6 +16,7 @@ Shared by several steps (each imports no step):
 * ``config``          the files a user brings, ``models.json`` and ``prompts.json``, every problem located
 * ``limits``          the bounds on every benchmark setting, one definition for the CLI, the form and files
 * ``numbers``         numbers people type, read one way (finite only, within a range, a reason when not)
+* ``intervals``       the one 95% interval for a mean or a median, that holds at small n and on skewed data
 * ``jobs``            background jobs recorded in the store, so a browser reload finds them again
 * ``ownership``       which process owns a job or a run, and whether it is gone (orphans get marked)
 * ``paths``           where Pickwise keeps its files (the data folder, the store, the models)

@@ -256,8 +256,15 @@ class ModelResult(Part):
                                                              "concurrency level: `n_samples`, `n_counted`, "
                                                              "`n_warmup`, `n_errors`, `tokens_estimated`, "
                                                              "`metrics` (per metric: n, mean, p50..p99, CI...)")
-    slo_pass_rate: dict[str, float | None] | None = Field(None, description="metric -> share (0..1) of counted "
-                                                                            "samples meeting the run's `slo` target")
+    slo_pass_rate: dict[str, float | None] | None = Field(None, description="metric -> share (0..1) of the "
+                                                                            "requests (warm-ups excepted) meeting "
+                                                                            "the run's `slo` target; failed "
+                                                                            "requests count as misses")
+    goodput: float | None = Field(None, description="share (0..1) of the requests (warm-ups excepted, failed "
+                                                    "ones included) meeting every `slo` target, as vLLM defines "
+                                                    "goodput (`core/benchmark/slo.py`); null without targets")
+    goodput_met: int | None = Field(None, description="requests that succeeded and met every `slo` target")
+    goodput_n: int | None = Field(None, description="requests `goodput` is over")
     throughput_by_concurrency: dict[str, float | None] | None = Field(
         None, description="concurrency level (as a string) -> output tokens per wall-clock second at that level")
     energy_j: float | None = Field(None, description="energy used while answering, where a counter exists")
@@ -322,6 +329,12 @@ class Sample(Record):
     text: str = Field("", description="the answer (at most `PICKWISE_MAX_STORED_CHARS` characters)")
     reasoning_text: str = Field("", description="reasoning output, `\"\"` if none")
     text_truncated: bool = Field(False, description="the answer or reasoning was longer than what is stored")
+    decode_bunched: bool | None = Field(None, description="chunks arrived in bursts (a descheduled client read "
+                                                          "them at once): `decode_tps` is left out of "
+                                                          "tokens/s summaries; null with fewer than 2 chunks")
+    bunched_share: float | None = Field(None, description="how uneven chunk arrivals were over the decode window "
+                                                          "(0..1, 0 = steady): the largest share of chunks ahead "
+                                                          "of or behind a steady pace; bunched from 0.1")
 
 
 class Progress(Part):

@@ -67,3 +67,32 @@ def test_run_with_an_unreachable_endpoint_completes_for_the_others(app: AppTest,
     row = table.set_index("model").loc["fake:fake-model"]
     assert row["n"] == 4 * 2  # four prompts, two rounds; warm-up not counted
     assert "reach" in table.set_index("model").loc["gone:fake-model", "notes"].lower()
+
+
+def test_figures_carry_n_and_intervals_and_goodput_is_shown(app: AppTest, store_file: Path) -> None:
+    """Eight requests: intervals for means and medians; targets from the form; goodput in words."""
+    store = Store(store_file)
+    with FakeOpenAIServer(Scenario(n_tokens=20, ttft_s=0.01, token_interval_s=0.002)) as server:
+        add_endpoint(store, "fake", server.base_url)
+        app.run()
+        app.multiselect(key="bench-models").set_value(["fake:fake-model"])
+        app.selectbox(key="bench-set").select("RAG and local inference")
+        app.number_input(key="bench-rounds").set_value(2)
+        app.number_input(key="bench-ttft-target").set_value(5.0)
+        app.number_input(key="bench-e2e-target").set_value(0.01)
+        app.run()
+        app.button(key="bench-start").click()
+        app.run()
+        run = _wait_for_run_end(store_file)
+
+    assert run["settings"]["slo"] == {"ttft_s": 5.0, "e2e_s": 0.01}
+    app.run()
+    assert not app.exception
+    row = app.dataframe[0].value.set_index("model").loc["fake:fake-model"]
+    assert row["n"] == 8 and row["tokens/s n"] == "8"
+    for column in ("TTFT median (ms)", "latency mean (s)", "tokens/s mean", "tokens/s median"):
+        assert "(95% CI " in row[column], (column, row[column])
+    assert row["goodput"] == "0% (0 of 8 met every target)"
+    captions = [c.value.replace("\\", "") for c in app.caption]  # markdown escapes "<" with a backslash
+    assert any("Targets: TTFT <= 5 s, latency <= 0.01 s" in c for c in captions)
+    assert any("goodput 0% (0 of 8 requests met every target)" in c for c in captions)

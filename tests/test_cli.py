@@ -73,6 +73,44 @@ def test_bench_json_and_exit_codes(capsys, store_file: Path, tmp_path: Path) -> 
         assert code == 1 and "no model produced a result" in err
 
 
+def test_bench_records_targets_and_reports_goodput(capsys, store_file: Path, tmp_path: Path) -> None:
+    """Against a server answering in ~0.3 s: TTFT <= 0.5 s met, latency <= 0.1 s missed by every request."""
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps(["Say hi.", "Say bye."]))
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({"fake": {"source": "fake", "model": "fake-model"}}))
+    with FakeOpenAIServer(Scenario(n_tokens=3, ttft_s=0.3, token_interval_s=0.01)) as server:
+        _run(capsys, store_file, "endpoints", "add", "fake", "--base-url", server.base_url)
+        code, out, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompts", str(prompts),
+                              "--rounds", "2", "--slo", "ttft=0.5", "--slo", "e2e=0.1", "--json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["settings"]["slo"] == {"ttft_s": 0.5, "e2e_s": 0.1}
+    result = record["models"]["fake:fake-model"]
+    assert (result["goodput"], result["goodput_met"], result["goodput_n"]) == (0.0, 0, 4)
+    assert result["slo_pass_rate"] == {"ttft_s": 1.0, "e2e_s": 0.0}
+    assert "Targets: TTFT <= 0.5 s, latency <= 0.1 s (failed requests miss every target)" in err
+    assert "fake:fake-model: goodput 0% (0 of 4 requests met every target); TTFT <= 0.5 s met by 100%" in err
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("tps=5", "There is no target named 'tps': use one of ttft, ttfa, e2e, e.g. ttft=0.5."),
+    ("ttft=0", "Target ttft: 0 is not a number above 0."),
+    ("e2e", "'e2e' is not a target: write NAME=SECONDS, e.g. ttft=0.5 or e2e=3."),
+])
+def test_bench_refuses_a_bad_target_in_one_line(capsys, store_file: Path, tmp_path: Path, value: str,
+                                                expected: str) -> None:
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({"m": {"source": "fake", "model": "fake-model"}}))
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(store_file), "bench", "--models", str(models), "--prompt-set", "RAG and local inference",
+              "--slo", value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.splitlines()[-1] == f"cli.py bench: error: argument --slo: {expected}"
+    assert not store_file.exists()
+
+
 def test_bench_reports_every_config_problem(capsys, store_file: Path, tmp_path: Path) -> None:
     models = tmp_path / "models.json"
     models.write_text('{"a": {"source": "x", "model": ""}, "b": {"model": "m", "size_mb": "big"}}')

@@ -4,7 +4,8 @@
 * ``prompt_sets/`` the built-in prompt sets and the ones a user imported
 * ``runner``       the run itself: models × prompts × rounds × concurrency levels, stored as it goes
 * ``probe``        the quick check: one prompt to one model, stored as a one-sample run
-* ``metrics``      timing maths for one streamed request, and summaries with intervals over many
+* ``metrics``      timing maths for one streamed request (bunched arrivals flagged), and summaries over many
+* ``slo``          service-level targets and goodput: the share of requests meeting every target
 * ``meters``       what a model costs the machine while it runs: resident and GPU memory, energy
 * ``environment``  the machine a run ran on, recorded with it so its figures can be repeated
 * ``run_summary``  a run as tables, one row per model (the Benchmark page and the CLI show the same)

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from core.benchmark.metrics import summarize_samples
+from core.benchmark.slo import LABELS, goodput_sentence, targets_sentence
 from store import queries
 from store.records import ModelResult, Run
 
@@ -23,9 +24,40 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _ci(metric: dict[str, Any], digits: int = 1) -> str:
-    low, high = metric.get("ci95_low"), metric.get("ci95_high")
-    return "" if low is None or high is None else f"{low:.{digits}f} – {high:.{digits}f}"
+def _ci(metric: dict[str, Any], digits: int = 1, centre: str = "mean", scale: float = 1.0) -> str:
+    """The 95% interval of the mean (or, with ``centre="p50"``, of the median) as ``low – high``; where there
+    is none, the reason ("too few samples for an interval (n=3, need 5)")."""
+    prefix = "" if centre == "mean" else "p50_"
+    low, high = metric.get(f"{prefix}ci95_low"), metric.get(f"{prefix}ci95_high")
+    if low is None or high is None:
+        return metric.get(f"{prefix}interval_note") or ""
+    return f"{low * scale:.{digits}f} – {high * scale:.{digits}f}"
+
+
+def figure(metric: dict[str, Any], centre: str = "mean", digits: int = 2, scale: float = 1.0) -> str:
+    """A centre with its 95% interval in one cell: ``"1.20 (95% CI 1.10 – 1.35)"``, or with the reason there
+    is no interval; ``""`` when nothing was measured."""
+    value = metric.get(centre)
+    if value is None:
+        return ""
+    interval = _ci(metric, digits, centre, scale)
+    shown = f"{value * scale:.{digits}f}"
+    return f"{shown} (95% CI {interval})" if " – " in interval else f"{shown} ({interval})"
+
+
+def rate_count(metric: dict[str, Any]) -> str:
+    """How many rates tokens/s rests on, and how many bunched ones were left out: ``"37 (3 bunched left out)"``."""
+    left_out = metric.get("n_left_out") or 0
+    return f"{metric['n']} ({left_out} bunched left out)" if left_out else str(metric["n"])
+
+
+def goodput_cell(info: ModelResult | None) -> str:
+    """``"50% (5 of 10 met every target)"``; ``""`` when the run had no targets."""
+    if info is None or info.goodput_n is None:
+        return ""
+    if info.goodput is None:
+        return "no requests"
+    return f"{info.goodput:.0%} ({info.goodput_met} of {info.goodput_n} met every target)"
 
 
 def samples_by_model(samples: list[dict]) -> dict[str, list[dict]]:
@@ -48,8 +80,15 @@ def _model_order(run: Run, grouped: dict[str, list[dict]]) -> list[str]:
     return run.settings.get("models", list(grouped))
 
 
+SUMMARY_COLUMNS = ["status", "n", "errors", "TTFT median (ms)", "latency mean (s)", "latency p95 (s)",
+                   "tokens/s mean", "tokens/s median", "tokens/s n", "goodput", "device", "notes"]
+
+
 def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
-    """One row per model of the run, in the run's order, including models with no samples yet."""
+    """One row per model of the run, in the run's order, including models with no samples yet.
+
+    Every centre carries its 95% interval (or the reason there is none) in its cell; ``n`` is the
+    number of counted requests, ``tokens/s n`` the rates tokens/s rests on (bunched ones left out)."""
     grouped = samples_by_model(samples)
     rows = []
     for ref in _model_order(run, grouped):
@@ -57,7 +96,7 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
         summary = summarize_samples(_lowest_level(grouped.get(ref, [])))
         m = summary["metrics"]
         ttft, e2e, tps = m["ttft_s"], m["e2e_s"], m["decode_tps"]
-        notes = [w for w in {ttft.get("warning")} if w]
+        notes = [w for w in (ttft.get("warning"), tps.get("left_out_note")) if w]
         if summary["tokens_estimated"]:
             notes.append("token counts estimated")
         if info.gpu_fallback_suspected:
@@ -71,14 +110,17 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
             "provider": info.execution_provider or "",
             "n": summary["n_counted"],
             "errors": summary["n_errors"],
-            "TTFT p50 (ms)": _fmt_ms(ttft["p50"]),
+            "TTFT median (ms)": figure(ttft, "p50", 1, 1000),
+            "TTFT mean (ms)": figure(ttft, "mean", 1, 1000),
             "TTFT p95 (ms)": _fmt_ms(ttft["p95"]),
-            "latency mean (s)": _round(e2e["mean"]),
-            "latency p50 (s)": _round(e2e["p50"]),
+            "latency mean (s)": figure(e2e),
+            "latency median (s)": figure(e2e, "p50"),
             "latency p95 (s)": _round(e2e["p95"]),
             "latency p99 (s)": _round(e2e["p99"]),
-            "tokens/s mean": _round(tps["mean"], 1),
-            "tokens/s 95% CI": _ci(tps),
+            "tokens/s mean": figure(tps, "mean", 1),
+            "tokens/s median": figure(tps, "p50", 1),
+            "tokens/s n": rate_count(tps),
+            "goodput": goodput_cell(info),
             "load (s)": _round(info.load_s),
             "first request (s)": _round(info.first_request_s),
             "memory added (MB)": _round(info.rss_load_mb, 0),
@@ -88,6 +130,23 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
             "notes": "; ".join(notes),
         })
     return pd.DataFrame(rows)
+
+
+def targets_lines(run: Run) -> list[str]:
+    """The run's targets and each model's goodput in words, e.g. ``"fake:m: goodput 50% (5 of 10 requests met
+    every target); TTFT <= 0.5 s met by 50%"``; no lines when the run had no targets."""
+    slo = run.settings.get("slo") or {}
+    if not slo:
+        return []
+    lines = [f"Targets: {targets_sentence(slo)} (failed requests miss every target)"]
+    for ref, info in run.models.items():
+        if info.goodput_n is None:
+            continue
+        sentence = goodput_sentence({"share": info.goodput, "met": info.goodput_met, "n": info.goodput_n})
+        rates = ", ".join(f"{LABELS.get(metric, metric)} <= {slo[metric]:g} s met by {rate:.0%}"
+                          for metric, rate in (info.slo_pass_rate or {}).items() if rate is not None and metric in slo)
+        lines.append(f"{ref}: {sentence}" + (f"; {rates}" if rates else ""))
+    return lines
 
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
@@ -111,7 +170,8 @@ _DETAIL_METRICS = {"ttft_s": "TTFT (s)", "ttfa_s": "first answer token (s)", "e2
 
 
 def metric_details_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
-    """Every summary statistic per model and metric, plus SLO pass rates: the full evidence behind the table."""
+    """Every summary statistic per model and metric, with both centres' intervals and what was left out,
+    plus each target's pass rate and goodput: the full evidence behind the table."""
     grouped = samples_by_model(samples)
     rows = []
     for ref in _model_order(run, grouped):
@@ -120,10 +180,17 @@ def metric_details_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
             m = summary["metrics"][metric]
             rows.append({"model": ref, "metric": label, "n": m["n"],
                          **{k: _round(m[k], 4) for k in ("mean", "p50", "p90", "p95", "p99", "std", "min", "max")},
-                         "CV %": _round(m["cv_pct"], 1), "95% CI of mean": _ci(m, 4), "warning": m["warning"] or ""})
+                         "CV %": _round(m["cv_pct"], 1), "95% CI of mean": _ci(m, 4),
+                         "95% CI of median": _ci(m, 4, "p50"), "left out": m.get("n_left_out") or 0,
+                         "warning": "; ".join(w for w in (m["warning"], m.get("left_out_note")) if w)})
         info = run.models.get(ref)
-        for metric, rate in ((info.slo_pass_rate if info else None) or {}).items():
-            limit = (run.settings.get("slo") or {}).get(metric)
-            rows.append({"model": ref, "metric": f"share with {_DETAIL_METRICS.get(metric, metric)} <= {limit}",
+        if info is None or info.goodput_n is None:
+            continue
+        slo = run.settings.get("slo") or {}
+        for metric, rate in (info.slo_pass_rate or {}).items():
+            label = f"share with {_DETAIL_METRICS.get(metric, metric)} <= {slo.get(metric)}"
+            rows.append({"model": ref, "metric": label, "n": info.goodput_n,
                          "mean": None if rate is None else round(rate, 3)})
+        rows.append({"model": ref, "metric": "goodput (every target met)", "n": info.goodput_n,
+                     "mean": None if info.goodput is None else round(info.goodput, 3)})
     return pd.DataFrame(rows)

@@ -19,8 +19,9 @@ from typing import Any, Protocol
 
 from core.benchmark.environment import machine_environment
 from core.benchmark.meters import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
-from core.benchmark.metrics import SampleMeter, SampleTiming, slo_pass_rate, summarize_samples
+from core.benchmark.metrics import SampleMeter, SampleTiming, summarize_samples
 from core.benchmark.settings import BenchmarkSettings
+from core.benchmark.slo import goodput
 from core.engines.base import Engine, EngineError
 from core.engines.session import MAX_CONSECUTIVE_FAILURES, FailureStreak, LoadedModel
 from core.jobs import JobContext, start_job, utc_now
@@ -231,19 +232,24 @@ def _disk_mb(engine: Engine, model_id: str) -> float | None:
 
 def model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: bool,
                    peak_added_mb: float, joules: float | None) -> dict:
-    """Summary over the concurrency-1 samples (or the lowest level run), first-request time, SLOs, energy."""
+    """Summary over the concurrency-1 samples (or the lowest level run), first-request time, SLOs, energy.
+
+    Goodput and the per-target pass rates count every request sent at that level (warm-ups excepted),
+    failed ones as misses (``core.benchmark.slo``)."""
     level = min(settings.concurrency)
     primary = [s for s in samples if s.get("concurrency", 1) == level]
     summary = summarize_samples(primary, seed=settings.seed or 0)
-    counted = queries.counted_samples(primary)
+    met = goodput(primary, settings.slo)
     out_tokens = sum(s.get("completion_tokens") or 0 for s in samples if not s.get("error"))
     first = samples[0] if samples else None
     return {
         "summary": summary,
         "first_request_s": first.get("e2e_s") if first and not first.get("error") else None,
         "rss_peak_mb": peak_added_mb if in_process else None,
-        "slo_pass_rate": {metric: slo_pass_rate([s.get(metric) for s in counted], limit)
-                          for metric, limit in settings.slo.items()},
+        "slo_pass_rate": met["per_metric"] if met else {},
+        "goodput": met["share"] if met else None,
+        "goodput_met": met["met"] if met else None,
+        "goodput_n": met["n"] if met else None,
         "energy_j": joules,
         "energy_j_per_token": joules / out_tokens if joules is not None and out_tokens else None,
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import limits
+from core.benchmark.slo import check_metric
 from core.engines.base import ChatParams
 from core.refs import parse_ref
 
@@ -28,7 +29,7 @@ class BenchmarkSettings:
     seed: int | None = 42
     timeout_s: float = 120.0
     concurrency: list[int] = field(default_factory=lambda: [1])
-    slo: dict[str, float] = field(default_factory=dict)  # e.g. {"ttft_s": 1.0}: lower is better
+    slo: dict[str, float] = field(default_factory=dict)  # e.g. {"ttft_s": 0.5, "e2e_s": 3.0}: seconds, at most
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting a user must fix, in one sentence.
@@ -52,7 +53,7 @@ class BenchmarkSettings:
         if not self.concurrency:
             raise ValueError("Choose at least one concurrency level.")
         self.concurrency = [int(limits.CONCURRENCY.check(level)) for level in self.concurrency]
-        self.slo = {metric: float(replace(limits.SLO_TARGET, label=f"Target {metric}").check(target))
+        self.slo = {check_metric(metric): float(replace(limits.SLO_TARGET, label=f"Target {metric}").check(target))
                     for metric, target in self.slo.items()}
         if (total := self.total_requests()) > limits.MAX_TOTAL_REQUESTS:
             raise ValueError(f"This run would send {total:,} requests; the limit is {limits.MAX_TOTAL_REQUESTS:,}: "

@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 
 from core.grading.rubric import LEVELS
+from core.intervals import t_quantile_975
 
 MIN_FOR_INTERVAL = 3
 SCALE = (float(LEVELS[0]), float(LEVELS[-1]))
@@ -42,37 +42,6 @@ class ScoreMean:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _abs_t_cdf(t: float, df: int) -> float:
-    """P(|T| <= t) for Student's t with whole ``df`` (Abramowitz & Stegun 26.7.3-4: a finite series)."""
-    theta = math.atan(t / math.sqrt(df))
-    c2, s = math.cos(theta) ** 2, math.sin(theta)
-    if df % 2 == 0:
-        term = total = 1.0
-        for k in range(2, df, 2):  # (1·3···(k-1)) / (2·4···k) cos^k
-            term *= (k - 1) / k * c2
-            total += term
-        return s * total
-    if df == 1:
-        return 2 * theta / math.pi
-    term = total = math.cos(theta)
-    for k in range(3, df - 1, 2):  # (2·4···(k-1)) / (1·3···k) cos^k
-        term *= (k - 1) / k * c2
-        total += term
-    return 2 / math.pi * (theta + s * total)
-
-
-@lru_cache(maxsize=512)
-def t_quantile_975(df: int) -> float:
-    """The 97.5th percentile of Student's t with ``df`` degrees of freedom (two-sided 95%), by bisection."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be at least 1, got {df}")
-    low, high = 0.0, 20.0  # t(1) = 12.71 is the largest
-    for _ in range(80):
-        mid = (low + high) / 2
-        low, high = (mid, high) if _abs_t_cdf(mid, df) < 0.95 else (low, mid)
-    return (low + high) / 2
 
 
 def score_mean(values: Sequence[float], scale: tuple[float, float] = SCALE,
