@@ -116,11 +116,12 @@ def resampled_rows(rng: np.random.Generator, data: np.ndarray, n_boot: int) -> l
             for start in range(0, n_boot, rows_per_batch)]
 
 
-def bootstrap_t_interval(data: np.ndarray, rng: np.random.Generator, n_boot: int = N_BOOT) -> tuple[float, float]:
+def bootstrap_t_interval(data: np.ndarray, rng: np.random.Generator,
+                         n_boot: int = N_BOOT) -> tuple[float, float] | None:
     """The studentized (bootstrap-t) 95% interval for the mean (Efron & Tibshirani 1993, ch. 12.5).
 
     Each resample's t = (mean* - mean) / (sd* / sqrt(n)); resamples with no spread have no t and are
-    left out (at n = 5 a resample of one repeated value is common)."""
+    left out (at n = 5 a resample of one repeated value is common); ``None`` when none had any spread."""
     n = data.size
     centre, scale = float(data.mean()), float(data.std(ddof=1)) / math.sqrt(n)
     ts = []
@@ -128,7 +129,10 @@ def bootstrap_t_interval(data: np.ndarray, rng: np.random.Generator, n_boot: int
         sds = rows.std(axis=1, ddof=1)
         usable = sds > 0
         ts.append((rows[usable].mean(axis=1) - centre) / (sds[usable] / math.sqrt(n)))
-    low_t, high_t = np.percentile(np.concatenate(ts), [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
+    pooled = np.concatenate(ts)
+    if pooled.size == 0:
+        return None
+    low_t, high_t = np.percentile(pooled, [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
     return centre - float(high_t) * scale, centre - float(low_t) * scale
 
 
@@ -141,32 +145,50 @@ def mean_interval(data: np.ndarray, *, seed: int = 0, n_boot: int = N_BOOT) -> I
         return Interval(None, None, note=f"no spread observed: all {n} samples equal {float(data[0]):.4g}, "
                                          "so no interval can be estimated")
     parts = [t_interval(data), bootstrap_t_interval(data, np.random.default_rng(seed), n_boot)]
-    if float(data.min()) > 0 and (lognormal := lognormal_interval(data)) is not None:
-        parts.append(lognormal)
-    return Interval(min(p[0] for p in parts), max(p[1] for p in parts), METHOD)
+    if float(data.min()) > 0:
+        parts.append(lognormal_interval(data))
+    found = [p for p in parts if p is not None]
+    return Interval(min(p[0] for p in found), max(p[1] for p in found), METHOD)
+
+
+def quantile_ranks(n: int, q: float) -> tuple[int | None, int | None]:
+    """1-based ranks ``(lower, upper)`` of the order statistics bounding the ``q`` quantile with >= 95% coverage.
+
+    With B ~ Binomial(n, q) the number of values below the true quantile, ``lower`` is the largest rank
+    with P(B < lower) <= 2.5% and ``upper`` the smallest with P(B >= upper) <= 2.5%, so
+    P(x(lower) <= quantile <= x(upper)) >= 95% for any continuous distribution. Either is ``None`` when
+    the sample is too small for that end (p95 needs n >= 72 for its upper end). The binomial tail is
+    summed in floating point from log-probabilities: O(n), so 100,000 samples cost milliseconds."""
+    j = np.arange(n + 1)
+    log_choose = np.concatenate([[0.0], np.cumsum(np.log(n - j[1:] + 1) - np.log(j[1:]))])
+    with np.errstate(divide="ignore"):
+        cdf = np.cumsum(np.exp(log_choose + j * math.log(q) + (n - j) * math.log1p(-q)))
+    tail = (1 - LEVEL) / 2
+    lower = int(np.count_nonzero(cdf <= tail))
+    reach = np.flatnonzero(cdf >= 1 - tail)
+    upper = int(reach[0]) + 1 if reach.size and reach[0] + 1 <= n else None
+    return (lower or None), upper
 
 
 def median_ranks(n: int) -> tuple[int, int] | None:
-    """1-based ranks ``(k, n-k+1)`` of the order statistics bounding the median with >= 95% coverage.
+    """``quantile_ranks`` of the median; ``None`` when even [min, max] covers less than 95% (n < 6)."""
+    lower, upper = quantile_ranks(n, 0.5)
+    return (lower, upper) if lower is not None and upper is not None else None
 
-    k is the largest rank with P(B < k) <= 2.5% for B ~ Binomial(n, 1/2); ``None`` when even k = 1
-    ([min, max]) covers less than 95% (n < 6)."""
-    cumulative, k = 0.0, 0
-    for j in range(n + 1):
-        cumulative += math.comb(n, j) / 2**n
-        if cumulative > (1 - LEVEL) / 2:
-            break
-        k = j + 1
-    return (k, n - k + 1) if k >= 1 else None
+
+def quantile_interval(data: np.ndarray, q: float, name: str) -> Interval:
+    """The distribution-free 95% interval for the ``q`` quantile (order statistics), or why there is none."""
+    n = int(data.size)
+    lower, upper = quantile_ranks(n, q)
+    if lower is None or upper is None:
+        return Interval(None, None, note=f"too few samples for an interval of the {name} (n={n})")
+    ordered = np.sort(data)
+    low, high = float(ordered[lower - 1]), float(ordered[upper - 1])
+    if low == high:
+        return Interval(None, None, note=f"no spread observed around the {name} ({low:.4g})")
+    return Interval(low, high, "order statistics (binomial)")
 
 
 def median_interval(data: np.ndarray) -> Interval:
-    """The distribution-free 95% interval for the median (order statistics), or why there is none."""
-    ranks = median_ranks(int(data.size))
-    if ranks is None:
-        return Interval(None, None, note=f"too few samples for an interval of the median (n={data.size}, need 6)")
-    ordered = np.sort(data)
-    low, high = float(ordered[ranks[0] - 1]), float(ordered[ranks[1] - 1])
-    if low == high:
-        return Interval(None, None, note=f"no spread observed around the median ({low:.4g})")
-    return Interval(low, high, "order statistics (binomial)")
+    """The distribution-free 95% interval for the median, or why there is none."""
+    return quantile_interval(data, 0.5, "median")

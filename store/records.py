@@ -516,13 +516,16 @@ class Decision(Record):
     weights_applied: dict[str, float] = Field(description="criterion -> share of 1 actually used")
     candidates: dict[str, Any] = Field(description="`CandidateTable.as_dict()`: per model its figures, "
                                                    "quality `{mean, ci95_low, ci95_high, n}` or null, warnings")
-    ranked: list[dict[str, Any]] = Field(description="in rank order: `{ref, rank, score, complete, coverage, "
-                                                     "missing, values, normalised, contributions}`")
+    ranked: list[dict[str, Any]] = Field(description="in rank order: `{ref, rank, score, values, normalised, "
+                                                     "contributions, evidence, entered}` (`entered`: figures typed "
+                                                     "in by hand)")
     excluded: list[dict[str, Any]] = Field(description="`{ref, reasons}`: every hard constraint failed")
     dropped: dict[str, str] = Field(description="criterion -> why it was left out for every model")
     pareto: dict[str, Any] = Field(description="`{points, not_plotted}`: quality against latency")
-    sensitivity: dict[str, Any] = Field(description="`flips` per criterion and win `probabilities` under "
-                                                    "random weights")
+    sensitivity: dict[str, Any] = Field(description="`flips` per criterion; win `probabilities` "
+                                                    "under random weights and resampled measurements (`draws`, "
+                                                    "`seed`, `concentration`, `noise`); `lead` (the score gap's "
+                                                    "interval, or a statistical tie)")
     evidence: dict[str, Any] = Field(description="`runs` (per run: dates, settings, environment), "
                                                  "`quality_source` (where quality came from, or null), `notes`")
     supersedes: str | None = Field(None, description="`decision_id` this one replaces")

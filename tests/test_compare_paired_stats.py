@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from core.compare.ratios import MIN_CHANGE, paired_ratio, t_quantile_975
+from core.compare.ratios import MIN_CHANGE, paired_ratio
 
 NOISE = 0.10
 
@@ -102,11 +102,6 @@ def test_the_interval_is_scipys_paired_t_interval_on_log_ratios(pairs) -> None:
     assert swapped is not None
     assert (swapped.value, swapped.ci95_low, swapped.ci95_high) == pytest.approx(
         (1 / ratio.value, 1 / ratio.ci95_high, 1 / ratio.ci95_low), rel=1e-9)
-
-
-def test_t_quantile_matches_scipy() -> None:
-    for df in range(1, 1001):
-        assert t_quantile_975(df) == pytest.approx(stats.t.ppf(0.975, df), rel=1e-5), df
 
 
 def test_only_shared_prompts_with_positive_values_are_paired() -> None:

@@ -25,6 +25,8 @@ from core.intervals import (
     mean_interval,
     median_interval,
     median_ranks,
+    quantile_interval,
+    quantile_ranks,
     t_interval,
     t_quantile,
     t_quantile_975,
@@ -106,7 +108,7 @@ def test_floors_and_no_zero_width_interval() -> None:
     flat = mean_interval(np.full(12, 5.0))
     assert (flat.low, flat.high) == (None, None) and flat.note.startswith("no spread observed: all 12 samples equal 5")
     assert mean_interval(np.array([5.0, 5.0, 5.0])).note.startswith("too few samples")
-    assert median_interval(np.arange(5.0)).low is None and "n=5, need 6" in median_interval(np.arange(5.0)).note
+    assert median_interval(np.arange(5.0)).low is None and "median (n=5)" in median_interval(np.arange(5.0)).note
     assert median_interval(np.full(30, 2.0)).note == "no spread observed around the median (2)"
 
 
@@ -126,6 +128,30 @@ def test_median_ranks_match_the_binomial_tail(n: int) -> None:
     k, upper = ranks
     assert upper == n - k + 1
     assert stats.binom.cdf(k - 1, n, 0.5) <= 0.025 < stats.binom.cdf(k, n, 0.5)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.9, 0.95, 0.99])
+@pytest.mark.parametrize("n", [5, 20, 71, 72, 500, 5000])
+def test_quantile_ranks_match_the_binomial_tails(n: int, q: float) -> None:
+    lower, upper = quantile_ranks(n, q)
+    if lower is None:
+        assert stats.binom.cdf(0, n, q) > 0.025
+    else:
+        assert stats.binom.cdf(lower - 1, n, q) <= 0.025 + 1e-12 and stats.binom.cdf(lower, n, q) > 0.025 - 1e-12
+    if upper is None:
+        assert stats.binom.cdf(n - 1, n, q) < 0.975
+    else:
+        assert stats.binom.sf(upper - 1, n, q) <= 0.025 + 1e-12 and stats.binom.sf(upper - 2, n, q) > 0.025 - 1e-12
+
+
+def test_p95_interval_covers_and_says_when_the_sample_is_too_small() -> None:
+    truth = math.exp(1.6448536269514722)  # the 95th percentile of lognormal(0, 1)
+    rng = np.random.default_rng(11)
+    hits = sum(bool((i := quantile_interval(rng.lognormal(0.0, 1.0, 100), 0.95, "p95")).low is not None
+                    and i.low <= truth <= i.high) for _ in range(2000))
+    assert hits / 2000 >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / 2000)
+    assert quantile_interval(np.arange(71.0), 0.95, "95th percentile").note == (
+        "too few samples for an interval of the 95th percentile (n=71)")
 
 
 def _coverage(draw, truth: float, n: int, reps: int, seed: int, centre: str = "mean") -> float:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from core.engines.base import StreamEnd, StreamEvent
-from core.intervals import N_BOOT, mean_interval, median_interval, resampled_rows
+from core.intervals import N_BOOT, mean_interval, median_interval, quantile_interval, resampled_rows
 from store.queries import counted_samples
 
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -276,7 +276,8 @@ class Summary:
 
     ``ci95_low``/``ci95_high`` bound the mean (``core.intervals.mean_interval``); when they are ``None``
     with ``n`` > 0, ``interval_note`` says why ("too few samples for an interval", "no spread
-    observed"). ``p50_ci95_*`` bound the median, the robust centre, distribution-free. ``n_left_out``
+    observed"). ``p50_ci95_*`` bound the median, the robust centre, and ``p95_ci95_*`` the 95th percentile,
+    both distribution-free (order statistics; p95 needs 72 samples). ``n_left_out``
     counts values measured but not trusted (e.g. rates of bunched samples); ``left_out_note`` says why."""
 
     n: int
@@ -298,6 +299,9 @@ class Summary:
     p50_ci95_low: float | None = None
     p50_ci95_high: float | None = None
     p50_interval_note: str | None = None
+    p95_ci95_low: float | None = None
+    p95_ci95_high: float | None = None
+    p95_interval_note: str | None = None
     n_left_out: int = 0
     left_out_note: str | None = None
 
@@ -321,7 +325,7 @@ def summarize(values: Iterable[float | None], *, seed: int = 0, n_boot: int = N_
     std = float(data.std(ddof=1)) if n >= 2 else None
     p50, p90, p95, p99 = (float(p) for p in np.percentile(data, [50, 90, 95, 99], method="linear"))
     interval = mean_interval(data, seed=seed, n_boot=n_boot)
-    centre = median_interval(data)
+    centre, tail = median_interval(data), quantile_interval(data, 0.95, "95th percentile")
     return Summary(
         n=n,
         n_missing=missing,
@@ -342,6 +346,9 @@ def summarize(values: Iterable[float | None], *, seed: int = 0, n_boot: int = N_
         p50_ci95_low=centre.low,
         p50_ci95_high=centre.high,
         p50_interval_note=centre.note,
+        p95_ci95_low=tail.low,
+        p95_ci95_high=tail.high,
+        p95_interval_note=tail.note,
     )
 
 

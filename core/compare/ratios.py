@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TypeVar
 
 import numpy as np
+
+from core.intervals import t_quantile_975
 
 K = TypeVar("K", bound=Hashable)
 
@@ -25,23 +26,6 @@ MIN_PAIRED_PROMPTS = 2  # one prompt has no spread, so no interval
 # by a few percent, a run-level effect no resampling inside one pair of runs can see (each run is one draw
 # of it), so a "significant" 1% is still no reason to act.
 MIN_CHANGE = 0.03
-
-# Student-t 0.975 quantiles for 1-9 degrees of freedom; from 10 on, Fisher's expansion is within 4e-6.
-_T975_SMALL_DF = (12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851, 2.364624252,
-                  2.306004135, 2.262157163)
-
-
-def t_quantile_975(df: int) -> float:
-    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (no scipy in the product)."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be at least 1, got {df}")
-    if df <= len(_T975_SMALL_DF):
-        return _T975_SMALL_DF[df - 1]
-    z, v = NormalDist().inv_cdf(0.975), float(df)
-    return (z + (z**3 + z) / (4 * v) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
-            + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4))
-
 
 @dataclass(frozen=True)
 class Ratio:

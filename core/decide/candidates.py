@@ -33,6 +33,7 @@ class Candidate:
     latency_mean_s: float | None = None
     latency_p95_s: float | None = None
     latency_ci95: tuple[float, float] | None = None
+    latency_p95_ci95: tuple[float, float] | None = None  # distribution-free; needs 72 samples
     throughput_tps: float | None = None
     throughput_ci95: tuple[float, float] | None = None
     n_samples: int = 0  # counted samples behind the latency figures
@@ -54,10 +55,10 @@ class Candidate:
 
     def evidence(self, key: str, latency_stat: str) -> dict[str, Any]:
         """What stands behind criterion ``key``'s figure: ``{n, ci95, source}`` (``ci95`` None when there is
-        no interval: a p95, a single measurement, too few samples)."""
+        no interval: a single measurement, too few samples, a p95 of fewer than 72)."""
         if key == "latency":
-            return {"n": self.n_samples, "ci95": self.latency_ci95 if latency_stat == "mean" else None,
-                    "source": "measured"}
+            ci95 = self.latency_ci95 if latency_stat == "mean" else self.latency_p95_ci95
+            return {"n": self.n_samples, "ci95": ci95, "source": "measured"}
         if key == "throughput":
             n = self.throughput_n if self.throughput_n is not None else self.n_samples
             return {"n": n, "ci95": self.throughput_ci95, "source": "measured"}
@@ -72,7 +73,7 @@ class Candidate:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Candidate:
         fixed = dict(data)
-        for key in ("latency_ci95", "throughput_ci95"):
+        for key in ("latency_ci95", "latency_p95_ci95", "throughput_ci95"):
             fixed[key] = None if data.get(key) is None else tuple(data[key])
         fixed["warnings"] = tuple(data.get("warnings", ()))
         return cls(**fixed)
@@ -125,8 +126,8 @@ def _usable(info: ModelResult) -> bool:
     return produced_results(info) and ((info.summary or {}).get("n_counted") or 0) > 0
 
 
-def _ci(metric: Mapping[str, Any]) -> tuple[float, float] | None:
-    low, high = metric.get("ci95_low"), metric.get("ci95_high")
+def _ci(metric: Mapping[str, Any], prefix: str = "") -> tuple[float, float] | None:
+    low, high = metric.get(f"{prefix}ci95_low"), metric.get(f"{prefix}ci95_high")
     return None if low is None or high is None else (low, high)
 
 
@@ -144,6 +145,7 @@ def _candidate(ref: str, run: Run, spec: ModelInfo | None, quality: Mapping[str,
     return Candidate(
         ref=ref, run_id=run.run_id, run_created_at=run.created_at,
         latency_mean_s=e2e.get("mean"), latency_p95_s=e2e.get("p95"), latency_ci95=_ci(e2e),
+        latency_p95_ci95=_ci(e2e, "p95_"),
         throughput_tps=tps.get("mean"), throughput_ci95=_ci(tps), n_samples=summary.get("n_counted") or 0,
         throughput_n=tps.get("n"),
         memory_mb=peak if peak is not None else load,

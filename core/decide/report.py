@@ -289,7 +289,8 @@ def _evidence(record: Mapping[str, Any]) -> list[Block]:
                   str(r.get("n_prompts", MISSING)), str((r.get("settings") or {}).get("rounds", MISSING)),
                   _environment(r.get("environment") or {})) for r in record["evidence"]["runs"])
     models = tuple((c["ref"], c["run_id"] or MISSING, str(c["n_samples"]),
-                    _with_ci(c["latency_mean_s"], c["latency_ci95"], 2, " s"), _num(c["latency_p95_s"], 2, " s"),
+                    _with_ci(c["latency_mean_s"], c["latency_ci95"], 2, " s"),
+                    _with_ci(c["latency_p95_s"], c.get("latency_p95_ci95"), 2, " s"),
                     f"{_with_ci(c['throughput_tps'], c['throughput_ci95'], 1)}, "
                     f"n={c.get('throughput_n') if c.get('throughput_n') is not None else c['n_samples']}",
                     _quality(c["quality"]), "; ".join(c["warnings"]) or "")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.grading.score_mean import t_quantile_975
+from core.intervals import t_quantile_975
 
 MIN_ANSWERS = 10  # answers graded by both; below this an interval (and a verdict) would say nothing
 _EDGE = 1 - 1e-12  # atanh(+-1) is infinite: a coefficient at the edge is pulled in this far
