@@ -112,22 +112,42 @@ def _ident(group: Group) -> dict[str, Any]:
             "run": group.run_id, "n": group.n}
 
 
+UNITS: dict[str, str] = {"ttft": "_s", "e2e": "_s", "tps": ""}  # figure prefix -> column suffix
+STATS: tuple[str, ...] = ("p50", "p95", "mean")
+
+
+def figure_key(prefix: str, stat: str, end: str | None = None) -> str:
+    """The column of a figure (``ttft_p50_s``) or of one end of its 95% interval (``ttft_p50_ci95_low_s``);
+    the mean's bounds keep their older names (``tps_ci95_low``)."""
+    if end is None:
+        return f"{prefix}_{stat}{UNITS[prefix]}"
+    return f"{prefix}_{'' if stat == 'mean' else stat + '_'}ci95_{end}{UNITS[prefix]}"
+
+
+FIGURE_KEYS: tuple[str, ...] = tuple(figure_key(prefix, stat, end) for prefix in UNITS for stat in STATS
+                                     for end in (None, "low", "high"))
+
+
+def _figures(prefix: str, metric: Mapping[str, Any]) -> dict[str, Any]:
+    """Median, p95 and mean of one metric, each with its 95% interval (``None`` where there is none;
+    summaries stored before the median and p95 had intervals have none)."""
+    return {figure_key(prefix, stat, end): metric.get(stat if end is None else
+                                                      f"{'' if stat == 'mean' else stat + '_'}ci95_{end}")
+            for stat in STATS for end in (None, "low", "high")}
+
+
 def summary_frame(groups: Iterable[Group]) -> pd.DataFrame:
     """One row per group: the figures every speed and footprint chart shows (and exports as CSV).
 
-    Each figure sits next to its n and, for means, its 95% interval (from the stored summary)."""
+    Each figure sits next to its n and its 95% interval (from the stored summary)."""
     rows = []
     for g in groups:
         ttft, e2e, tps = g.metric("ttft_s"), g.metric("e2e_s"), g.metric("decode_tps")
         rows.append({
             **_ident(g),
             "errors": g.summary["n_errors"],
-            "ttft_p50_s": ttft["p50"], "ttft_p95_s": ttft["p95"],
-            "ttft_mean_s": ttft["mean"], "ttft_ci95_low_s": ttft["ci95_low"], "ttft_ci95_high_s": ttft["ci95_high"],
-            "e2e_p50_s": e2e["p50"], "e2e_p95_s": e2e["p95"],
-            "e2e_mean_s": e2e["mean"], "e2e_ci95_low_s": e2e["ci95_low"], "e2e_ci95_high_s": e2e["ci95_high"],
-            "tps_mean": tps["mean"], "tps_ci95_low": tps["ci95_low"], "tps_ci95_high": tps["ci95_high"],
-            "tps_p50": tps["p50"], "tps_n": tps["n"],
+            **_figures("ttft", ttft), **_figures("e2e", e2e), **_figures("tps", tps),
+            "tps_n": tps["n"],
             "rss_load_mb": g.info.rss_load_mb, "rss_peak_mb": g.info.rss_peak_mb, "disk_mb": g.info.disk_mb,
             "warning": ttft.get("warning") or "",
         })

@@ -4,8 +4,10 @@ Keys (stable; ``None`` where a figure is missing, never NaN):
 
 * ``runs``: ``run_id``, ``created_at``, ``prompt_set``, ``devices`` of each compared run
 * ``groups``: one per model × device × run with a measured request: ``model``, ``device``, ``run``, ``n``,
-  ``errors``, ``ttft_p50_s``, ``ttft_p95_s``, ``e2e_p50_s``, ``e2e_p95_s``, ``tps_mean``, ``tps_ci95_low``,
-  ``tps_ci95_high``, ``tps_p50``, ``tps_n``
+  ``errors``, ``tps_n`` (rates kept: bunched ones are left out), and for each of ``ttft`` and ``e2e`` (seconds,
+  suffix ``_s``) and ``tps``: its ``p50``, ``p95`` and ``mean``, each with its 95% interval
+  (``ttft_p50_s``, ``ttft_p50_ci95_low_s``, ``ttft_p50_ci95_high_s``, ...; the mean's bounds are
+  ``tps_ci95_low``, ``ttft_ci95_low_s``, ...)
 * ``models``: two models of one run and device (``head_to_head_frame`` columns, plus ``statement``)
 * ``devices``: speed-ups over the baseline device (``device_speedup_frame`` columns, plus ``statement``);
   ``devices_note``: why there is none (``None`` when there is one)
@@ -24,14 +26,14 @@ import pandas as pd
 
 from core.compare.baseline import WORSE, baseline_change_frame
 from core.compare.devices import device_gap_message, device_speedup_frame
-from core.compare.groups import Group, summary_frame
+from core.compare.groups import FIGURE_KEYS, Group, figure_key, summary_frame
 from core.compare.head_to_head import head_to_head_frame
 from core.compare.runs import prompt_set_name, run_devices
 from core.compare.statements import baseline_statements, device_statements, head_to_head_statements
 from store.records import Run
 
-GROUP_KEYS = ["model", "device", "run", "n", "errors", "ttft_p50_s", "ttft_p95_s", "e2e_p50_s", "e2e_p95_s",
-              "tps_mean", "tps_ci95_low", "tps_ci95_high", "tps_p50", "tps_n"]
+FIGURES = {"ttft": ("TTFT", ".3f", " (s)"), "e2e": ("e2e", ".3f", " (s)"), "tps": ("tokens/s", ".1f", "")}
+GROUP_KEYS = ["model", "device", "run", "n", "errors", *FIGURE_KEYS, "tps_n"]
 
 
 def _plain(value: Any) -> Any:
@@ -74,20 +76,31 @@ def _cell(value: Any, spec: str) -> str:
     return "n/a" if _plain(value) is None else format(value, spec)
 
 
+def _with_ci(group: dict, prefix: str, stat: str) -> str:
+    _, spec, _ = FIGURES[prefix]
+    value = group[figure_key(prefix, stat)]
+    low, high = (_plain(group[figure_key(prefix, stat, end)]) for end in ("low", "high"))
+    if _plain(value) is None:
+        return "n/a"
+    return format(value, spec) + (" (no CI)" if low is None or high is None else f" ({low:{spec}}-{high:{spec}})")
+
+
 def _groups_table(groups: list[dict]) -> str:
-    rows = [{"model": g["model"], "device": g["device"], "run": g["run"], "n": str(g["n"]),
-             "TTFT p50 (s)": _cell(g["ttft_p50_s"], ".3f"), "TTFT p95 (s)": _cell(g["ttft_p95_s"], ".3f"),
-             "e2e p50 (s)": _cell(g["e2e_p50_s"], ".3f"), "e2e p95 (s)": _cell(g["e2e_p95_s"], ".3f"),
-             "tokens/s mean": _cell(g["tps_mean"], ".1f"),
-             "tokens/s 95% CI": ("n/a" if _plain(g["tps_ci95_low"]) is None or _plain(g["tps_ci95_high"]) is None
-                                 else f"{g['tps_ci95_low']:.1f}-{g['tps_ci95_high']:.1f}"),
-             "tokens/s p50": _cell(g["tps_p50"], ".1f")} for g in groups]
+    rows = []
+    for g in groups:
+        row = {"model": g["model"], "device": g["device"], "run": g["run"], "n": str(g["n"])}
+        for prefix, (label, _, unit) in FIGURES.items():
+            for stat in (("mean", "p50") if prefix == "tps" else ("p50", "p95")):
+                row[f"{label} {'median' if stat == 'p50' else stat}{unit}"] = _with_ci(g, prefix, stat)
+        row["tokens/s n"] = str(g["tps_n"])
+        rows.append(row)
     return pd.DataFrame(rows).to_string(index=False)
 
 
 def report_text(report: dict[str, Any]) -> str:
     """The report as text for a terminal: the per-group table, then each comparison as a sentence."""
-    lines = ["Per model, device and run (n = measured requests; 95% CI of the mean):", _groups_table(report["groups"]),
+    lines = ["Per model, device and run (n = measured requests; each figure with its 95% CI: no CI below 5 "
+             "samples or without spread, nor for a p95 below 72):", _groups_table(report["groups"]),
              "", "Models against each other (paired over the prompts both answered):"]
     lines += [f"  {m['statement']}" for m in report["models"]] or ["  only one model per run and device"]
     lines += ["", "Devices:"]

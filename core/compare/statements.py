@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.compare.baseline import BETTER, NOT_COMPARED, WORSE
 from core.compare.ratios import MIN_CHANGE
+from core.compare.runs import UNKNOWN_DEVICE
 
 TOPIC = {"e2e_s": "end-to-end latency", "ttft_s": "time to first token", "decode_tps": "tokens/s"}
 FASTER = {"e2e_s": "faster end to end", "ttft_s": "faster to first token"}
@@ -26,6 +27,11 @@ SLOWER = {"e2e_s": "slower end to end", "ttft_s": "slower to first token"}
 def times(value: float) -> str:
     """A ratio as people read it: 12x, 2.1x, 1.04x (two decimals only near 1, where they matter)."""
     return f"{value:.0f}" if value >= 10 else f"{value:.1f}" if value >= 1.1 else f"{value:.2f}"
+
+
+def _on(device: str) -> str:
+    """`` on CPU``; nothing when the device is unknown (an endpoint's), rather than "on unknown"."""
+    return "" if device == UNKNOWN_DEVICE else f" on {device}"
 
 
 def _interval(row: Mapping[str, Any], where: str) -> str:
@@ -43,7 +49,7 @@ def head_to_head_statements(frame: pd.DataFrame) -> list[str]:
     """One sentence per pair of models and metric (``core.compare.head_to_head.head_to_head_frame``)."""
     sentences = []
     for r in _rows(frame):
-        where = f" in run {r['run']} on {r['device']}"
+        where = f" in run {r['run']}{_on(r['device'])}"
         a, b, metric = r["model"], r["rival"], r["metric"]
         if r["advantage"] is None:
             sentences.append(f"{a} and {b} cannot be compared on {TOPIC[metric]}{where}: {r['note']}.")
@@ -115,9 +121,9 @@ def baseline_statements(frame: pd.DataFrame) -> list[str]:
     sentences = []
     for r in _rows(frame):
         model, metric, base = r["model"], r["metric"], r["baseline_run"]
-        where = f"; run {r['run']} on {r['device']}"
+        where = f"; run {r['run']}{_on(r['device'])}"
         if r["verdict"] == NOT_COMPARED:
-            sentences.append(f"{model} (run {r['run']} on {r['device']}) cannot be compared with baseline run "
+            sentences.append(f"{model} (run {r['run']}{_on(r['device'])}) cannot be compared with baseline run "
                              f"{base}: {r['note']}.")
             continue
         change = r["change_pct"]
