@@ -313,6 +313,12 @@ def cmd_decide(args: argparse.Namespace) -> int:
     save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
     print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
     print(report.lead_sentence(record))
+    from core.compare.head_to_head import statements_between
+
+    run_of = {c["ref"]: c["run_id"] for c in record["candidates"]["candidates"]}
+    if len(record["ranked"]) >= 2:  # what the top two differ by, measured, with intervals
+        for sentence in statements_between(store, *((m["ref"], run_of[m["ref"]]) for m in record["ranked"][:2])):
+            print(sentence)
     return 0
 
 

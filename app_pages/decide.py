@@ -22,6 +22,7 @@ from components.figures import colour_map
 from components.safe_text import md, md_literal
 from components.state import get_store
 from core.benchmark.run_summary import runs_frame
+from core.compare.head_to_head import statements_between
 from core.decide.candidates import candidate_table_from_store
 from core.decide.charts import contribution_figure, pareto_figure, tornado_figure, win_probability_figure
 from core.decide.decision import list_decisions, save_decision, set_status
@@ -99,6 +100,10 @@ if not ranking.ranked:
     st.stop()
 robustness = sensitivity(ranking, table, settings)
 lead_panel(robustness.lead)
+if len(ranking.ranked) >= 2:  # what the top two differ by, measured over the prompts both answered
+    run_of = {c.ref: c.run_id for c in table.candidates}
+    for sentence in statements_between(store, *((m.ref, run_of[m.ref]) for m in ranking.ranked[:2])):
+        st.caption(md_literal(sentence))
 st.dataframe(ranking_frame(ranking), hide_index=True)
 st.plotly_chart(contribution_figure(contribution_frame(ranking)), theme=None, key="contrib")
 

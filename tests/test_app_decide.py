@@ -189,6 +189,9 @@ def test_the_rule_for_missing_figures_and_the_noise_verdict_sit_with_the_ranking
     assert "(95% or more of the draws give exactly 100.0)" in verdicts[0]
     ranked = next(d.value for d in at.dataframe if "score" in d.value.columns)
     assert ranked.loc[0, "latency n, 95% CI"] == "n=3, no interval"  # below 5 samples: none, never a false one
+    # the top two compared in words; one shared prompt is too few to pair, and the page says so
+    assert any("fast:fake-model and slow:fake-model cannot be compared on end-to-end latency" in c.value
+               and "share only 1 measured prompt" in c.value for c in at.caption)
     assert ranked.loc[0, "memory n, 95% CI"] == "missing"
 
     at.radio(key="missing-rule").set_value("exclude").run()

@@ -297,3 +297,19 @@ def test_a_baseline_change_pairs_only_shared_prompts_and_says_so(store: Store) -
     refused = frame[frame["run"] == other]
     assert set(refused["shared_prompts"]) == {0} and set(refused["note"]) == {NO_SHARED_PROMPT}
     assert refused["change_pct"].isna().all()
+
+
+def test_decides_top_two_are_compared_in_words_across_their_own_runs(store: Store) -> None:
+    """Decide takes each model's figures from its own newest run: the two are paired over the prompts both
+    runs asked, and a pair with no shared prompt says so instead of comparing different questions."""
+    from core.compare.head_to_head import statements_between
+
+    small_run = seed_run(store, [ModelSpec(SMALL, speed=2.0)], prompts=6, seed=5)
+    large_run = seed_run(store, [ModelSpec(LARGE)], prompts=6, seed=6)
+    said = statements_between(store, (SMALL, small_run), (LARGE, large_run))
+    assert len(said) == 3
+    assert said[1].startswith(f"{SMALL} is 2.0x faster end to end than {LARGE} (95% CI ")
+    assert f"over 6 shared prompts in run {small_run} and {large_run}" in said[1]
+
+    other = seed_run(store, [ModelSpec(LARGE)], prompts=6, seed=7, prompt_text="Another question {i}?")
+    assert all(NO_SHARED_PROMPT in s for s in statements_between(store, (SMALL, small_run), (LARGE, other)))
