@@ -113,28 +113,34 @@ def distribution_figure(
 
 
 def percentile_figure(summary: pd.DataFrame, metric: str, colours: Mapping[str, str]) -> go.Figure:
-    """p50 (solid) and p95 (hatched) bars per group for ``ttft_s`` or ``e2e_s``."""
+    """p50 (solid) and p95 (hatched) bars per group for ``ttft_s`` or ``e2e_s``, each with its distribution-free
+    95% interval as error bars where there is one (none for a p95 below 72 samples: the n on the label says why)."""
     prefix = metric.removesuffix("_s")
     fig = go.Figure()
     for model, rows in _by_model(summary):
         labels = [group_label(r) for r in rows.to_dict("records")]
         for pct, pattern in (("p50", ""), ("p95", "/")):
             values = rows[f"{prefix}_{pct}_s"]
+            low, high = (rows.get(f"{prefix}_{pct}_ci95_{end}_s", pd.Series(index=rows.index, dtype=float))
+                         for end in ("low", "high"))
             fig.add_trace(go.Bar(
                 x=values, y=labels, orientation="h", name=f"{esc(model)} {pct}", legendgroup=esc(model),
                 offsetgroup=pct, marker={"color": colours[model], "pattern": {"shape": pattern}},
+                error_x={"type": "data", "array": high - values, "arrayminus": values - low,
+                         "color": "#262730", "thickness": 1.5},
                 text=[f"{pct} {v:.3f} s" if pd.notna(v) else f"{pct} n/a" for v in values],
                 textposition="outside", cliponaxis=False,
                 hovertemplate=f"{pct} %{{x:.3f}} s<extra>{esc(model)}</extra>",
             ))
     fig.update_layout(barmode="group")
-    fig.update_xaxes(range=_x_range([*summary[f"{prefix}_p50_s"], *summary[f"{prefix}_p95_s"]]))
-    return _layout(fig, f"{METRIC_LABELS[metric]}: median (p50) and p95", len(summary),
+    fig.update_xaxes(range=_x_range([*summary[f"{prefix}_p50_s"], *summary[f"{prefix}_p95_s"],
+                                     *summary.get(f"{prefix}_p95_ci95_high_s", pd.Series(dtype=float)).dropna()]))
+    return _layout(fig, f"{METRIC_LABELS[metric]}: median (p50) and p95 with 95% CI", len(summary),
                    xaxis=METRIC_LABELS[metric], yaxis="")
 
 
 def tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
-    """Mean tokens/s per group with its 95% bootstrap interval as error bars."""
+    """Mean tokens/s per group with its 95% interval as error bars."""
     fig = go.Figure()
     for model, rows in _by_model(summary):
         mean = rows["tps_mean"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,6 +83,11 @@ def test_percentile_bars_show_p50_and_p95(groups, colours) -> None:
     assert large_p95.x[0] == groups[1].metric("e2e_s")["p95"]
     assert large_p95.marker.pattern.shape == "/"
     assert "n=" in large_p95.y[0]
+    e2e = groups[1].metric("e2e_s")  # the median's interval as error bars; a p95 below 72 samples has none
+    large_p50 = fig.data[2]
+    assert large_p50.x[0] + large_p50.error_x.array[0] == e2e["p50_ci95_high"]
+    assert large_p50.x[0] - large_p50.error_x.arrayminus[0] == e2e["p50_ci95_low"]
+    assert e2e["p95_ci95_high"] is None and all(v is None or math.isnan(v) for v in large_p95.error_x.array)
 
 
 def test_distribution_draws_every_measured_sample(groups, colours) -> None:
