@@ -32,6 +32,7 @@ from core.models.sources import Sources, add_endpoint  # noqa: E402
 from core.paths import REPO_ROOT  # noqa: E402
 from store import Store  # noqa: E402
 from store.records import Table  # noqa: E402
+from tests.cpu_load import busy_cores  # noqa: E402
 
 SERVER = """
 import sys
@@ -63,17 +64,6 @@ def _process(args: list[str], **kwargs) -> Iterator[subprocess.Popen]:
         process.wait()
 
 
-@contextmanager
-def _busy(count: int) -> Iterator[None]:
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-
-
 def measure(n_tokens: int, interval: float, rounds: int, hogs: int) -> dict:
     """One run of ``rounds`` requests (after one warm-up) against a server process; the figures it reports."""
     with tempfile.TemporaryDirectory() as folder, _process(
@@ -85,7 +75,7 @@ def measure(n_tokens: int, interval: float, rounds: int, hogs: int) -> dict:
         settings = BenchmarkSettings(models=["local:fake-model"], prompts=[{"id": "p", "prompt": "Count."}],
                                      warmup=1, rounds=rounds, max_output_tokens=n_tokens, timeout_s=60)
         run_id = create_run(store, settings)
-        with _busy(hogs):
+        with busy_cores(hogs):
             run = execute_run(Sources(store, None), store, run_id, _Quiet())
         samples = [s for s in store.find(Table.SAMPLES, run_id=run_id) if not s["warmup"]]
     tps = run.models["local:fake-model"].summary["metrics"]["decode_tps"]

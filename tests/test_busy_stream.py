@@ -11,32 +11,17 @@ to run; ``benchmarks/busy_stream.py`` measures that, with a server in another pr
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from core.benchmark.runner import create_run, execute_run
 from core.benchmark.settings import BenchmarkSettings
 from core.models.sources import Sources, add_endpoint
 from store import Store
 from store.records import Table
+from tests.cpu_load import busy_cores
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 from tests.test_benchmark import _Control
 
 TOKENS, RATE = 201, 2000
-
-
-@contextmanager
-def busy_cores(count: int = 2) -> Iterator[None]:
-    """``count`` processes spinning on the CPU for as long as the block runs."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
 
 
 def test_kept_rates_hold_while_both_cores_are_busy(store: Store) -> None:
