@@ -2,15 +2,19 @@
 
 Store failures (a file from a newer Pickwise, a full or read-only disk, a lock another process
 keeps) are caught here once for every page: the user gets the store's one-sentence error in a
-box instead of a traceback, and nothing stored is touched.
+box instead of a traceback, and nothing stored is touched. After the page, the one live view
+(``components.live_view``) draws the running jobs into the sidebar and the page's live places.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
+from components.live_view import begin_live_view, live_view
 from components.safe_text import md
-from components.sidebar import render_sidebar
+from components.sidebar import render_sidebar, running_jobs_panel
 from components.state import get_store
 from core.jobs import list_jobs
 from store import StoreError
@@ -29,8 +33,9 @@ PAGES = [
 navigation = st.navigation(PAGES)
 try:
     store = get_store()
-    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only, counts=store.counts(),
-                   running=list_jobs(store, active_only=True))
+    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only, counts=store.counts())
+    begin_live_view()
     navigation.run()
+    live_view(partial(list_jobs, store, active_only=True), running_jobs_panel)
 except StoreError as exc:
     st.error(md("{error}", error=exc), icon=":material/error:")

@@ -7,19 +7,20 @@ from functools import partial
 import streamlit as st
 
 from components.benchmark_form import import_panel, settings_form
-from components.job_progress import job_panel
+from components.job_progress import done_of_total, job_panel
+from components.live_view import live_slot
 from components.model_table import models_frame
 from components.safe_text import md
 from components.state import get_sources, get_store
 from core.benchmark.prompt_sets.saved import prompt_set_choices, save_prompt_set
 from core.benchmark.run_summary import metric_details_frame, run_summary_frame, runs_frame, targets_lines
 from core.benchmark.runner import start_benchmark
-from core.jobs import get_job, list_jobs
+from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.specs import model_specs, save_model_specs
 from core.refs import FOUNDRY_SOURCE
 from store.queries import benchmark_runs, get_run, run_samples
-from store.records import JobKinds
+from store.records import Job, JobKinds
 
 store = get_store()
 sources = get_sources()
@@ -40,38 +41,22 @@ def _live_table(run_id: str | None) -> None:
         st.dataframe(run_summary_frame(run, run_samples(store, run.run_id)), hide_index=True)
 
 
-active = list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)
-if active:
-    job = active[0]
-    st.subheader(md("Running: {label}", label=job.label))
-    job_panel(job, partial(get_job, store), key="bench", live=lambda: _live_table(job.run_id))
-else:
-    listed = list(models_frame(sources.listings())["ref"])
-    import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
-    specs = model_specs(store)
-    # models imported from models.json stay choosable while their source is down: the run records why they failed
-    choices = listed + sorted(set(specs) - set(listed))
-    settings = settings_form(prompt_set_choices(store), specs, choices,
-                             preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"])
-    if settings is not None:
-        run_id, _ = start_benchmark(sources, store, settings)
-        st.session_state["bench-selected-run"] = run_id
-        st.rerun()
-
-st.subheader("Runs")
-runs = benchmark_runs(store)
-if not runs:
-    st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
-else:
-    table = runs_frame(runs)
+def _runs(running: list[Job]) -> None:
+    """The stored runs, drawn by the live view: a running run's ``done/total`` is its job's, as in the bar."""
+    runs = benchmark_runs(store)
+    if not runs:
+        st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
+        return
+    progress = {job.run_id: done_of_total(job) for job in running if job.run_id}
+    table = runs_frame(runs, progress)
     ids = list(table["run"])
     chosen = st.session_state.get("bench-selected-run")
     run_id = st.selectbox("Run", ids, index=ids.index(chosen) if chosen in ids else 0, key="bench-run-pick")
     run = get_run(store, run_id)
     if run is not None:
-        st.caption(md("Status **{status}** · prompt set {name} · started {started} · finished {finished}",
-                      status=run.status, name=run.prompt_set.name, started=run.started_at or "-",
-                      finished=run.finished_at or "-"))
+        st.caption(md("Status **{status}**{done} · prompt set {name} · started {started} · finished {finished}",
+                      status=run.status, done=f" · {progress[run_id]} requests" if progress.get(run_id) else "",
+                      name=run.prompt_set.name, started=run.started_at or "-", finished=run.finished_at or "-"))
         samples = run_samples(store, run_id)
         st.dataframe(run_summary_frame(run, samples), hide_index=True)
         for line in targets_lines(run):
@@ -82,3 +67,25 @@ else:
             st.json({"settings": run.settings, "environment": run.environment}, expanded=False)
     with st.expander("All runs"):
         st.dataframe(table, hide_index=True)
+
+
+active = next(iter(list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)), None)
+last = next(iter(benchmark_runs(store)), None)
+listed = list(models_frame(sources.listings())["ref"])
+import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
+specs = model_specs(store)
+# models imported from models.json stay choosable while their source is down: the run records why they failed
+choices = listed + sorted(set(specs) - set(listed))
+settings = settings_form(prompt_set_choices(store), specs, choices, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"],
+                         remembered=last.settings if last else None, busy=active is not None)
+if settings is not None:
+    run_id, _ = start_benchmark(sources, store, settings)
+    st.session_state["bench-selected-run"] = run_id
+    st.rerun()
+
+if active is not None:
+    st.subheader(md("Running: {label}", label=active.label))
+    job_panel(active, key="bench", live=lambda: _live_table(active.run_id))
+
+st.subheader("Runs")
+live_slot(_runs)

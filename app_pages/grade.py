@@ -30,7 +30,6 @@ from core.grading.judge_choice import suggest_judge
 from core.grading.judge_progress import judge_progress
 from core.grading.pairwise_results import pairwise_view
 from core.grading.run_results import run_results
-from core.jobs import get_job
 from store.records import Run
 
 TAB_KEY = "grade-tab"
@@ -52,14 +51,14 @@ def listed_models() -> list[ModelEntry]:
 def judge(run: Run, rubric: Rubric) -> None:
     judge_tab(run, rubric, judges=listed_models(),
               progress=judge_progress(store, run.run_id, rubric, started_judge_job()),
-              read_job=partial(get_job, store), start=partial(start_judging, get_sources(), store, run.run_id))
+              start=partial(start_judging, get_sources(), store, run.run_id))
 
 
 def pairwise(run: Run, rubric: Rubric) -> None:
     models = listed_models()
     pairwise_tab(run, rubric, judges=[m.ref for m in models], suggested=suggest_judge(models, list(run.models)).ref,
                  view=pairwise_view(store, run.run_id, rubric, started_pairwise_job()),
-                 read_job=partial(get_job, store), start=partial(start_pairwise, get_sources(), store, run.run_id))
+                 start=partial(start_pairwise, get_sources(), store, run.run_id))
 
 
 def manual(run: Run, rubric: Rubric) -> None:

@@ -85,14 +85,40 @@ def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[
     return kind(allowed.minimum + (1 if allowed.above else 0)), kind(allowed.maximum)
 
 
+# each field's key, the run setting it shows, and its value for a first run
+_FIELDS = {"bench-warmup": ("warmup", 1), "bench-rounds": ("rounds", 3), "bench-max-tokens": ("max_output_tokens", 128),
+           "bench-timeout": ("timeout_s", 120), "bench-temperature": ("temperature", 0.0), "bench-seed": ("seed", 42),
+           "bench-concurrency": ("concurrency", [1])}
+_TARGETS = {"bench-ttft-target": "ttft_s", "bench-e2e-target": "e2e_s"}
+
+
+def _remember(remembered: dict | None, choices: dict[str, list[dict]], available_refs: list[str],
+              preferred: list[str]) -> None:
+    """Fill the fields a new browser session has not set yet from ``remembered`` (the settings of the run
+    running or started last), else the defaults: after a reload the form shows the run it started, and
+    what the user already changed in this session is left alone."""
+    settings = remembered or {}
+    values: dict[str, object] = {key: default if settings.get(name) is None else settings[name]
+                                 for key, (name, default) in _FIELDS.items()}
+    values |= {key: float((settings.get("slo") or {}).get(metric, 0.0)) for key, metric in _TARGETS.items()}
+    values["bench-timeout"] = int(values["bench-timeout"])  # the field steps in whole seconds
+    # Streamlit forgets a widget's value while it is not drawn: the last choice in this session comes first
+    models = st.session_state.get("bench-models-chosen", settings.get("models", preferred))
+    values["bench-models"] = [r for r in models if r in available_refs]
+    if settings.get("prompt_set_name") in choices:
+        values["bench-set"] = settings["prompt_set_name"]
+    for key, value in values.items():
+        st.session_state.setdefault(key, value)
+
+
 def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], available_refs: list[str],
-                  preferred: list[str]) -> BenchmarkSettings | None:
+                  preferred: list[str], *, remembered: dict | None = None,
+                  busy: bool = False) -> BenchmarkSettings | None:
     """Draw the form over the prompt sets (``core.benchmark.prompt_sets.saved.prompt_set_choices``) and the
-    stored model metadata (for the models.json export); return settings when the user starts a valid run."""
-    if "bench-models" not in st.session_state:
-        # Streamlit forgets a widget's value while it is not drawn (during a run): restore the last choice
-        remembered = st.session_state.get("bench-models-chosen", preferred)
-        st.session_state["bench-models"] = [r for r in remembered if r in available_refs]
+    stored model metadata (for the models.json export); return settings when the user starts a valid run.
+    ``remembered``: the stored settings of the run running or started last (``runs.settings``), shown in
+    a new session; ``busy``: a run is in progress, so Start waits for it (two runs would share the cores)."""
+    _remember(remembered, choices, available_refs, preferred)
     refs = st.multiselect("Models", available_refs, key="bench-models")
     st.session_state["bench-models-chosen"] = refs
     set_name = st.selectbox("Prompt set", list(choices), key="bench-set")
@@ -101,22 +127,23 @@ def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], a
         for item in prompts:
             st.text(f"{item['id']}: {item['prompt'][:200]}")
     c1, c2, c3, c4 = st.columns(4)
-    warmup = c1.number_input("Warm-up rounds (not counted)", *_bounds(limits.WARMUP), 1, key="bench-warmup")
-    rounds = c2.number_input("Rounds", *_bounds(limits.ROUNDS), 3, key="bench-rounds")
-    max_tokens = c3.number_input("Max output tokens", *_bounds(limits.MAX_OUTPUT_TOKENS), 128, key="bench-max-tokens")
-    timeout = c4.number_input("Request timeout (s)", *_bounds(limits.TIMEOUT_S), 120, key="bench-timeout")
+    warmup = c1.number_input("Warm-up rounds (not counted)", *_bounds(limits.WARMUP), key="bench-warmup")
+    rounds = c2.number_input("Rounds", *_bounds(limits.ROUNDS), key="bench-rounds")
+    max_tokens = c3.number_input("Max output tokens", *_bounds(limits.MAX_OUTPUT_TOKENS), key="bench-max-tokens")
+    timeout = c4.number_input("Request timeout (s)", *_bounds(limits.TIMEOUT_S), key="bench-timeout")
     c1, c2, c3, c4 = st.columns(4)
-    temperature = c1.number_input("Temperature", *_bounds(limits.TEMPERATURE, float), 0.0, 0.1,
+    temperature = c1.number_input("Temperature", *_bounds(limits.TEMPERATURE, float), step=0.1,
                                   help="0 makes runs repeatable.", key="bench-temperature")
-    seed = c2.number_input("Seed", 0, 2**31 - 1, 42, key="bench-seed")
-    concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, [1], key="bench-concurrency",
+    seed = c2.number_input("Seed", 0, 2**31 - 1, key="bench-seed")
+    concurrency = c3.multiselect("Concurrency levels", CONCURRENCY_LEVELS, key="bench-concurrency",
                                  help="More than one level measures throughput under load.")
-    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, 0.0, 0.1, key="bench-ttft-target",
+    ttft_target = c4.number_input("Target TTFT (s, 0 = none)", 0.0, 60.0, step=0.1, key="bench-ttft-target",
                                   help="Goodput is the share of requests meeting every target; a failed "
                                        "request misses them all.")
-    e2e_target = c4.number_input("Target latency (s, 0 = none)", 0.0, 3600.0, 0.0, 0.5, key="bench-e2e-target")
+    e2e_target = c4.number_input("Target latency (s, 0 = none)", 0.0, 3600.0, step=0.5, key="bench-e2e-target")
     export_buttons(specs, refs, set_name, prompts)
-    if not st.button("Start benchmark", type="primary", disabled=not refs, key="bench-start"):
+    if not st.button("Start benchmark", type="primary", disabled=not refs or busy, key="bench-start",
+                     help="A run is in progress: cancel it or wait for it to end." if busy else None):
         return None
     settings = BenchmarkSettings(
         models=refs, prompts=prompts, prompt_set_name=set_name, warmup=int(warmup), rounds=int(rounds),

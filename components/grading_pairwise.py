@@ -20,7 +20,7 @@ from core.grading import Rubric, judge_warning
 from core.grading.pairwise import MAX_PAIRS, MAX_PROMPTS, MAX_SAMPLES
 from core.grading.pairwise_prompt import DEFAULT_MAX_OUTPUT_TOKENS
 from core.grading.pairwise_results import CONSISTENT, MOSTLY_FLIPS, PairwiseSummary, PairwiseView
-from store.records import Job, Run
+from store.records import Run
 
 PAIRWISE_JOB = "grade-pairwise-job"
 
@@ -67,7 +67,7 @@ def started_pairwise_job() -> str | None:
 
 
 def pairwise_tab(run: Run, rubric: Rubric, judges: list[str], view: PairwiseView,
-                 read_job: Callable[[str], Job | None], start: Callable[..., str], *,
+                 start: Callable[..., str], *,
                  suggested: str | None = None) -> None:
     """Start, watch and read pairwise judging. ``judges``: every listed model; ``suggested``: the judge to
     preselect (none: the user chooses); ``start(judge_ref, rubric, samples=, max_prompts=, max_pairs=,
@@ -77,7 +77,7 @@ def pairwise_tab(run: Run, rubric: Rubric, judges: list[str], view: PairwiseView
     job = view.job
     if job is not None:
         st.caption(md_literal(job.label))
-        job_panel(job, read_job, key="pairwise")
+        job_panel(job, key="pairwise")
     _form(run, rubric, judges, suggested, start, busy=job is not None and job.state == "running")
     if not view.summaries:
         st.info(md("No pairwise verdicts with {label} for this run yet.", label=rubric.label))

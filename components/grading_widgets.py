@@ -28,7 +28,7 @@ from core.grading.controls import Qualification
 from core.grading.judge import DEFAULT_MAX_OUTPUT_TOKENS
 from core.grading.judge_choice import suggest_judge
 from core.grading.judge_progress import JudgeProgress
-from store.records import Job, Run
+from store.records import Run
 
 RUBRIC_KEY = "grade-rubric"
 DEFAULT_RUBRIC = "helpfulness"
@@ -155,7 +155,7 @@ def started_judge_job() -> str | None:
 
 
 def judge_tab(run: Run, rubric: Rubric, judges: list[ModelEntry], progress: JudgeProgress,
-              read_job: Callable[[str], Job | None], start: Callable[..., str]) -> None:
+              start: Callable[..., str]) -> None:
     """Pick a judge among ``judges`` (every listed model; the most capable non-candidate preselected, or
     none), see its warnings and whether it passed its control answers, start/watch/cancel judging, judge
     the unscored again, and read how often it could be parsed. ``start(judge_ref, rubric,
@@ -164,7 +164,7 @@ def judge_tab(run: Run, rubric: Rubric, judges: list[ModelEntry], progress: Judg
     job = progress.job
     if job is not None:
         st.caption(md_literal(job.label))
-        job_panel(job, read_job, key="judge")
+        job_panel(job, key="judge")
     # drawn while a job runs too (start disabled): a widget left undrawn for a run forgets its value
     _judge_form(run, rubric, judges, progress, start, busy=job is not None and job.state == "running")
     _parse_failures(progress)

@@ -1,4 +1,5 @@
-"""Live progress for a background job, polled through the page's reader so a browser reload reattaches."""
+"""A background job on a page: its outcome, or its live progress and Cancel (drawn by the page's live view,
+which reads the jobs from the store, so a browser reload reattaches)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from components.live_view import live_slot
 from components.safe_text import md, md_literal
 from core.jobs import cancel_job, is_live
 from store.records import Job
@@ -18,12 +20,19 @@ def job_share(job: Job) -> float:
     return min(1.0, job.progress.done / total) if total else 0.0
 
 
+def done_of_total(job: Job) -> str:
+    """``"74/96"``: the figure the sidebar, the progress bar and the Runs table all show (blank while the
+    total is unknown)."""
+    done, total = job.progress.done, job.progress.total
+    return f"{done:.0f}/{total:.0f}" if total else ""
+
+
 def _eta_text(job: Job) -> str:
     """``done/total · ETA`` from the average pace so far (blank until there is a pace to go on)."""
     done, total = job.progress.done, job.progress.total
-    if not total:
+    text = done_of_total(job)
+    if not text:
         return ""
-    text = f"{done:.0f}/{total:.0f}"
     try:
         elapsed = (datetime.now(UTC) - datetime.fromisoformat(job.created_at)).total_seconds()
     except ValueError:
@@ -45,21 +54,18 @@ def _outcome(job: Job) -> None:
         st.error(md("{state}: {message}", state=job.state.capitalize(), message=job.message))
 
 
-def job_panel(job: Job, read_job: Callable[[str], Job | None], *, key: str,
-              live: Callable[[], None] | None = None) -> None:
-    """``job`` (a jobs-table record) with its outcome, or, while it runs, polled every second through
-    ``read_job(job_id)`` (only this fragment reruns); when it ends, the whole page reruns once so it shows
-    the job's effects. ``live`` draws extra content (e.g. a live results table) inside the polling fragment."""
-    job_id = job.job_id
+def job_panel(job: Job, *, key: str, live: Callable[[], None] | None = None) -> None:
+    """``job`` (a jobs-table record) with its outcome, or, while it runs, its progress bar and Cancel drawn
+    here by the page's live view (``components.live_view``) from the same read as the sidebar; ``live``
+    draws extra content (e.g. a live results table) right under the bar on the same tick."""
     if job.state != "running":
         _outcome(job)
         return
+    job_id = job.job_id
 
-    @st.fragment(run_every=1.0)
-    def _poll() -> None:
-        current = read_job(job_id)
-        if current is None or current.state != "running":
-            st.rerun()
+    def draw(running: list[Job]) -> None:
+        current = next((j for j in running if j.job_id == job_id), None)
+        if current is None:  # it ended: the live view reruns the page, which shows the outcome
             return
         eta = _eta_text(current)
         st.progress(job_share(current),
@@ -70,4 +76,4 @@ def job_panel(job: Job, read_job: Callable[[str], Job | None], *, key: str,
             cancel_job(job_id)
             st.toast("Cancelling at the next checkpoint…")
 
-    _poll()
+    live_slot(draw)

@@ -1,7 +1,7 @@
 """The shared sidebar: where the data lives, what it holds, and what is running now.
 
-``app.py`` reads the store's state and the running jobs and passes them in, so the sidebar draws data and
-never reads the store itself.
+``app.py`` reads the store's state and passes it in; the live view passes the running jobs to
+``running_jobs_panel`` on every tick. The sidebar draws data and never reads the store itself.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from components.job_progress import job_share
+from components.job_progress import done_of_total, job_share
 from components.safe_text import md
 from store.records import Job, Table
 
 
-def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None, counts: dict[str, int],
-                   running: list[Job]) -> None:
+def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None,
+                   counts: dict[str, int]) -> None:
     """``recovered``/``read_only``: the store's notices, each shown as its one sentence (an unreadable file
-    moved aside; a store that cannot be written); ``counts``: rows per table; ``running``: the active jobs."""
+    moved aside; a store that cannot be written); ``counts``: rows per table. The running jobs are drawn
+    by the live view (``running_jobs_panel``), so they move with the page."""
     with st.sidebar:
         if recovered is not None:
             st.error(md("{notice}", notice=recovered), icon=":material/warning:")
@@ -30,6 +31,10 @@ def render_sidebar(*, path: Path, recovered: object | None, read_only: object | 
             f"{counts.get(Table.RUNS, 0)} runs · {counts.get(Table.SAMPLES, 0)} samples · "
             f"{counts.get(Table.ENDPOINTS, 0)} endpoints"
         )
-        for job in running:
-            st.progress(job_share(job), text=md("{label}: {message}", label=job.label or job.kind,
-                                                 message=job.message))
+
+
+def running_jobs_panel(running: list[Job]) -> None:
+    """Each running job with its bar and ``done/total`` (the figure the page's bar and Runs table show)."""
+    for job in running:
+        figures = " · ".join(x for x in (done_of_total(job), job.message) if x)
+        st.progress(job_share(job), text=md("{label}: {figures}", label=job.label or job.kind, figures=figures))

@@ -78,7 +78,7 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 }
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
-JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download"]
+JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download", "probe"]
 
 
 class JobKinds:
@@ -90,6 +90,7 @@ class JobKinds:
     PAIRWISE: Final = "pairwise"
     PREPARE_DEFAULT: Final = "prepare-default"
     DOWNLOAD: Final = "download"
+    PROBE: Final = "probe"
 
 
 JobState = Literal["running", "completed", "incomplete", "cancelled", "failed", "interrupted"]

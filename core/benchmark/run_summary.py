@@ -149,20 +149,23 @@ def targets_lines(run: Run) -> list[str]:
     return lines
 
 
-def runs_frame(runs: list[Run]) -> pd.DataFrame:
-    """Stored benchmark runs, newest first, for picking one."""
+def runs_frame(runs: list[Run], progress: dict[str, str] | None = None) -> pd.DataFrame:
+    """Stored benchmark runs, newest first, for picking one; ``progress``: ``done/total`` of the runs still
+    going, by run id (their job's figure, so the table agrees with the progress bar and the sidebar)."""
+    progress = progress or {}
     rows = [
         {
             "run": r.run_id,
             "created": r.created_at,
             "status": r.status,
+            "progress": progress.get(r.run_id, ""),
             "prompt set": r.prompt_set.name,
             "models": len(r.models),
             "rounds": r.settings.get("rounds"),
         }
         for r in queries.newest_first(runs)
     ]
-    return pd.DataFrame(rows, columns=["run", "created", "status", "prompt set", "models", "rounds"])
+    return pd.DataFrame(rows, columns=["run", "created", "status", "progress", "prompt set", "models", "rounds"])
 
 
 _DETAIL_METRICS = {"ttft_s": "TTFT (s)", "ttfa_s": "first answer token (s)", "e2e_s": "latency (s)",
