@@ -11,9 +11,9 @@ from components.model_table import models_frame
 from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
-from core.benchmark.probe import run_probe
+from core.benchmark.probe import probe_result, start_probe
 from core.engines.base import EngineError
-from core.jobs import get_job
+from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.model_jobs import (
     running_download,
@@ -23,6 +23,7 @@ from core.models.model_jobs import (
 )
 from core.models.sources import add_endpoint, list_endpoints, remove_endpoint
 from core.refs import FOUNDRY_SOURCE
+from store.records import JobKinds
 
 store = get_store()
 sources = get_sources()
@@ -47,7 +48,7 @@ elif foundry is None:
     st.error(md("Foundry Local could not start, so the default model cannot be prepared: {error}",
                 error=foundry_error()))
 elif running_prep:
-    job_panel(running_prep, partial(get_job, store), key="prep")
+    job_panel(running_prep, key="prep")
 else:
     st.write(
         "SmolLM2-135M-Instruct is converted to an ONNX int4 model and registered with Foundry Local "
@@ -94,7 +95,7 @@ if foundry is not None and foundry_ids:
             st.rerun()
     download = running_download(store, chosen)
     if download:
-        job_panel(download, partial(get_job, store), key="download")
+        job_panel(download, key="download")
     elif c3.button("Download", disabled=entry.state != "available"):
         start_download(store, foundry, chosen)
         st.rerun()
@@ -128,4 +129,7 @@ with st.form("add-endpoint", clear_on_submit=False):
 
 # --- Probe ---------------------------------------------------------------------------------------
 st.subheader("Probe")
-probe_panel(list(frame["ref"]), partial(run_probe, sources, store), preferred=f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}")
+probe = next(iter(list_jobs(store, kind=JobKinds.PROBE)), None)
+probe_panel(list(frame["ref"]), partial(start_probe, store), probe,
+            probe_result(store, probe.run_id) if probe and probe.run_id else None,
+            preferred=f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}")

@@ -1,4 +1,4 @@
-"""The probe: pick a model, send one prompt, see the answer and its timing."""
+"""The probe: pick a model, send one prompt with a timeout, watch or cancel it, see the answer and its timing."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.job_progress import job_panel
 from components.safe_text import md, show_model_text
+from core import limits
 from core.benchmark.probe import ProbeResult
-from core.engines.base import ChatParams
+from store.records import Job
 
 DEFAULT_PROMPT = "List three benefits of local inference."
 
@@ -31,25 +33,42 @@ def _show_result(result: ProbeResult) -> None:
     show_model_text(t.text)
 
 
-def probe_panel(refs: list[str], probe: Callable[[str, str, ChatParams], ProbeResult],
-                preferred: str | None = None) -> None:
-    """A probe form that calls ``probe(ref, prompt, params)`` (``core.benchmark.probe.run_probe``, which stores the
-    probe as a one-sample run); ``preferred`` (e.g. the default model) is pre-selected when present."""
+def probe_panel(refs: list[str], start: Callable[[str, str, int, float], object], job: Job | None,
+                result: ProbeResult | None, preferred: str | None = None) -> None:
+    """A probe form (model, prompt, output budget, timeout) that calls ``start(ref, prompt, max_tokens,
+    timeout_s)`` (``core.benchmark.probe.start_probe``: a background ``probe`` job, or ``ValueError``), then
+    the newest probe from the store: ``job`` with its progress and Cancel while it runs, then ``result``
+    (its stored probe run). ``preferred`` (e.g. the default model) is pre-selected when present."""
     if not refs:
         st.info("No model to probe yet.")
         return
+    running = job is not None and job.state == "running"
     index = refs.index(preferred) if preferred in refs else 0
     with st.form("probe"):
         ref = st.selectbox("Model", refs, index=index, key="probe-model")
         prompt = st.text_area("Prompt", DEFAULT_PROMPT, key="probe-prompt")
-        max_tokens = st.number_input("Max output tokens", 1, 4096, 128, key="probe-max-tokens")
-        submitted = st.form_submit_button("Run probe", type="primary")
+        c1, c2 = st.columns(2)
+        max_tokens = c1.number_input("Max output tokens", 1, 4096, 128, key="probe-max-tokens")
+        timeout = c2.number_input("Timeout (s)", 1, int(limits.TIMEOUT_S.maximum), 60, key="probe-timeout",
+                                  help="How long to wait for the whole answer; Cancel stops waiting at once.")
+        submitted = st.form_submit_button("Run probe", type="primary", disabled=running)
     if submitted:
         if not prompt.strip():
             st.error("Write a prompt first.")
             return
-        with st.spinner(md("Asking {ref}…", ref=ref)):
-            result = probe(ref, prompt, ChatParams(max_output_tokens=int(max_tokens)))
-        st.session_state["probe-result"] = result
-    if "probe-result" in st.session_state:
-        _show_result(st.session_state["probe-result"])
+        try:
+            start(ref, prompt, int(max_tokens), float(timeout))
+        except ValueError as exc:
+            st.error(md("{error}", error=exc))
+            return
+        st.rerun()
+    if job is None:
+        return
+    if running:
+        job_panel(job, key="probe")
+    elif result is not None and result.cancelled:
+        st.warning(md("The probe of {ref} was cancelled.", ref=result.model_ref))
+    elif result is not None:
+        _show_result(result)
+    else:  # the job ended without storing a probe run (e.g. a store error): its own message says why
+        job_panel(job, key="probe")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from store import Store
-from store.records import Table
+from store.records import JobKinds, Table
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
@@ -18,6 +19,58 @@ TOKENS = ["Local ", "inference ", "keeps ", "<b>data</b> ", "private."]
 @pytest.fixture
 def app(app_store: Path) -> AppTest:
     return open_app("app_pages/models.py")
+
+
+def _wait_for_probe_end(store_file: Path, timeout_s: float = 10) -> dict:
+    """The probe job, once it has ended (the page returned at once: the probe runs in the background)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        jobs = Store(store_file).find(Table.JOBS, kind=JobKinds.PROBE)
+        if jobs and jobs[0]["state"] != "running":
+            return jobs[0]
+        time.sleep(0.05)
+    raise AssertionError("the probe did not end in time")
+
+
+def _probe_hanging_server(app: AppTest, server: FakeOpenAIServer, timeout_s: int) -> None:
+    """Probe a server that reads the request and never answers; the page comes back while it waits."""
+    app.run()
+    _add_endpoint(app, "stuck", server.base_url)
+    app.selectbox(key="probe-model").select("stuck:fake-model")
+    app.number_input(key="probe-timeout").set_value(timeout_s)
+    next(b for b in app.button if b.label == "Run probe").click()
+    app.run()
+    assert not app.exception
+    assert len(app.main.get("progress")) == 1 and any(b.label == "Cancel" for b in app.button)
+
+
+def test_a_hanging_probe_gives_the_page_back_and_times_out_in_one_sentence(app: AppTest, store_file: Path) -> None:
+    with FakeOpenAIServer(Scenario(models=["fake-model"], hang=True)) as server:
+        _probe_hanging_server(app, server, timeout_s=1)
+        [run] = Store(store_file).find(Table.RUNS, kind="probe")
+        assert run["status"] == "running"  # the page is back while the probe still waits
+        _wait_for_probe_end(store_file)
+        app.run()
+    assert not app.exception
+    [error] = [e.value for e in app.error]
+    assert "did not answer" in error and "within 1 s" in error, error
+    assert "Traceback" not in error
+    [run] = Store(store_file).find(Table.RUNS, kind="probe")
+    assert run["status"] == "failed"
+
+
+def test_cancel_ends_a_hanging_probe_at_once(app: AppTest, store_file: Path) -> None:
+    with FakeOpenAIServer(Scenario(models=["fake-model"], hang=True)) as server:
+        _probe_hanging_server(app, server, timeout_s=600)
+        next(b for b in app.button if b.label == "Cancel").click()
+        app.run()
+        job = _wait_for_probe_end(store_file, timeout_s=5)  # far inside the 600 s timeout
+        app.run()
+    assert job["state"] == "cancelled"
+    assert not app.exception
+    assert any("was cancelled" in w.value for w in app.warning)
+    [run] = Store(store_file).find(Table.RUNS, kind="probe")
+    assert run["status"] == "cancelled"
 
 
 def _add_endpoint(at: AppTest, name: str, url: str) -> None:
@@ -38,6 +91,8 @@ def test_add_endpoint_list_its_models_and_probe(app: AppTest, store_file: Path) 
 
         app.selectbox(key="probe-model").select("fake:fake-model")
         next(b for b in app.button if b.label == "Run probe").click()
+        app.run()
+        _wait_for_probe_end(store_file)
         app.run()
 
     assert not app.exception

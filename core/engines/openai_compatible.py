@@ -270,7 +270,7 @@ class OpenAICompatibleEngine:
             ) from None
         except httpx2.TimeoutException as exc:
             raise EngineTimeout(
-                f"{self.base_url} did not answer within {request.extensions['timeout']['read']:g} s "
+                f"{self.base_url} did not answer within {round(request.extensions['timeout']['read'], 1):g} s "
                 f"({type(exc).__name__}). Check that the server is up and not overloaded."
             ) from None
         except httpx2.TransportError as exc:
