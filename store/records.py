@@ -78,7 +78,7 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 }
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
-JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download"]
+JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download", "probe"]
 
 
 class JobKinds:
@@ -90,6 +90,7 @@ class JobKinds:
     PAIRWISE: Final = "pairwise"
     PREPARE_DEFAULT: Final = "prepare-default"
     DOWNLOAD: Final = "download"
+    PROBE: Final = "probe"
 
 
 JobState = Literal["running", "completed", "incomplete", "cancelled", "failed", "interrupted"]
@@ -363,7 +364,12 @@ class Job(Record):
                                description="`{done, total}`; absent in older jobs (nothing done, total unknown)")
     message: str = Field("", description="latest human-readable status line")
     run_id: str | None = Field(None, description="the run this job drives or grades")
-    owner: Owner | None = Field(None, description="the process doing the work")
+    params: dict[str, Any] = Field({}, description="the JSON description of the work its worker process does "
+                                                   "(`core/workers/registry.py`: e.g. `{run_id}` for a benchmark); "
+                                                   "never a secret; absent in older jobs")
+    cancel_requested: bool = Field(False, description="the user asked it to stop: its worker finishes or abandons "
+                                                      "the current request, keeps what it finished, ends `cancelled`")
+    owner: Owner | None = Field(None, description="the process doing the work (a job's own worker process)")
     pid: int | None = Field(None, description="older jobs only: a bare process id instead of `owner`")
     heartbeat_at: str | None = Field(None, description="ISO UTC, refreshed with progress (seconds apart); "
                                                        "absent in older jobs")
