@@ -97,7 +97,7 @@ if foundry is not None and foundry_ids:
     if download:
         job_panel(download, key="download")
     elif c3.button("Download", disabled=entry.state != "available"):
-        start_download(store, foundry, chosen)
+        start_download(store, chosen)
         st.rerun()
 
 # --- Endpoints -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import streamlit as st
 
 from components.live_view import live_slot
 from components.safe_text import md, md_literal
-from core.jobs import cancel_job, is_live
+from components.state import cancel_job
 from store.records import Job
 
 
@@ -72,7 +72,9 @@ def job_panel(job: Job, *, key: str, live: Callable[[], None] | None = None) -> 
                     text=md_literal(" · ".join(x for x in (eta, current.message or "working…") if x)))
         if live is not None:
             live()
-        if is_live(job_id) and st.button("Cancel", key=f"{key}-cancel"):
+        if current.cancel_requested:
+            st.caption("Cancelling: the current request finishes or is abandoned, everything finished is kept.")
+        elif st.button("Cancel", key=f"{key}-cancel"):
             cancel_job(job_id)
             st.toast("Cancelling at the next checkpoint…")
 

@@ -1,7 +1,8 @@
 """Process-wide resources for the Streamlit app, created once per server process.
 
 ``st.cache_resource`` makes the store, the Foundry Local engine (its manager is a process
-singleton) and the job clean-up happen once, however many browser sessions connect.
+singleton) and the job clean-up happen once, however many browser sessions connect. Jobs themselves run
+in worker processes (``core.workers``): the app only starts, follows and cancels them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from core.engines.base import Engine, EngineError
 from core.jobs import mark_orphans_interrupted
 from core.models.sources import Sources
 from core.paths import store_path
+from core.workers import spawn as workers
 from store import Store, open_store
 
 
@@ -60,3 +62,8 @@ def _resolve_key(name: str) -> str | None:
 
 def get_sources() -> Sources:
     return Sources(get_store(), foundry_engine(), key_resolver=_resolve_key)
+
+
+def cancel_job(job_id: str) -> bool:
+    """Cancel a running job of this app's store, wherever its worker runs (``core.workers.cancel_job``)."""
+    return workers.cancel_job(get_store(), job_id)

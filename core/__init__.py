@@ -10,6 +10,11 @@ decide never import each other: the pages and the CLI join them; ``tests/test_co
 * ``grading/``    how good the answers are: rubrics, LLM judge, blind manual grades, agreement
 * ``decide/``     choosing a model: candidates, constraints, ranking, Pareto, sensitivity, records, exports
 
+Under every step, above the shared modules (so each step can start a job; the job functions are named, not
+imported):
+
+* ``workers/``    every long job in a worker process of its own: spawn, cancel, the registry of job functions
+
 Shared by several steps (each imports no step):
 
 * ``refs``            ``SOURCE:MODEL_ID``, the one spelling of a model (engines, files, store, every step)
@@ -17,7 +22,7 @@ Shared by several steps (each imports no step):
 * ``limits``          the bounds on every benchmark setting, one definition for the CLI, the form and files
 * ``numbers``         numbers people type, read one way (finite only, within a range, a reason when not)
 * ``intervals``       the one 95% interval for a mean or a median, that holds at small n and on skewed data
-* ``jobs``            background jobs recorded in the store, so a browser reload finds them again
+* ``jobs``            background jobs recorded in the store (progress, cancel, outcome), found again anywhere
 * ``ownership``       which process owns a job or a run, and whether it is gone (orphans get marked)
 * ``paths``           where Pickwise keeps its files (the data folder, the store, the models)
 * ``untrusted_text``  escaping for markdown, plotly, HTML and CSV cells; invisible characters made visible

@@ -1,14 +1,15 @@
-"""Background jobs: long work (downloads, conversions, benchmarks) off the UI thread.
+"""Background jobs: long work (downloads, conversions, benchmarks, judging) recorded in the store.
 
-A job is a function run in a daemon thread with a ``JobContext`` for progress and cancel.
-The job's record lives in the store's ``jobs`` table, so a page reloaded in the browser (a new
-Streamlit session in the same server process) finds it again and polls it; the in-process
-registry adds the live cancel handle. Every job and run records its ``owner`` process
-(``core.ownership``); one left ``running`` by an owner that is gone (killed CLI, crashed app, a
-thread that died on a full disk) is marked ``interrupted`` whenever jobs or runs are listed
-(``mark_orphans_interrupted``): the work it finished is in the store, the rest is not.
+A job's record lives in the store's ``jobs`` table: the page that started it, a reloaded browser, another
+app process or the CLI all find it there and follow its progress. The work itself runs in a worker
+process of its own (``core.workers`` spawns it and calls ``run_job`` there), so the app never measures
+beside its own page rendering and a job outlives the app that started it. Cancel is a flag on the record
+(``cancel_requested``, seen by ``JobContext.progress``) plus a signal to the worker (``core.workers``).
 
-Worker threads never touch Streamlit: they only write the store.
+Every job and run records its ``owner`` process (``core.ownership``); one left ``running`` by an owner
+that is gone (a worker killed with SIGKILL, a killed CLI, a crashed app) is marked ``interrupted``
+whenever jobs or runs are listed (``mark_orphans_interrupted``): the work it finished is in the store,
+the rest is not.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from core.ownership import is_held, owner_gone, owner_record
+from core.ownership import holding, is_held, owner_gone, owner_record
 from store import Store, StoreError, queries
 from store.records import Job, JobKind, Run, RunKind
 
@@ -61,6 +61,16 @@ class JobContext:
     _last_write: float = 0.0
     _doc_id: int | None = None
 
+    @classmethod
+    def of(cls, store: Store, job: Job, cancel_event: threading.Event | None = None) -> JobContext:
+        """The context for working on the stored ``job`` (cancelled already when that was asked); ``cancel_event``
+        is one the caller sets too (a worker's SIGTERM handler)."""
+        ctx = cls(job_id=job.job_id, store=store, cancel_event=cancel_event or threading.Event(),
+                  _doc_id=job.stored_id)
+        if job.cancel_requested:
+            ctx.cancel_event.set()
+        return ctx
+
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
@@ -70,102 +80,86 @@ class JobContext:
             raise JobCancelled()
 
     def progress(self, done: float, total: float | None, message: str = "", *, force: bool = False) -> None:
-        """Record progress; store writes are throttled so a hot loop does not rewrite the file."""
+        """Record progress; store writes are throttled so a hot loop does not rewrite the file.
+
+        Each write also reads the record's ``cancel_requested`` (in the same transaction, so it costs no
+        extra file read): a Cancel from a process that cannot signal this one (another host) still lands."""
         now = time.monotonic()
         if not force and now - self._last_write < _PROGRESS_WRITE_INTERVAL_S:
             return
         self._last_write = now
         assert self._doc_id is not None
-        queries.update(
-            self.store,
-            Job,
-            self._doc_id,
-            {"progress": {"done": done, "total": total}, "message": message, "heartbeat_at": utc_now()},
-        )
+        with self.store.transaction():
+            current = queries.first(self.store, Job, job_id=self.job_id)
+            queries.update(self.store, Job, self._doc_id,
+                           {"progress": {"done": done, "total": total}, "message": message, "heartbeat_at": utc_now()})
+        if current is not None and current.cancel_requested:
+            self.cancel_event.set()
 
 
-_live: dict[str, JobContext] = {}
-_live_lock = threading.Lock()
+Work = Callable[[JobContext], str | Incomplete | None]
 
 
-def start_job(
-    store: Store,
-    kind: JobKind,
-    work: Callable[[JobContext], str | Incomplete | None],
-    *,
-    run_id: str | None = None,
-    label: str = "",
-) -> str:
-    """Start ``work`` in a background thread; return the job id at once.
-
-    ``work`` returns a final message (or None, or ``Incomplete``). ``JobCancelled`` ends the job as cancelled, any
-    other exception as failed with its message; neither escapes the thread.
-    """
-    job_id = uuid.uuid4().hex[:12]
-    ctx = JobContext(job_id=job_id, store=store)
-    with _live_lock:  # live before its record exists, so no listing in between takes it for an orphan
-        _live[job_id] = ctx
-    try:
-        ctx._doc_id = queries.insert(store, Job.build(
-            {
-                "job_id": job_id,
-                "kind": kind,
-                "label": label,
-                "state": "running",
-                "progress": {"done": 0, "total": None},
-                "message": "starting",
-                "run_id": run_id,
-                "owner": owner_record(),
-                "heartbeat_at": utc_now(),
-                "created_at": utc_now(),
-                "finished_at": None,
-            },
-        ))
-    except BaseException:
-        _forget(job_id)
-        raise
-    thread = threading.Thread(target=_run, args=(ctx, work), name=f"pickwise-{kind}-{job_id}", daemon=True)
-    thread.start()
-    return job_id
+def record_job(store: Store, kind: JobKind, params: Mapping[str, Any], *, run_id: str | None = None,
+               label: str = "", owner: Mapping[str, Any] | None = None) -> Job:
+    """Insert a ``running`` job for ``params`` (JSON-safe, never a secret); owned by this process unless
+    ``owner`` names another."""
+    job = Job.build({
+        "job_id": uuid.uuid4().hex[:12],
+        "kind": kind,
+        "label": label,
+        "state": "running",
+        "progress": {"done": 0, "total": None},
+        "message": "starting",
+        "run_id": run_id,
+        "params": dict(params),
+        "owner": dict(owner) if owner is not None else owner_record(),
+        "heartbeat_at": utc_now(),
+        "created_at": utc_now(),
+        "finished_at": None,
+    })
+    queries.insert(store, job)
+    return queries.first(store, Job, job_id=job.job_id) or job
 
 
-def _run(ctx: JobContext, work: Callable[[JobContext], str | Incomplete | None]) -> None:
+def run_job(ctx: JobContext, work: Work) -> str:
+    """Run ``work`` to its end here and record how it ended; return the final state.
+
+    ``work`` returns a final message (or None, or ``Incomplete``). ``JobCancelled`` ends the job as cancelled,
+    any other exception as failed with one sentence (``failure_sentence``); the traceback is logged (a worker's
+    log file), never stored. The job is ``held`` meanwhile: a listing in this process leaves it alone."""
     state, message = "completed", ""
-    try:
-        result = work(ctx)
-        if isinstance(result, Incomplete):
-            state, message = "incomplete", result.message
-        else:
-            message = result or "done"
-    except JobCancelled:
-        state, message = "cancelled", "cancelled by the user"
-    except Exception as exc:  # a job must never die silently: its reason goes to the store
-        state, message = "failed", f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
-    finally:
+    with holding(ctx.job_id):
+        try:
+            result = work(ctx)
+            if isinstance(result, Incomplete):
+                state, message = "incomplete", result.message
+            else:
+                message = result or "done"
+        except JobCancelled:
+            state, message = "cancelled", "cancelled by the user"
+        except Exception as exc:  # a job must never die silently: its reason goes to the store
+            state, message = "failed", failure_sentence(exc)
+            log.exception("Job %s failed", ctx.job_id)
         if ctx.cancel_event.is_set() and state in ("completed", "incomplete"):
             state = "cancelled"
         try:
             queries.update(ctx.store, Job, ctx._doc_id, {"state": state, "message": message, "finished_at": utc_now()})
-        except StoreError as exc:  # no longer live: the next listing marks the record interrupted
+        except StoreError as exc:  # no longer held: the next listing marks the record interrupted
             log.error("Job %s ended %s, but that could not be saved: %s", ctx.job_id, state, exc)
-        finally:
-            _forget(ctx.job_id)
+    return state
 
 
-def _forget(job_id: str) -> None:
-    with _live_lock:
-        _live.pop(job_id, None)
+def failure_sentence(exc: BaseException) -> str:
+    """What a failed job says: the error's own first line (every error Pickwise raises is a sentence for the
+    user); a programming error's text means nothing to a user, so it is named instead (the log has the rest)."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    if not first or isinstance(exc, _PROGRAMMING_ERRORS):
+        return f"The job stopped on an unexpected {type(exc).__name__}; its worker's log file has the details."
+    return first
 
 
-def cancel_job(job_id: str) -> bool:
-    """Ask a running job to stop at its next checkpoint. False when it is not running here."""
-    with _live_lock:
-        ctx = _live.get(job_id)
-    if ctx is None:
-        return False
-    ctx.cancel_event.set()
-    return True
+_PROGRAMMING_ERRORS = (LookupError, AttributeError, TypeError, AssertionError, NameError)
 
 
 def get_job(store: Store, job_id: str) -> Job | None:
@@ -179,11 +173,6 @@ def list_jobs(store: Store, *, kind: JobKind | None = None, active_only: bool = 
     if active_only:
         jobs = [j for j in jobs if j.state in ACTIVE_STATES]
     return sorted(jobs, key=lambda j: j.created_at, reverse=True)
-
-
-def is_live(job_id: str) -> bool:
-    with _live_lock:
-        return job_id in _live
 
 
 def list_runs(store: Store, *, kind: RunKind | None = None) -> list[Run]:
@@ -221,7 +210,7 @@ def mark_orphans_interrupted(store: Store) -> int:
 def _orphans(store: Store) -> tuple[list[Job], list[Run]]:
     """Running jobs whose owner is gone, and the queued or running runs they or their own owners left."""
     jobs = [job for job in queries.find(store, Job, state="running")
-            if owner_gone(_owner(job), running_here=is_live(job.job_id))]
+            if owner_gone(_owner(job), running_here=is_held(job.job_id))]
     from_jobs = {job.run_id for job in jobs if job.run_id}
     runs = []
     for status in ("queued", "running"):

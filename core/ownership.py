@@ -11,8 +11,9 @@ records are left as they are. A record without an owner predates ownership; a ba
 jobs) is checked as far as it goes.
 
 Within the owning process the pid is alive by definition, so the caller says whether this process
-is still doing the work (a job's thread is live, a run is ``held`` by ``execute_run``): a record this
-process owns but no longer works on is an orphan.
+is still doing the work (a job or a run is ``held`` while it is worked on): a record this process owns
+but no longer works on is an orphan. A job's worker process (``core.workers``) is its owner, named by
+the spawner (``child_owner``) the moment it exists; ``signal_owner`` is how Cancel reaches it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,29 @@ def _this_process() -> dict[str, Any]:
 def owner_record() -> dict[str, Any]:
     """The ``owner`` field for a job or run this process starts: ``{pid, host, started}``."""
     return dict(_this_process())
+
+
+def child_owner(pid: int) -> dict[str, Any]:
+    """The ``owner`` field for a process this one just started (a job's worker), read from the kernel, so the
+    record names its real owner from the start, before the child has run a line."""
+    return {"pid": pid, "host": _this_process()["host"], "started": psutil.Process(pid).create_time()}
+
+
+def signal_owner(owner: Any, signum: int) -> bool:
+    """Send ``signum`` to the process recorded in ``owner`` when it runs on this host and is that very process
+    (same start time: a reused pid belongs to another program and is never signalled). True when sent."""
+    if not isinstance(owner, Mapping) or not isinstance(owner.get("pid"), int) or owner.get("started") is None:
+        return False
+    me = _this_process()
+    if owner.get("host") != me["host"] or owner["pid"] == me["pid"]:  # never this process (a job it still holds)
+        return False
+    if not _process_alive(owner["pid"], owner.get("started")):
+        return False
+    try:
+        os.kill(owner["pid"], signum)
+    except ProcessLookupError:  # it ended in between
+        return False
+    return True
 
 
 @contextmanager

@@ -364,7 +364,12 @@ class Job(Record):
                                description="`{done, total}`; absent in older jobs (nothing done, total unknown)")
     message: str = Field("", description="latest human-readable status line")
     run_id: str | None = Field(None, description="the run this job drives or grades")
-    owner: Owner | None = Field(None, description="the process doing the work")
+    params: dict[str, Any] = Field({}, description="the JSON description of the work its worker process does "
+                                                   "(`core/workers/registry.py`: e.g. `{run_id}` for a benchmark); "
+                                                   "never a secret; absent in older jobs")
+    cancel_requested: bool = Field(False, description="the user asked it to stop: its worker finishes or abandons "
+                                                      "the current request, keeps what it finished, ends `cancelled`")
+    owner: Owner | None = Field(None, description="the process doing the work (a job's own worker process)")
     pid: int | None = Field(None, description="older jobs only: a bare process id instead of `owner`")
     heartbeat_at: str | None = Field(None, description="ISO UTC, refreshed with progress (seconds apart); "
                                                        "absent in older jobs")

@@ -14,8 +14,9 @@ import pytest
 
 from core.benchmark.runner import create_run, execute_run, start_benchmark
 from core.benchmark.settings import BenchmarkSettings
-from core.jobs import cancel_job, get_job, mark_orphans_interrupted
+from core.jobs import get_job, mark_orphans_interrupted
 from core.models.sources import Sources, add_endpoint
+from core.workers.spawn import cancel_job
 from store import Store
 from store.queries import get_run
 from store.records import Table
@@ -93,7 +94,7 @@ def test_cancel_keeps_finished_samples(store: Store) -> None:
         deadline = time.monotonic() + 20
         while not store.find(Table.SAMPLES, run_id=run_id) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert cancel_job(job_id)
+        assert cancel_job(store, job_id)
         while get_job(store, job_id).state == "running" and time.monotonic() < deadline:
             time.sleep(0.05)
 

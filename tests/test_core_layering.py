@@ -1,5 +1,5 @@
-"""``core/`` reads by step, and its imports run one way: shared modules, then engines, models, benchmark,
-then compare, grading and decide, which never import each other (the pages and the CLI join them).
+"""``core/`` reads by step, and its imports run one way: shared modules, workers, then engines, models,
+benchmark, then compare, grading and decide, which never import each other (the pages and the CLI join them).
 
 Also the conversion venv's contract: it runs ``core.models.default_model.worker`` (and the tests' tiny-model
 worker) with none of the app's packages installed, so they and every package ``__init__`` on their way
@@ -16,7 +16,7 @@ from core.paths import REPO_ROOT
 from tests.test_store_layering import imported_modules
 
 CORE = REPO_ROOT / "core"
-RANK = {"shared": 0, "engines": 1, "models": 2, "benchmark": 3, "compare": 4, "grading": 4, "decide": 4}
+RANK = {"shared": 0, "workers": 1, "engines": 2, "models": 3, "benchmark": 4, "compare": 5, "grading": 5, "decide": 5}
 
 
 def layer(module: str) -> str:

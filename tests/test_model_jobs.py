@@ -1,5 +1,6 @@
-"""The Models page's background work (default-model preparation, downloads) as plain core functions:
-started on a real store file, watched through the jobs table as the page watches them."""
+"""The Models page's background work (default-model preparation, downloads) as plain core functions: each job
+function run in this process on a real store file (``run_job``, as its worker runs it), watched through the jobs
+table as the page watches it; the worker process itself is tested in tests/test_workers.py."""
 
 from __future__ import annotations
 
@@ -7,15 +8,11 @@ import threading
 import time
 
 from core.engines.base import ProgressCallback
-from core.jobs import _PROGRESS_WRITE_INTERVAL_S, cancel_job, get_job
-from core.models.model_jobs import (
-    running_download,
-    running_preparation,
-    start_default_model_preparation,
-    start_download,
-)
+from core.jobs import _PROGRESS_WRITE_INTERVAL_S, JobContext, get_job, record_job, run_job
+from core.models.model_jobs import download_job, prepare_default_job, running_download, running_preparation
+from core.workers.spawn import cancel_job
 from store import Store
-from store.records import Job
+from store.records import Job, JobKinds
 from tests.test_jobs import _wait_for
 
 
@@ -25,13 +22,9 @@ def _state(store: Store, job_id: str) -> Job:
     return job
 
 
-def _finished(store: Store, job_id: str) -> Job:
-    _wait_for(lambda: _state(store, job_id).state != "running")
-    return _state(store, job_id)
-
-
 class _Downloads:
-    """An engine's ``prepare`` with known behaviour: reports 50 then 100, or waits for the cancel event."""
+    """An engine's ``prepare`` with known behaviour: reports 50 then 100, or keeps reporting 10 (a download that
+    does not end) until the cancel event is set."""
 
     def __init__(self, *, hold: bool = False) -> None:
         self.hold, self.started, self.seen = hold, threading.Event(), []
@@ -41,29 +34,43 @@ class _Downloads:
         self.started.set()
         assert progress is not None and cancel is not None
         if self.hold:
-            cancel.wait(30)
+            while not cancel.wait(0.1):
+                progress(10.0)
             return
         for pct in (50.0, 100.0):
             progress(pct)
             self.seen.append((model_id, pct))
 
 
+def _download(store: Store, engine: _Downloads, model_id: str) -> tuple[Job, threading.Thread]:
+    """A download job recorded as ``start_download`` records it, its function run here in a thread."""
+    job = record_job(store, JobKinds.DOWNLOAD, {"model_id": model_id}, label=model_id)
+    ctx = JobContext.of(store, job)
+    thread = threading.Thread(target=run_job, args=(ctx, lambda c: download_job(store, job.params, c, engine)))
+    thread.start()
+    return job, thread
+
+
 def test_a_download_runs_as_a_job_found_again_by_model_until_it_ends(store: Store) -> None:
     engine = _Downloads(hold=True)
-    job_id = start_download(store, engine, "phi-mini:1")  # type: ignore[arg-type]
+    job, thread = _download(store, engine, "phi-mini:1")
     assert engine.started.wait(10)
     running = running_download(store, "phi-mini:1")
-    assert running is not None and running.job_id == job_id
+    assert running is not None and running.job_id == job.job_id
     assert running_download(store, "other:1") is None
-    cancel_job(job_id)
-    assert _finished(store, job_id).state == "cancelled"
+    # the flag only (the job's owner is this process, never signalled): the download sees it at a progress write
+    assert cancel_job(store, job.job_id)
+    thread.join(10)
+    assert _state(store, job.job_id).state == "cancelled"
     assert running_download(store, "phi-mini:1") is None
 
 
 def test_a_finished_download_says_what_it_downloaded(store: Store) -> None:
     engine = _Downloads()
-    job = _finished(store, start_download(store, engine, "phi-mini:1"))  # type: ignore[arg-type]
-    assert (job.state, job.message) == ("completed", "Downloaded phi-mini:1")
+    job, thread = _download(store, engine, "phi-mini:1")
+    thread.join(10)
+    done = _state(store, job.job_id)
+    assert (done.state, done.message) == ("completed", "Downloaded phi-mini:1")
     assert engine.seen == [("phi-mini:1", 50.0), ("phi-mini:1", 100.0)]
 
 
@@ -78,11 +85,15 @@ def test_preparation_keeps_the_bar_where_the_last_step_put_it(store: Store) -> N
         release.wait(30)
         return "pickwise-smollm2-135m:1"
 
-    job_id = start_default_model_preparation(store, pipeline)
-    _wait_for(lambda: _state(store, job_id).message == "a converter output line")
+    job = record_job(store, JobKinds.PREPARE_DEFAULT, {}, label="Preparing the default model")
+    ctx = JobContext.of(store, job)
+    thread = threading.Thread(target=run_job, args=(ctx, lambda c: prepare_default_job(store, {}, c, pipeline)))
+    thread.start()
+    _wait_for(lambda: _state(store, job.job_id).message == "a converter output line")
     running = running_preparation(store)
     release.set()
-    job = _finished(store, job_id)
-    assert running is not None and running.job_id == job_id and running.progress.done == 40.0
-    assert (job.state, job.message) == ("completed", "Default model ready: foundry-local:pickwise-smollm2-135m:1")
+    thread.join(10)
+    done = _state(store, job.job_id)
+    assert running is not None and running.job_id == job.job_id and running.progress.done == 40.0
+    assert (done.state, done.message) == ("completed", "Default model ready: foundry-local:pickwise-smollm2-135m:1")
     assert running_preparation(store) is None

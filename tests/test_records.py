@@ -183,7 +183,7 @@ STORE_METHODS = {"insert", "insert_many", "update", "update_where", "remove", "r
                  "count", "count_by_run"}
 TABLE_NAMES = {value for name, value in vars(Table).items() if name.isupper()}
 JOB_KIND_NAMES = {value for name, value in vars(JobKinds).items() if name.isupper()}
-JOB_CALLS = {"start_job", "list_jobs"}
+JOB_CALLS = {"start_worker_job", "record_job", "list_jobs"}
 
 
 def _python_files() -> list[Path]:
@@ -200,7 +200,7 @@ def _is_store(node: ast.expr) -> bool:
 
 
 def _kind_given(node: ast.Call) -> ast.expr | None:
-    """The job kind a ``start_job(store, KIND, ...)`` or ``list_jobs(store, kind=KIND)`` call names."""
+    """The job kind a ``start_worker_job(store, KIND, ...)`` or ``list_jobs(store, kind=KIND)`` call names."""
     if ast.unparse(node.func).split(".")[-1] not in JOB_CALLS:
         return None
     keyword = next((k.value for k in node.keywords if k.arg == "kind"), None)
@@ -238,9 +238,10 @@ def test_the_spelling_check_sees_each_way_of_spelling_a_name_twice() -> None:
     """The rule's own fixture: every form it forbids is caught, the records' own spelling is not."""
     bad = ("store.find('runs', run_id=x)\nStore(path).all('decisions')\nself.store.count('samples')\n"
            "RUNS, SAMPLES = Table.RUNS, Table.SAMPLES\nJUDGE_JOB = 'judge'\n"
-           "start_job(store, 'judge', work)\nlist_jobs(store, kind='download')\n")
+           "start_worker_job(store, 'judge', params)\nlist_jobs(store, kind='download')\n")
     assert [line for line, _ in _spelling_problems(ast.parse(bad))] == [1, 2, 3, 4, 5, 6, 7]
-    good = "store.find(Table.RUNS)\nrun.get('models')\nstart_job(store, JobKinds.JUDGE, work)\nkind = run.kind\n"
+    good = ("store.find(Table.RUNS)\nrun.get('models')\nstart_worker_job(store, JobKinds.JUDGE, params)\n"
+            "kind = run.kind\n")
     assert _spelling_problems(ast.parse(good)) == []
 
 

@@ -24,9 +24,10 @@ from core.benchmark.settings import BenchmarkSettings
 from core.benchmark.slo import goodput
 from core.engines.base import Engine, EngineError
 from core.engines.session import MAX_CONSECUTIVE_FAILURES, FailureStreak, LoadedModel
-from core.jobs import JobContext, start_job, utc_now
-from core.models.sources import Sources
+from core.jobs import JobContext, utc_now
+from core.models.sources import Sources, local_sources
 from core.ownership import holding, owner_record
+from core.workers.spawn import start_worker_job
 from store import BatchWriter, Store, StoreError, queries
 from store.records import JobKinds, Run, Sample, Table
 
@@ -336,13 +337,19 @@ class _ModelRunner:
 
 
 def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings) -> tuple[str, str]:
-    """Record the run and execute it in a background job; returns ``(run_id, job_id)`` at once."""
+    """Record the run and execute it in a worker process (``benchmark_job``); returns ``(run_id, job_id)`` at once.
+
+    ``sources`` resolves the API keys of the endpoints the run calls, handed to the worker's environment."""
     run_id = create_run(store, settings)
-
-    def work(ctx: JobContext) -> str:
-        final = execute_run(sources, store, run_id, ctx)  # records its own failure on the run
-        ok = sum(1 for m in final.models.values() if queries.produced_results(m))
-        return f"Run {run_id} {final.status}: {ok} of {len(settings.models)} models produced results."
-
-    job_id = start_job(store, JobKinds.BENCHMARK, work, run_id=run_id, label=f"Benchmark {run_id}")
+    job_id = start_worker_job(store, JobKinds.BENCHMARK, {"run_id": run_id}, run_id=run_id,
+                              label=f"Benchmark {run_id}", keys=sources.key_environment(settings.models))
     return run_id, job_id
+
+
+def benchmark_job(store: Store, params: dict[str, Any], ctx: JobContext) -> str:
+    """A worker's benchmark job (``params``: ``{run_id}``): the same ``execute_run`` as ``cli.py bench``, with this
+    process's own sources (Foundry Local starts only if the run has one of its models)."""
+    run_id = params["run_id"]
+    final = execute_run(local_sources(store), store, run_id, ctx)  # records its own failure on the run
+    ok = sum(1 for m in final.models.values() if queries.produced_results(m))
+    return f"Run {run_id} {final.status}: {ok} of {len(final.models)} models produced results."

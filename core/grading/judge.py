@@ -40,10 +40,11 @@ from core.grading.controls import build_controls
 from core.grading.items import GradingItem, grading_items
 from core.grading.judge_loop import ask_each
 from core.grading.parse import ParsedReply, parse_reply
-from core.grading.rubric import LEVELS, Rubric
-from core.jobs import Incomplete, JobContext, start_job, utc_now
-from core.models.sources import Sources
+from core.grading.rubric import LEVELS, Rubric, get_rubric
+from core.jobs import Incomplete, JobContext, utc_now
+from core.models.sources import Sources, local_sources
 from core.refs import parse_ref
+from core.workers.spawn import start_worker_job
 from store import BatchWriter, Store, queries
 from store.records import JobKinds, Judgment, JudgmentMethod, Table
 
@@ -370,19 +371,38 @@ def judging_summary(counts: dict[str, Any], judge_ref: str) -> str | Incomplete:
 def start_judging(sources: Sources, store: Store, run_id: str, judge_ref: str, rubric: Rubric,
                   *, max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = 120.0,
                   retry_unscored: bool = False) -> str:
-    """Judge a run in a background job; return the job id at once (progress and cancel via ``core.jobs``).
+    """Judge a run in a worker process (``judge_job``); return the job id at once (progress and cancel through
+    the job record).
 
     Raises ``ValueError`` at once for an unsaved rubric, an unknown run or a malformed judge ref.
     """
     _require_saved(rubric)
     parse_ref(judge_ref)
-    grading_items(store, run_id)  # fail now, not in the thread, if the run does not exist
-
-    def work(ctx: JobContext) -> str | Incomplete:
-        return judging_summary(execute_judging(sources, store, run_id, judge_ref, rubric, ctx,
-                                               max_output_tokens=max_output_tokens, timeout_s=timeout_s,
-                                               retry_unscored=retry_unscored), judge_ref)
-
+    grading_items(store, run_id)  # fail now, not in the worker, if the run does not exist
+    params = {"run_id": run_id, "judge_ref": judge_ref, "rubric": rubric_params(rubric),
+              "max_output_tokens": max_output_tokens, "timeout_s": timeout_s, "retry_unscored": retry_unscored}
     what = "the unscored answers of " if retry_unscored else ""
-    return start_job(store, JobKinds.JUDGE, work, run_id=run_id,
-                     label=f"Judge {what}{run_id} with {judge_ref} ({rubric.label})")
+    return start_worker_job(store, JobKinds.JUDGE, params, run_id=run_id, keys=sources.key_environment([judge_ref]),
+                            label=f"Judge {what}{run_id} with {judge_ref} ({rubric.label})")
+
+
+def judge_job(store: Store, params: dict[str, Any], ctx: JobContext) -> str | Incomplete:
+    """A worker's judging job (``params`` as ``start_judging`` writes them), with this process's own sources."""
+    return judging_summary(execute_judging(
+        local_sources(store), store, params["run_id"], params["judge_ref"], stored_rubric(store, params["rubric"]),
+        ctx, max_output_tokens=params["max_output_tokens"], timeout_s=params["timeout_s"],
+        retry_unscored=params["retry_unscored"]), params["judge_ref"])
+
+
+def rubric_params(rubric: Rubric) -> dict[str, Any]:
+    """A saved rubric as a job's params name it: by name and version (every version is kept for good)."""
+    return {"name": rubric.name, "version": rubric.version}
+
+
+def stored_rubric(store: Store, named: dict[str, Any]) -> Rubric:
+    """The rubric ``rubric_params`` named. Raises ``ValueError`` (one sentence) when the store no longer has it."""
+    rubric = get_rubric(store, named["name"], named["version"])
+    if rubric is None:
+        raise ValueError(f"The rubric {named['name']!r} version {named['version']} is no longer in the store; "
+                         "save it again and start the judging again.")
+    return rubric

@@ -25,7 +25,7 @@ from typing import Any
 from core.benchmark.runner import Control
 from core.engines.base import Engine
 from core.grading.items import GradingItem, grading_items
-from core.grading.judge import ask_judge
+from core.grading.judge import ask_judge, rubric_params, stored_rubric
 from core.grading.judge_loop import ask_each
 from core.grading.pairwise_prompt import (
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -34,9 +34,10 @@ from core.grading.pairwise_prompt import (
     read_verdict,
 )
 from core.grading.rubric import Rubric
-from core.jobs import Incomplete, JobContext, start_job, utc_now
-from core.models.sources import Sources
+from core.jobs import Incomplete, JobContext, utc_now
+from core.models.sources import Sources, local_sources
 from core.refs import parse_ref
+from core.workers.spawn import start_worker_job
 from store import BatchWriter, Store, queries
 from store.records import JobKinds, PairwiseVerdict, Table
 
@@ -190,7 +191,8 @@ def pairwise_message(counts: dict, judge_ref: str) -> str | Incomplete:
 def start_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str, rubric: Rubric, *, samples: int = 1,
                    max_prompts: int = MAX_PROMPTS, max_pairs: int = MAX_PAIRS,
                    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = 120.0) -> str:
-    """Judge a run pairwise in a background job; return the job id at once (progress and cancel via ``core.jobs``).
+    """Judge a run pairwise in a worker process (``pairwise_job``); return the job id at once (progress and cancel
+    through the job record).
 
     Raises ``ValueError`` at once for an unsaved rubric, an unknown run, a malformed judge ref, bad bounds, or a
     run with fewer than two models answering the same prompt.
@@ -202,13 +204,17 @@ def start_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str, 
     if not plan.comparisons:
         raise ValueError("Nothing to compare: pairwise judging needs two models that answered the same prompt"
                          + (" (with a reference answer, for this rubric)." if plan.skipped_no_reference else "."))
+    params = {"run_id": run_id, "judge_ref": judge_ref, "rubric": rubric_params(rubric), "samples": samples,
+              "max_prompts": max_prompts, "max_pairs": max_pairs, "max_output_tokens": max_output_tokens,
+              "timeout_s": timeout_s}
+    return start_worker_job(store, JobKinds.PAIRWISE, params, run_id=run_id, keys=sources.key_environment([judge_ref]),
+                            label=f"Pairwise {run_id} with {judge_ref} ({rubric.label})")
 
-    def work(ctx: JobContext) -> str | Incomplete:
-        counts = execute_pairwise(sources, store, run_id, judge_ref, rubric, ctx, samples=samples,
-                                  max_prompts=max_prompts, max_pairs=max_pairs,
-                                  max_output_tokens=max_output_tokens, timeout_s=timeout_s)
-        return pairwise_message(counts, judge_ref)
 
-    return start_job(store, JobKinds.PAIRWISE, work, run_id=run_id,
-                     label=f"Pairwise {run_id} with {judge_ref} ({rubric.label})")
-
+def pairwise_job(store: Store, params: dict[str, Any], ctx: JobContext) -> str | Incomplete:
+    """A worker's pairwise job (``params`` as ``start_pairwise`` writes them), with this process's own sources."""
+    counts = execute_pairwise(local_sources(store), store, params["run_id"], params["judge_ref"],
+                              stored_rubric(store, params["rubric"]), ctx, samples=params["samples"],
+                              max_prompts=params["max_prompts"], max_pairs=params["max_pairs"],
+                              max_output_tokens=params["max_output_tokens"], timeout_s=params["timeout_s"])
+    return pairwise_message(counts, params["judge_ref"])

@@ -12,7 +12,8 @@ keeps it from being used. Only ``Sources`` reads the stored documents themselves
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from core.engines.base import Engine, EngineError, ModelEntry
@@ -122,18 +123,31 @@ class SourceListing:
 
 
 class Sources:
-    """The engines available to this process: one Foundry Local engine and the stored endpoints."""
+    """The engines available to this process: one Foundry Local engine and the stored endpoints.
 
-    def __init__(self, store: Store, foundry: Engine | None, key_resolver: KeyResolver | None = None) -> None:
+    ``start_foundry`` (when ``foundry`` is None) starts Foundry Local the first time a model of it is asked for,
+    so a process that only calls endpoints (a worker benchmarking endpoint models) never starts it."""
+
+    def __init__(self, store: Store, foundry: Engine | None, key_resolver: KeyResolver | None = None, *,
+                 start_foundry: Callable[[], Engine] | None = None) -> None:
         self._store = store
         self._foundry = foundry
         self._key_resolver = key_resolver
+        self._start_foundry = start_foundry
+
+    def _foundry_engine(self) -> Engine | None:
+        if self._foundry is None and self._start_foundry is not None:
+            start, self._start_foundry = self._start_foundry, None  # one attempt: a failure is not retried per call
+            with contextlib.suppress(EngineError):
+                self._foundry = start()
+        return self._foundry
 
     def engine_for(self, source: str) -> Engine:
         if source == FOUNDRY_SOURCE:
-            if self._foundry is None:
+            foundry = self._foundry_engine()
+            if foundry is None:
                 raise EngineError("Foundry Local is not available in this process (the SDK failed to start).")
-            return self._foundry
+            return foundry
         found = queries.first(self._store, Endpoint, name=source)
         if found is None:
             known = ", ".join([FOUNDRY_SOURCE] + [e.name for e in _stored_endpoints(self._store)])
@@ -148,7 +162,7 @@ class Sources:
     def listings(self) -> list[SourceListing]:
         """Every source's models; a source that fails reports its error instead of hiding the others."""
         out: list[SourceListing] = []
-        engines: list[tuple[str, Engine | None]] = [(FOUNDRY_SOURCE, self._foundry)]
+        engines: list[tuple[str, Engine | None]] = [(FOUNDRY_SOURCE, self._foundry_engine())]
         engines += [(e.name, endpoint_engine(e, self._key_resolver)) for e in _stored_endpoints(self._store)]
         for name, engine in engines:
             if engine is None:
@@ -159,3 +173,26 @@ class Sources:
             except EngineError as exc:
                 out.append(SourceListing(name, [], str(exc)))
         return out
+
+    def key_environment(self, refs: Iterable[str]) -> dict[str, str]:
+        """The API keys the endpoints behind ``refs`` need, by environment variable name, as this process resolves
+        them (the app also reads Streamlit secrets): what a worker process, which sees only its environment, must
+        be given. Unknown sources, Foundry Local and keys that are not set are left out (the request says so)."""
+        keys: dict[str, str] = {}
+        for source in {parse_ref(ref).source for ref in refs} - {FOUNDRY_SOURCE}:
+            found = queries.first(self._store, Endpoint, name=source)
+            engine = endpoint_engine(found, self._key_resolver) if found else None
+            if engine is None or engine.problem or not engine.api_key_env:
+                continue
+            value = (self._key_resolver or os.environ.get)(engine.api_key_env)
+            if value:
+                keys[engine.api_key_env] = value
+        return keys
+
+
+def local_sources(store: Store) -> Sources:
+    """The sources of a process that reads keys from its environment only (a worker, like the CLI), with
+    Foundry Local started only when one of its models is used."""
+    from core.engines.foundry_local import get_foundry_engine
+
+    return Sources(store, None, start_foundry=get_foundry_engine)
