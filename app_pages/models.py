@@ -130,6 +130,6 @@ with st.form("add-endpoint", clear_on_submit=False):
 # --- Probe ---------------------------------------------------------------------------------------
 st.subheader("Probe")
 probe = next(iter(list_jobs(store, kind=JobKinds.PROBE)), None)
-probe_panel(list(frame["ref"]), partial(start_probe, store), probe,
+probe_panel(list(frame["ref"]), partial(start_probe, sources, store), probe,
             probe_result(store, probe.run_id) if probe and probe.run_id else None,
             preferred=f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}")

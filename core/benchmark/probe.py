@@ -18,10 +18,11 @@ from core import limits
 from core.benchmark.environment import machine_environment
 from core.benchmark.metrics import SampleTiming, measure
 from core.engines.base import ChatParams, EngineError
-from core.jobs import JobContext, start_job, utc_now
-from core.models.sources import Sources
+from core.jobs import JobContext, utc_now
+from core.models.sources import Sources, local_sources
 from core.ownership import holding, owner_record
 from core.refs import parse_ref
+from core.workers.spawn import start_worker_job
 from store import Store, queries
 from store.records import JobKinds, Run, Sample
 
@@ -101,7 +102,7 @@ def probe_job(store: Store, params: dict[str, Any], ctx: JobContext) -> str:
     store the probe under, when the starter wants to find it again). Returns the outcome in one sentence."""
     chat = ChatParams(max_output_tokens=int(params["max_tokens"]), timeout_s=float(params["timeout_s"]))
     ctx.progress(0, 1, f"asking {params['ref']} (gives up after {chat.timeout_s:g} s)", force=True)
-    result = run_probe(_sources(store), store, params["ref"], params["prompt"], chat, run_id=params.get("run_id"),
+    result = run_probe(local_sources(store), store, params["ref"], params["prompt"], chat, run_id=params.get("run_id"),
                        cancelled=lambda: ctx.cancelled)
     ctx.check_cancel()
     if not result.ok:
@@ -110,14 +111,14 @@ def probe_job(store: Store, params: dict[str, Any], ctx: JobContext) -> str:
         else f"{result.model_ref} answered."
 
 
-def start_probe(store: Store, ref: str, prompt: str, max_tokens: int, timeout_s: float) -> str:
-    """Probe in the background (job kind ``probe``); returns the job id at once. The job's ``run_id`` is the
-    probe run it stores."""
+def start_probe(sources: Sources, store: Store, ref: str, prompt: str, max_tokens: int, timeout_s: float) -> str:
+    """Probe in a worker process (job kind ``probe``); returns the job id at once. The job's ``run_id`` is the
+    probe run it stores; ``sources`` resolves the endpoint's API key, handed to the worker's environment."""
     limits.TIMEOUT_S.check(timeout_s)
     run_id = uuid.uuid4().hex[:12]
     params = {"ref": ref, "prompt": prompt, "max_tokens": max_tokens, "timeout_s": timeout_s, "run_id": run_id}
-    return start_job(store, JobKinds.PROBE, lambda ctx: probe_job(store, params, ctx), run_id=run_id,
-                     label=f"Probe {ref}")
+    return start_worker_job(store, JobKinds.PROBE, params, run_id=run_id, label=f"Probe {ref}",
+                            keys=sources.key_environment([ref]))
 
 
 def probe_result(store: Store, run_id: str) -> ProbeResult | None:
@@ -135,16 +136,6 @@ def probe_result(store: Store, run_id: str) -> ProbeResult | None:
     timing = SampleTiming(**{f.name: sample[f.name] for f in fields(SampleTiming) if f.name in sample}) \
         if sample.get("n_deltas") is not None else None
     return ProbeResult(run_id, ref, timing, model.load_s, model.device, model.execution_provider, model.error)
-
-
-def _sources(store: Store) -> Sources:
-    """Every source, as the CLI builds them: Foundry Local when it starts, else the endpoints alone."""
-    from core.engines.foundry_local import get_foundry_engine
-
-    try:
-        return Sources(store, get_foundry_engine())
-    except EngineError:
-        return Sources(store, None)
 
 
 def _empty_answer(timing: SampleTiming) -> str | None:
