@@ -98,9 +98,10 @@ def memory_note(added_mb: float | None, kv_cache_mb: float | None, context_lengt
                 disk_mb: float | None) -> str:
     """What dominates the memory a model added, in one or two sentences fit to show beside the figures.
 
-    An onnxruntime-genai model allocates its KV cache for the whole context length when it loads, so a
-    small model with a long context can add several times its weights (e.g. SmolLM2-135M: 86 MB on
-    disk, ~360 MB of fp32 cache at 8,192 tokens)."""
+    onnxruntime-genai allocates the KV cache for the whole context length at the first request, so a
+    small model with a long context takes several times its weights while answering (the default model,
+    SmolLM2-135M: 90 MB on disk, 198 MB added at load, ~360 MB of fp32 cache at 8,192 tokens, 580 MB peak
+    added; ``benchmarks/memory_check.py``)."""
     if context_length is None:
         return "Context length not known, so what dominates the memory added is not known."
     if kv_cache_mb is None:
@@ -109,7 +110,8 @@ def memory_note(added_mb: float | None, kv_cache_mb: float | None, context_lengt
     cache = f"The KV cache for a context of {context_length:,} tokens is ~{kv_cache_mb:,.0f} MB (estimate)"
     if disk_mb is None:
         return f"{cache}; the weights' size is not known."
-    dominant = ("so the context length, not the weights, dominates the memory added" if kv_cache_mb > disk_mb
-                else "so the weights dominate the memory added")
+    dominant = ("so the context length, not the weights, dominates the memory taken while answering (the "
+                "cache is allocated at the first request)" if kv_cache_mb > disk_mb
+                else "so the weights dominate the memory taken")
     added = f" Memory added at load: {added_mb:,.0f} MB." if added_mb is not None else ""
     return f"{cache}, against {disk_mb:,.0f} MB of weights on disk: {dominant}.{added}"
