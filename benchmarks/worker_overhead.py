@@ -89,6 +89,7 @@ def child_run(ref: str, prompt: str, reps: int, max_tokens: int, setup) -> list[
     from core.benchmark.runner import create_run, execute_run
     from core.benchmark.settings import BenchmarkSettings
     from store import Store
+    from store.records import Table
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "pickwise.json")
@@ -98,7 +99,7 @@ def child_run(ref: str, prompt: str, reps: int, max_tokens: int, setup) -> list[
         run_id = create_run(store, settings)
         execute_run(store, run_id, _Quiet())
         return [{"ttft_s": s["ttft_s"], "tps": s["decode_tps"]}
-                for s in store.find("samples", run_id=run_id) if not s["warmup"] and not s["error"]]
+                for s in store.find(Table.SAMPLES, run_id=run_id) if not s["warmup"] and not s["error"]]
 
 
 def compare(bare: list[dict], child: list[dict]) -> str:
