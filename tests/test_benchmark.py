@@ -217,5 +217,6 @@ def test_the_largest_allowed_plan_is_never_built_in_memory(store: Store) -> None
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    assert run.status == "cancelled" and store.count(Table.SAMPLES) == 3
+    # cancel reaches the model's child as a signal: the request in flight then may still finish
+    assert run.status == "cancelled" and 3 <= store.count(Table.SAMPLES) <= 4
     assert peak < 3_000_000, f"peak {peak:,} bytes: the plan was materialised"
