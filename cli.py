@@ -242,7 +242,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
           f"{settings.rounds} rounds (+{settings.warmup} warm-up)", file=sys.stderr)
     previous = signal.signal(signal.SIGINT, control.on_interrupt)
     try:
-        run = execute_run(_sources(store), store, run_id, control)
+        run = execute_run(store, run_id, control)
     finally:
         signal.signal(signal.SIGINT, previous)
         control.finish()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.benchmark.environment import machine_environment  # noqa: E402
 from core.benchmark.runner import create_run, execute_run  # noqa: E402
 from core.benchmark.settings import BenchmarkSettings  # noqa: E402
-from core.models.sources import Sources, add_endpoint  # noqa: E402
+from core.models.sources import add_endpoint  # noqa: E402
 from core.paths import REPO_ROOT  # noqa: E402
 from store import Store  # noqa: E402
 from store.records import Table  # noqa: E402
@@ -76,7 +76,7 @@ def measure(n_tokens: int, interval: float, rounds: int, hogs: int) -> dict:
                                      warmup=1, rounds=rounds, max_output_tokens=n_tokens, timeout_s=60)
         run_id = create_run(store, settings)
         with busy_cores(hogs):
-            run = execute_run(Sources(store, None), store, run_id, _Quiet())
+            run = execute_run(store, run_id, _Quiet())
         samples = [s for s in store.find(Table.SAMPLES, run_id=run_id) if not s["warmup"]]
     tps = run.models["local:fake-model"].summary["metrics"]["decode_tps"]
     rates = [s["decode_tps"] for s in samples if s["decode_tps"] is not None]

@@ -56,7 +56,7 @@ def _runs(store: Store, sources: Sources, max_tokens: int) -> dict[str, str]:
                                      prompt_set_name=name, warmup=0, rounds=1, max_output_tokens=max_tokens)
         run_id = create_run(store, settings)
         print(f"bench {name}: run {run_id}", file=sys.stderr, flush=True)
-        execute_run(sources, store, run_id, _Quiet())
+        execute_run(store, run_id, _Quiet())
         stored[name] = run_id
     return stored
 

@@ -249,6 +249,14 @@ class ModelResult(Part):
     engine: str | None = Field(None, description="which engine served it, e.g. `foundry-local (in-process)`")
     rss_load_mb: float | None = Field(None, description="process memory added by loading (in-process engines)")
     rss_peak_mb: float | None = Field(None, description="peak process memory added while answering")
+    rss_before_mb: float | None = Field(None, description="memory of the model's own process before loading "
+                                                          "(interpreter and engine runtime); null for endpoints")
+    context_length: int | None = Field(None, description="context length the model was loaded with (Foundry "
+                                                         "Local: `search.max_length` of its genai_config.json)")
+    kv_cache_mb: float | None = Field(None, description="estimated KV cache at that context length: layers x 2 x "
+                                                        "KV heads x head size x context x bytes per value")
+    memory_note: str | None = Field(None, description="in words: what dominates the memory (weights or KV "
+                                                      "cache), or why memory is not measurable")
     gpu_load_mb: float | None = Field(None, description="GPU memory added by loading, where a counter exists")
     gpu_fallback_suspected: bool | None = Field(None, description="asked for a GPU but no GPU memory was used")
     disk_mb: float | None = Field(None, description="the model's files on disk")

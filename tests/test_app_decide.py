@@ -12,7 +12,7 @@ from core.benchmark.runner import create_run, execute_run
 from core.benchmark.settings import BenchmarkSettings
 from core.decide import report
 from core.decide.decision import list_decisions
-from core.models.sources import Sources, add_endpoint
+from core.models.sources import add_endpoint
 from core.models.specs import model_spec, model_specs, save_model_specs
 from store import Store
 from tests.conftest import open_app
@@ -32,7 +32,7 @@ def _seed_run(store_file: Path) -> str:
         settings = BenchmarkSettings(models=["fast:fake-model", "slow:fake-model", "gone:fake-model"],
                                      prompts=[{"id": "a", "prompt": "Hi"}], rounds=3, warmup=1, timeout_s=5)
         run_id = create_run(store, settings)
-        execute_run(Sources(store, None), store, run_id, _Control())
+        execute_run(store, run_id, _Control())
     return run_id
 
 
@@ -124,7 +124,7 @@ def test_hostile_model_ids_stay_text_in_the_ranking_and_charts(app_store: Path) 
         settings = BenchmarkSettings(models=[f"acc:{evil}", f"gone:{evil}"], prompts=[{"id": "a", "prompt": "Hi"}],
                                      rounds=2, warmup=0, timeout_s=5)
         run_id = create_run(store, settings)
-        execute_run(Sources(store, None), store, run_id, _Control())
+        execute_run(store, run_id, _Control())
     at = open_app("app_pages/decide.py").run()
     assert not at.exception, at.exception
     markdown = "\n".join(e.value for e in [*at.warning, *at.markdown, *at.caption]).replace("\u2060", "")

@@ -52,7 +52,7 @@ def test_one_model_down_never_stops_the_run(store: Store) -> None:
         add_endpoint(store, "down", down_base_url())
         run_id = create_run(store, _settings(["down:fake-model", "good:fake-model"]))
         control = _Control()
-        run = execute_run(Sources(store, None), store, run_id, control)
+        run = execute_run(store, run_id, control)
 
     assert run.status == "completed"
     assert run.models["down:fake-model"].status == "failed"
@@ -76,7 +76,7 @@ def test_hanging_endpoint_is_abandoned_after_consecutive_timeouts(store: Store) 
         add_endpoint(store, "fine", fine.base_url)
         run_id = create_run(store, _settings(["hung:fake-model", "fine:fake-model"], timeout_s=0.5))
         started = time.monotonic()
-        run = execute_run(Sources(store, None), store, run_id, _Control())
+        run = execute_run(store, run_id, _Control())
         elapsed = time.monotonic() - started
 
     hung_record = run.models["hung:fake-model"]
@@ -129,7 +129,7 @@ def test_timing_accuracy_against_injected_truth(store: Store, tokens_per_s: int,
         add_endpoint(store, "timed", server.base_url)
         settings = _settings(["timed:fake-model"], prompts=PROMPTS[:1], rounds=5, max_output_tokens=n_tokens)
         run_id = create_run(store, settings)
-        execute_run(Sources(store, None), store, run_id, _Control())
+        execute_run(store, run_id, _Control())
 
     counted = [s for s in store.find(Table.SAMPLES, run_id=run_id) if not s["warmup"]]
     assert len(counted) == 5 and all(s["error"] is None for s in counted)
@@ -147,7 +147,7 @@ def test_details_table_matches_the_metrics_module(store: Store) -> None:
     with FakeOpenAIServer(Scenario(n_tokens=5, token_interval_s=0.002)) as server:
         add_endpoint(store, "fake", server.base_url)
         run_id = create_run(store, _settings(["fake:fake-model"], slo={"ttft_s": 10.0}))
-        run = execute_run(Sources(store, None), store, run_id, _Control())
+        run = execute_run(store, run_id, _Control())
     samples = store.find(Table.SAMPLES, run_id=run_id)
     details = metric_details_frame(run, samples).set_index("metric")
     counted = [s["e2e_s"] for s in samples if not s["warmup"]]
@@ -214,9 +214,10 @@ def test_the_largest_allowed_plan_is_never_built_in_memory(store: Store) -> None
         run_id = create_run(store, _settings(["fake:fake-model"], prompts=prompts, rounds=1000, warmup=0))
         tracemalloc.start()
         try:
-            run = execute_run(Sources(store, None), store, run_id, CancelAfterThree())
+            run = execute_run(store, run_id, CancelAfterThree())
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    assert run.status == "cancelled" and store.count(Table.SAMPLES) == 3
+    # cancel reaches the model's child as a signal: the request in flight then may still finish
+    assert run.status == "cancelled" and 3 <= store.count(Table.SAMPLES) <= 4
     assert peak < 3_000_000, f"peak {peak:,} bytes: the plan was materialised"

@@ -14,7 +14,7 @@ import statistics
 
 from core.benchmark.runner import create_run, execute_run
 from core.benchmark.settings import BenchmarkSettings
-from core.models.sources import Sources, add_endpoint
+from core.models.sources import add_endpoint
 from store import Store
 from store.records import Table
 from tests.cpu_load import busy_cores
@@ -31,7 +31,7 @@ def test_kept_rates_hold_while_both_cores_are_busy(store: Store) -> None:
         settings = BenchmarkSettings(models=["busy:fake-model"], prompts=[{"id": "p", "prompt": "x"}], warmup=1,
                                      rounds=12, max_output_tokens=TOKENS, timeout_s=10)
         run_id = create_run(store, settings)
-        run = execute_run(Sources(store, None), store, run_id, _Control())
+        run = execute_run(store, run_id, _Control())
         sent = [r.content_sent_at for r in server.chat_requests()]
 
     samples = store.find(Table.SAMPLES, run_id=run_id)

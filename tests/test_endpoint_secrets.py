@@ -152,7 +152,7 @@ def test_legacy_endpoint_with_credentials_never_shows_them(capsys, store_file: P
         settings = BenchmarkSettings(models=["credurl:fake-model"], prompts=[{"id": "p", "prompt": "Hi"}],
                                      warmup=0, rounds=1)
         run_id = create_run(store, settings)
-        run = execute_run(Sources(store, None), store, run_id, _Control())
+        run = execute_run(store, run_id, _Control())
         assert run.models["credurl:fake-model"].status == "failed"
         assert srv.chat_requests() == []  # the credentials were never sent either
 

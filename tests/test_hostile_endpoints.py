@@ -83,7 +83,7 @@ def test_benchmark_survives_a_hostile_model_and_keeps_its_samples(store: Store) 
             models=[f"srv:{hostile}", f"srv:{good}"], prompts=[{"id": "p1", "prompt": "Hi"}], warmup=0, rounds=2
         )
         run_id = create_run(store, settings)
-        run = execute_run(Sources(store, None), store, run_id, _Control())
+        run = execute_run(store, run_id, _Control())
     assert run.status == "completed"
     assert run.models[f"srv:{good}"].status == "completed"
     assert (run.models[f"srv:{good}"].summary or {})["n_counted"] == 2

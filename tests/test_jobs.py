@@ -21,7 +21,7 @@ import pytest
 from core.benchmark.runner import create_run, execute_run
 from core.benchmark.settings import BenchmarkSettings
 from core.jobs import get_job, list_jobs, list_runs
-from core.models.sources import Sources, add_endpoint
+from core.models.sources import add_endpoint
 from core.ownership import owner_record
 from core.paths import REPO_ROOT
 from store import Store, StoreWriteError
@@ -117,7 +117,7 @@ def test_a_run_that_cannot_save_its_samples_ends_failed_with_the_reason(
         # room for the run's status updates, not for a batch of ten answers
         monkeypatch.setattr(os, "fsync", disk_full_at(store_file.stat().st_size + 2500))
         with pytest.raises(StoreWriteError):
-            execute_run(Sources(store, None), store, run_id, _Control())
+            execute_run(store, run_id, _Control())
     monkeypatch.undo()
     run = Store(store_file).find(Table.RUNS, run_id=run_id)[0]
     assert run["status"] == "failed" and "disk" in run["error"] and "full" in run["error"]

@@ -88,7 +88,7 @@ def _everything_written(store: Store, store_file: Path, tmp_path: Path, capsys: 
         settings = BenchmarkSettings(models=["a:fake-model", "b:fake-model"], prompts=PROMPTS, rounds=2, warmup=1,
                                      concurrency=[1, 2], slo={"ttft_s": 1.0}, timeout_s=5)
         run_id = create_run(store, settings)
-        execute_run(sources, store, run_id, _Control())
+        execute_run(store, run_id, _Control())
     install_presets(store)
     rubric = get_rubric(store, HELPFULNESS.name)
     assert rubric is not None

@@ -3,6 +3,8 @@
 * ``settings``     what a run repeats (models, prompts, rounds, request settings), within ``core.limits``
 * ``prompt_sets/`` the built-in prompt sets and the ones a user imported
 * ``runner``       the run itself: models × prompts × rounds × concurrency levels, stored as it goes
+* ``isolation``    each model in a fresh child process: start it, relay its reports, forward cancel, name a crash
+* ``model_process`` the child: load one model, warm up, measure its requests and its memory, report
 * ``probe``        the quick check: one prompt to one model, stored as a one-sample run
 * ``metrics``      timing maths for one streamed request (bunched arrivals flagged), and summaries over many
 * ``slo``          service-level targets and goodput: the share of requests meeting every target

@@ -1,8 +1,10 @@
 """What running a model costs the machine: resident memory, GPU memory, and energy where counters exist.
 
-Resident memory is read from *this* process, because Foundry Local runs models in-process; for a
-remote endpoint the model lives in another process and Pickwise reports memory as unknown rather
-than a misleading figure. Energy comes from Linux RAPL (CPU package) when readable; otherwise "n/a".
+Resident memory is read from *this* process: a benchmark measures each model in a process of its own
+(``core.benchmark.model_process``), so what it adds is the model's. For a remote endpoint the model
+lives in another process and Pickwise reports memory as unknown rather than a misleading figure.
+Energy comes from Linux RAPL (CPU package) when readable; otherwise "n/a". ``memory_note`` says in
+words what dominates a model's memory: its weights, or the KV cache its context length sizes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import psutil
 
 _RAPL = Path("/sys/class/powercap/intel-rapl:0/energy_uj")
 _RAPL_MAX = Path("/sys/class/powercap/intel-rapl:0/max_energy_range_uj")
+
+
+ENDPOINT_MEMORY_NOTE = ("Memory is not measurable: the model runs in the endpoint's own process, outside "
+                        "Pickwise.")
 
 
 def rss_mb() -> float:
@@ -86,3 +92,26 @@ class PeakRssSampler:
         self._stop.set()
         self._thread.join()
         self.peak_mb = max(self.peak_mb, rss_mb())
+
+
+def memory_note(added_mb: float | None, kv_cache_mb: float | None, context_length: int | None,
+                disk_mb: float | None) -> str:
+    """What dominates the memory a model added, in one or two sentences fit to show beside the figures.
+
+    onnxruntime-genai allocates the KV cache for the whole context length at the first request, so a
+    small model with a long context takes several times its weights while answering (the default model,
+    SmolLM2-135M: 90 MB on disk, 198 MB added at load, ~360 MB of fp32 cache at 8,192 tokens, 580 MB peak
+    added; ``benchmarks/memory_check.py``)."""
+    if context_length is None:
+        return "Context length not known, so what dominates the memory added is not known."
+    if kv_cache_mb is None:
+        return (f"Loaded with a context of {context_length:,} tokens; the KV cache it sizes is not known "
+                "(the model's config lacks the layer and head counts).")
+    cache = f"The KV cache for a context of {context_length:,} tokens is ~{kv_cache_mb:,.0f} MB (estimate)"
+    if disk_mb is None:
+        return f"{cache}; the weights' size is not known."
+    dominant = ("so the context length, not the weights, dominates the memory taken while answering (the "
+                "cache is allocated at the first request)" if kv_cache_mb > disk_mb
+                else "so the weights dominate the memory taken")
+    added = f" Memory added at load: {added_mb:,.0f} MB." if added_mb is not None else ""
+    return f"{cache}, against {disk_mb:,.0f} MB of weights on disk: {dominant}.{added}"

@@ -1,9 +1,13 @@
 """The benchmark runner: models × prompts × rounds, measured, stored as it goes.
 
 The run record (``runs`` table) and its samples (``samples`` table) are the contract with the pages:
-the runner only writes them, the pages only read them (see ``store/SCHEMA.md``). A model that fails
-to load, times out or errors is marked with its reason and the run moves on; cancel is checked
-between requests; samples are flushed in small batches so a killed run keeps what it finished.
+the runner only writes them, the pages only read them (see ``store/SCHEMA.md``). Each model is measured
+in a fresh child process (``core.benchmark.isolation``, ``core.benchmark.model_process``): its memory is
+its own, and a native crash of its engine fails that model only. A model that fails to load, times out,
+errors or crashes is marked with its reason and the run moves on; cancel is forwarded to the child,
+which stops after the request in flight; the child reports every sample as it finishes and this process
+stores them in small batches, so a crashed child loses only its request in flight and a killed run keeps
+what it stored.
 """
 
 from __future__ import annotations
@@ -11,30 +15,24 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from typing import Any, Protocol
 
 from core.benchmark.environment import machine_environment
-from core.benchmark.meters import EnergyMeter, PeakRssSampler, gpu_memory_used_mb, rss_mb
-from core.benchmark.metrics import SampleMeter, SampleTiming, summarize_samples
+from core.benchmark.isolation import run_model_child
+from core.benchmark.metrics import summarize_samples
+from core.benchmark.model_process import CANCELLED
 from core.benchmark.settings import BenchmarkSettings
 from core.benchmark.slo import goodput
-from core.engines.base import Engine, EngineError
-from core.engines.session import MAX_CONSECUTIVE_FAILURES, FailureStreak, LoadedModel
 from core.jobs import JobContext, utc_now
-from core.models.sources import Sources, local_sources
+from core.models.sources import Sources
 from core.ownership import holding, owner_record
 from core.workers.spawn import start_worker_job
 from store import BatchWriter, Store, StoreError, queries
-from store.records import JobKinds, Run, Sample, Table
+from store.records import JobKinds, Run, Table
 
 log = logging.getLogger(__name__)
-
-_PlanItem = tuple[int, dict[str, Any], bool]  # (round, prompt, warm-up?)
-
 
 class Control(Protocol):
     """How a runner reports progress and learns it should stop (a ``JobContext`` or the CLI's bar)."""
@@ -82,9 +80,10 @@ class _Cursor:
         control.progress(self.done, self.total, message)
 
 
-def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -> Run:
-    """Run every model of a stored run; return the final run record. Never raises for a model's failure.
+def execute_run(store: Store, run_id: str, control: Control) -> Run:
+    """Run every model of a stored run, each in a fresh child process; return the final run record.
 
+    Never raises for a model's failure, a crash of its engine included (``core.benchmark.isolation``).
     Anything else that stops the run (the store cannot save its samples, a bug, an abort from the
     keyboard) ends it as ``failed`` (``interrupted`` for the abort) with the reason in ``error``,
     then propagates. If even that cannot be saved, the run's ``owner`` (this process, which no longer
@@ -98,7 +97,7 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
         try:
             queries.update(store, Run, run.stored_id, {"status": "running", "started_at": utc_now(),
                                                        "owner": owner_record()})
-            _run_models(sources, store, run, models, control)
+            _run_models(store, run, models, control)
         except KeyboardInterrupt:
             _end_early(store, run.stored_id, models, "interrupted", "aborted from the keyboard")
             raise
@@ -110,7 +109,7 @@ def execute_run(sources: Sources, store: Store, run_id: str, control: Control) -
     return final
 
 
-def _run_models(sources: Sources, store: Store, run: Run, models: dict[str, dict], control: Control) -> None:
+def _run_models(store: Store, run: Run, models: dict[str, dict], control: Control) -> None:
     """The run proper: each model in turn, its entry (a ``ModelResult`` as a dict, built as it goes) kept
     current in ``models`` and in the store."""
     settings = BenchmarkSettings(**run.settings)
@@ -125,7 +124,7 @@ def _run_models(sources: Sources, store: Store, run: Run, models: dict[str, dict
             queries.update(store, Run, run.stored_id, {"models": models})
 
         publish({"status": "running"})
-        models[ref] = _bench_model(sources, settings, run.run_id, ref, writer, cursor, control, publish)
+        models[ref] = _bench_model(store, settings, run.run_id, ref, writer, cursor, control, publish)
         writer.flush()
         queries.update(store, Run, run.stored_id, {"models": models})
     status = "cancelled" if control.cancelled else "completed"
@@ -144,62 +143,62 @@ def _end_early(store: Store, doc_id: int, models: dict[str, dict], status: str, 
         log.error("Run %s stopped (%s), but that could not be saved: %s", doc_id, reason, exc)
 
 
+#: Seconds a child may take, past the request timeout, to end after cancel was forwarded; then it is killed.
+CANCEL_GRACE_S = 10.0
+
+
 def _bench_model(
-    sources: Sources, settings: BenchmarkSettings, run_id: str, ref: str,
+    store: Store, settings: BenchmarkSettings, run_id: str, ref: str,
     writer: BatchWriter, cursor: _Cursor, control: Control, publish: Callable[[dict], None],
 ) -> dict:
-    """Load, warm up, measure and unload one model; its record says what happened and why.
+    """Measure one model in its own child process; its record says what happened and why.
 
-    ``publish`` shows the record once the model is loaded, so the page knows the device mid-run."""
+    The child's reports are relayed as they come: ``publish`` shows the record once the model is
+    loaded (so the page knows the device mid-run), every sample is stored and advances the progress.
+    A child that crashed leaves its model ``failed`` with the signal named, its finished samples kept."""
     record: dict[str, Any] = {"status": "running", "error": None}
     cursor_at_start = cursor.done
-    try:
-        engine, model_id = sources.resolve(ref)
-    except EngineError as exc:
-        return _skip(record, str(exc), settings, cursor, control, ref)
-    in_process = bool(getattr(engine, "runs_in_process", False))
-    rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
+    samples: list[dict] = []
     control.progress(cursor.done, cursor.total, f"{ref}: loading")
-    try:
-        session = LoadedModel.open(engine, model_id)
-    except EngineError as exc:
-        return _skip(record, f"failed to load: {exc}", settings, cursor, control, ref)
-    loaded = session.loaded
-    gpu_after = gpu_memory_used_mb()
-    record.update({
-        "load_s": None if loaded.already_loaded else loaded.seconds,
-        "already_loaded": loaded.already_loaded,
-        "device": loaded.device,
-        "execution_provider": loaded.execution_provider,
-        "rss_load_mb": rss_mb() - rss_before if in_process and not loaded.already_loaded else None,
-        "gpu_load_mb": None if gpu_before is None or gpu_after is None else gpu_after - gpu_before,
-        "disk_mb": _disk_mb(engine, model_id),
-    })
-    record["gpu_fallback_suspected"] = loaded.device == "GPU" and not (record["gpu_load_mb"] or 0) > 0
-    record["engine"] = _engine_description(engine)
-    publish(record)
-    runner = _ModelRunner(engine, model_id, ref, run_id, settings, writer, cursor, control)
-    energy = EnergyMeter()
-    energy.start()
-    try:
-        with PeakRssSampler() as peak:
-            failure = runner.run_all()
-        joules = energy.stop()  # before unloading: what unloading costs is not the answers' energy
-    finally:
-        session.close()
+
+    def relay(message: dict) -> None:
+        if message["event"] == "loaded":
+            record.update(message["record"])
+            publish(record)
+        elif message["event"] == "sample":
+            sample = message["sample"]
+            samples.append(sample)
+            writer.add(sample)
+            phase = "warm-up" if sample["warmup"] else f"round {sample['round'] + 1}"
+            cursor.advance(control, f"{ref} · {sample['prompt_id']} · {phase}")
+
+    ended = run_model_child(store.path, run_id, ref, on_event=relay, cancelled=lambda: control.cancelled,
+                            grace_s=settings.timeout_s + CANCEL_GRACE_S)
+    done = ended.done or {}
+    if done.get("skipped"):
+        return _skip(record, done["error"], settings, cursor, control, ref)
+    failure = ended.crash or done.get("error")
     if failure and not control.cancelled:  # requests not sent still count as handled for progress/ETA
         cursor.done = cursor_at_start + _requests_per_model(settings)
-    if session.unload_error:
-        record["unload_error"] = session.unload_error
-    samples = runner.samples
-    record.update(model_figures(samples, settings, in_process, peak.peak_mb - rss_before, joules))
-    record["throughput_by_concurrency"] = runner.throughput
-    record["error"] = failure
-    counted = record["summary"]["n_counted"]
-    record["status"] = "cancelled" if control.cancelled else ("completed" if counted else "failed")
-    if failure and counted:
-        record["status"] = "partial"
+    if done.get("unload_error"):
+        record["unload_error"] = done["unload_error"]
+    peak = done.get("rss_peak_mb")
+    record.update(model_figures(samples, settings, peak is not None, peak or 0.0, done.get("energy_j")))
+    record["throughput_by_concurrency"] = done.get("throughput_by_concurrency", {})
+    record["error"] = None if failure == CANCELLED else failure
+    record["status"] = _model_status(ended.crash, control.cancelled, failure, record["summary"]["n_counted"])
     return record
+
+
+def _model_status(crash: str | None, cancelled: bool, failure: str | None, counted: int) -> str:
+    """A crash fails the model whatever it finished; a cancel is a cancel, even after counted samples."""
+    if crash:
+        return "failed"
+    if cancelled:
+        return "cancelled"
+    if counted:
+        return "partial" if failure else "completed"
+    return "failed"
 
 
 def _skip(record: dict, reason: str, settings: BenchmarkSettings, cursor: _Cursor, control: Control,
@@ -211,24 +210,8 @@ def _skip(record: dict, reason: str, settings: BenchmarkSettings, cursor: _Curso
     return record
 
 
-def _engine_description(engine: Engine) -> str:
-    """Which engine served the model, e.g. ``foundry-local (in-process)`` or ``my-ollama at http://…/v1``."""
-    base_url = getattr(engine, "base_url", None)
-    return f"{engine.source} at {base_url}" if base_url else f"{engine.source} (in-process)"
-
-
 def _requests_per_model(settings: BenchmarkSettings) -> int:
     return settings.total_requests() // len(settings.models)
-
-
-def _disk_mb(engine: Engine, model_id: str) -> float | None:
-    disk = getattr(engine, "disk_mb", None)
-    if disk is None:
-        return None
-    try:
-        return disk(model_id)
-    except EngineError:
-        return None
 
 
 def model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: bool,
@@ -256,86 +239,6 @@ def model_figures(samples: list[dict], settings: BenchmarkSettings, in_process: 
     }
 
 
-class _ModelRunner:
-    """The request loop for one loaded model: warm-up, then rounds at each concurrency level."""
-
-    def __init__(self, engine: Engine, model_id: str, ref: str, run_id: str, settings: BenchmarkSettings,
-                 writer: BatchWriter, cursor: _Cursor, control: Control) -> None:
-        self.engine, self.model_id, self.ref, self.run_id = engine, model_id, ref, run_id
-        self.settings, self.writer, self.cursor, self.control = settings, writer, cursor, control
-        self.params = settings.chat_params()
-        self.samples: list[dict] = []
-        self.throughput: dict[str, float | None] = {}
-        self._failures = FailureStreak()
-
-    def run_all(self) -> str | None:
-        """Returns the reason the model stopped early, or None.
-
-        Plans are generators: a run may hold up to ``MAX_TOTAL_REQUESTS`` requests, and only the
-        ones in flight should ever be in memory."""
-        prompts = self.settings.prompts
-        warmup = ((-w - 1, p, True) for w in range(self.settings.warmup) for p in prompts)
-        if (stop := self._run_batch(warmup, 1)) is not None:
-            return stop
-        for level in self.settings.concurrency:
-            plan = ((r, p, False) for r in range(self.settings.rounds) for p in prompts)
-            started = time.perf_counter()
-            before = len(self.samples)
-            if (stop := self._run_batch(plan, level)) is not None:
-                return stop
-            produced = sum(s.get("completion_tokens") or 0 for s in self.samples[before:] if not s.get("error"))
-            wall = time.perf_counter() - started
-            self.throughput[str(level)] = produced / wall if wall > 0 else None
-        return None
-
-    def _run_batch(self, plan: Iterator[_PlanItem], level: int) -> str | None:
-        if level == 1:
-            for item in plan:
-                if self.control.cancelled:
-                    return "cancelled"
-                if (stop := self._record(self._request(*item, level))) is not None:
-                    return stop
-            return None
-        with ThreadPoolExecutor(max_workers=level, thread_name_prefix="pickwise-req") as pool:
-            while wave_items := list(islice(plan, level)):
-                if self.control.cancelled:
-                    return "cancelled"
-                wave = [pool.submit(self._request, *item, level) for item in wave_items]
-                for future in wave:
-                    if (stop := self._record(future.result())) is not None:
-                        return stop
-        return None
-
-    def _request(self, round_no: int, prompt: dict, warmup: bool, level: int) -> tuple[dict, Exception | None]:
-        messages = [{"role": "user", "content": prompt["prompt"]}]
-        error: Exception | None = None
-        t_send = time.perf_counter()
-        meter = SampleMeter(t_send)
-        try:
-            for event in self.engine.stream_chat(self.model_id, messages, self.params):
-                meter.add(event)
-        except EngineError as exc:
-            error = exc
-        timing: SampleTiming = meter.result()
-        sample = Sample.build({
-            "run_id": self.run_id, "model_ref": self.ref, "prompt_id": prompt["id"], "round": round_no,
-            "warmup": warmup, "concurrency": level, "error": str(error) if error else None,
-            "created_at": utc_now(), **timing.as_dict(),
-        }).to_doc()
-        return sample, error
-
-    def _record(self, result: tuple[dict, Exception | None]) -> str | None:
-        sample, error = result
-        self.samples.append(sample)
-        self.writer.add(sample)
-        phase = "warm-up" if sample["warmup"] else f"round {sample['round'] + 1}"
-        self.cursor.advance(self.control, f"{self.ref} · {sample['prompt_id']} · {phase}")
-        if self._failures.record(error):
-            return f"stopped after {MAX_CONSECUTIVE_FAILURES} consecutive failures: {error}"
-        return None
-
-
-
 def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings) -> tuple[str, str]:
     """Record the run and execute it in a worker process (``benchmark_job``); returns ``(run_id, job_id)`` at once.
 
@@ -347,9 +250,9 @@ def start_benchmark(sources: Sources, store: Store, settings: BenchmarkSettings)
 
 
 def benchmark_job(store: Store, params: dict[str, Any], ctx: JobContext) -> str:
-    """A worker's benchmark job (``params``: ``{run_id}``): the same ``execute_run`` as ``cli.py bench``, with this
-    process's own sources (Foundry Local starts only if the run has one of its models)."""
+    """A worker's benchmark job (``params``: ``{run_id}``): the same ``execute_run`` as ``cli.py bench`` (each model
+    in its own child process, which starts Foundry Local only for one of its models)."""
     run_id = params["run_id"]
-    final = execute_run(local_sources(store), store, run_id, ctx)  # records its own failure on the run
+    final = execute_run(store, run_id, ctx)  # records its own failure on the run
     ok = sum(1 for m in final.models.values() if queries.produced_results(m))
     return f"Run {run_id} {final.status}: {ok} of {len(final.models)} models produced results."

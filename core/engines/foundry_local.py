@@ -234,6 +234,40 @@ def _genai_device(path: str | os.PathLike[str] | None) -> tuple[str | None, str 
     return _CPU
 
 
+@dataclass(frozen=True)
+class ContextFacts:
+    """The context length a model is loaded with, and the KV cache it sizes (an estimate, None where unknown)."""
+
+    context_length: int | None
+    kv_cache_mb: float | None
+
+
+def _genai_context(path: str | os.PathLike[str] | None) -> ContextFacts:
+    """What genai_config.json says about the context: onnxruntime-genai sizes its KV buffers for
+    ``search.max_length`` tokens (``past_present_share_buffer``), so the cache is
+
+        layers x 2 (K and V) x KV heads x head size x context x bytes per value
+
+    at batch 1, whatever the prompt. Bytes per value: 4 on the CPU execution provider (the builder's
+    CPU models keep fp32 inputs and outputs), 2 elsewhere (fp16); genai_config.json does not say."""
+    try:
+        config = json.loads((Path(path or "") / "genai_config.json").read_text(encoding="utf-8"))
+        model = config["model"]
+        decoder = model["decoder"]
+        context = config.get("search", {}).get("max_length") or model.get("context_length")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ContextFacts(None, None)
+    context = context if isinstance(context, int) and context > 0 else None
+    heads = decoder.get("num_attention_heads")
+    head_size = decoder.get("head_size") or (decoder.get("hidden_size", 0) // heads if heads else None)
+    shape = (decoder.get("num_hidden_layers"), decoder.get("num_key_value_heads") or heads, head_size, context)
+    if not all(isinstance(n, int) and n > 0 for n in shape):
+        return ContextFacts(context, None)
+    layers, kv_heads, head_size, context = shape
+    bytes_per_value = 4 if _genai_device(path)[1] == _CPU[1] else 2
+    return ContextFacts(context, layers * 2 * kv_heads * head_size * context * bytes_per_value / 2**20)
+
+
 def _folder_mb(path: str | os.PathLike[str] | None) -> float | None:
     if not path or not os.path.isdir(path):
         return None
@@ -480,6 +514,10 @@ class FoundryLocalEngine:
             size_mb = self._find(model_id).info.file_size_mb
             return float(size_mb) if size_mb else None
         return size
+
+    def context_facts(self, model_id: str) -> ContextFacts:
+        """The context length the model loads with and the KV cache it implies (``_genai_context``)."""
+        return _genai_context(self.model_path(model_id))
 
     # ---- bring your own model -----------------------------------------------------------
 
