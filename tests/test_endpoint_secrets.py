@@ -199,6 +199,7 @@ def test_add_endpoint_stores_the_normalised_values(store: Store) -> None:
 def test_models_page_shows_legacy_endpoints_redacted_and_survives_an_empty_probe(app_store: Path) -> None:
     """The app's side: the endpoint list and an empty-answer probe, through Streamlit's AppTest."""
     from tests.conftest import open_app
+    from tests.test_app_models import _wait_for_probe_end
 
     with FakeOpenAIServer(Scenario(models=["mute"], tokens=[])) as srv:
         store = Store(app_store)
@@ -209,6 +210,8 @@ def test_models_page_shows_legacy_endpoints_redacted_and_survives_an_empty_probe
         app.run()
         app.selectbox(key="probe-model").select("srv:mute")
         next(b for b in app.button if b.label == "Run probe").click()
+        app.run()
+        _wait_for_probe_end(app_store)  # the probe runs in a worker process
         app.run()
     assert not app.exception
     shown = " ".join(str(e.value) for kind in (app.markdown, app.error, app.warning, app.caption) for e in kind)
