@@ -13,6 +13,7 @@ import time
 import psutil
 import pytest
 
+from core.benchmark.run_summary import run_summary_frame
 from core.benchmark.runner import create_run, execute_run
 from core.models.sources import add_endpoint
 from store import Store
@@ -129,3 +130,7 @@ def test_a_foundry_local_model_gets_load_time_and_memory(store: Store, foundry_e
     assert record.context_length == 2048
     assert record.kv_cache_mb == pytest.approx(2 * 2 * 2 * 16 * 2048 * 4 / 2**20)
     assert "2,048" in (record.memory_note or "")
+    table = run_summary_frame(run, store.find(Table.SAMPLES, run_id=run_id)).set_index("model")
+    row = table.loc[ref]  # the run table shows every figure measured, and what dominates the memory
+    assert row["load (s)"] and row["memory added (MB)"] is not None and row["peak added (MB)"] is not None
+    assert record.memory_note in row["notes"]

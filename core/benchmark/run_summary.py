@@ -103,6 +103,8 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
             notes.append("asked for GPU but no GPU memory was used: CPU fallback?")
         if info.error:
             notes.append(info.error)
+        if info.memory_note:  # what dominates the memory: the weights or the KV cache the context length sizes
+            notes.append(info.memory_note)
         rows.append({
             "model": ref,
             "status": info.status,
