@@ -143,3 +143,16 @@ def test_an_endpoint_only_worker_never_starts_foundry_local(store: Store) -> Non
     log = log_path(job_id).read_text().lower()
     assert "foundry" not in log and "catalog" not in log, log
 
+
+
+def test_a_worker_that_cannot_start_fails_its_job_and_its_run_in_one_sentence(store: Store, monkeypatch) -> None:
+    """No python to start (as when the machine is out of processes): the job and its queued run end failed at once,
+    with a sentence, instead of the run waiting forever."""
+    import core.workers.spawn as spawn
+
+    add_endpoint(store, "local", "http://127.0.0.1:9/v1")
+    monkeypatch.setattr(spawn.sys, "executable", "/nonexistent/python")
+    run_id, job_id = start_benchmark(Sources(store, None), store, _settings(["local:fake-model"]))
+    job, run = _job(store, job_id), get_run(store, run_id)
+    assert job.state == "failed" and job.message.startswith("Could not start a worker process for this job")
+    assert run is not None and run.status == "failed" and run.error == job.message

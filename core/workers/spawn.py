@@ -25,7 +25,7 @@ from core.jobs import get_job, record_job, utc_now
 from core.ownership import child_owner, holding, signal_owner
 from core.paths import REPO_ROOT, data_dir
 from store import Store, queries
-from store.records import Job, JobKind
+from store.records import Job, JobKind, Run
 
 
 def log_path(job_id: str) -> Path:
@@ -52,10 +52,12 @@ def start_worker_job(store: Store, kind: JobKind, params: Mapping[str, Any], *, 
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         except OSError as exc:
-            queries.update(store, Job, job.stored_id, {
-                "state": "failed", "finished_at": utc_now(),
-                "message": f"Could not start a worker process for this job ({exc.strerror or exc}); free some "
-                           "memory or processes and start it again."})
+            why = (f"Could not start a worker process for this job ({exc.strerror or exc}); free some memory or "
+                   "processes and start it again.")
+            queries.update(store, Job, job.stored_id, {"state": "failed", "finished_at": utc_now(), "message": why})
+            run = queries.get_run(store, run_id) if run_id else None
+            if run is not None and run.status == "queued":  # nobody will ever start it: say so on the run too
+                queries.update(store, Run, run.stored_id, {"status": "failed", "finished_at": utc_now(), "error": why})
             return job.job_id
         queries.update(store, Job, job.stored_id, {"owner": child_owner(child.pid)})
     # reap it when it ends, so a finished worker never lingers as a zombie of a long-lived app
