@@ -41,7 +41,7 @@ with FakeOpenAIServer(Scenario(models=["fake-model"], n_tokens=n_tokens, ttft_s=
     sys.stdin.read()
 """
 STREAMS = {"2000 tok/s": (401, 1 / 2000), "20 tok/s": (41, 1 / 20)}
-PAGES = ("", "models", "compare", "grade", "decide", "benchmark")
+PAGES = ("", *(p.stem for p in sorted((REPO_ROOT / "app_pages").glob("*.py")) if p.stem not in ("__init__", "home")))
 
 
 def _seed(db: Path, base_url: str, n_tokens: int, rounds: int) -> str:

@@ -23,6 +23,7 @@ import pytest
 
 from core.paths import REPO_ROOT
 from store import Store
+from store.records import Table
 from tests.tiny_model import TINY_MODEL_ID, build_tiny_model, ensure_test_data_dir
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -161,3 +162,14 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def ended_job(store_file: Path, kind: str, timeout_s: float = 30) -> dict:
+    """The newest job of ``kind`` once it has ended: pages return at once, the job runs in a worker process."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        jobs = Store(store_file).find(Table.JOBS, kind=kind)
+        if jobs and jobs[0]["state"] != "running":
+            return jobs[0]
+        time.sleep(0.05)
+    raise AssertionError(f"the {kind} job did not end within {timeout_s:g} s")

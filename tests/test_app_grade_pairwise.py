@@ -4,7 +4,6 @@ ranking; a judge that always names Response A is shown as exactly that."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +14,8 @@ from components.grading_pairwise import NO_STRENGTH_INTERVAL
 from core.grading import get_rubric, install_presets, start_pairwise
 from core.models.sources import Sources
 from store import Store
-from store.records import JobKinds, Table
-from tests.conftest import open_app
+from store.records import JobKinds
+from tests.conftest import ended_job, open_app
 from tests.test_grading_items import make_run
 from tests.test_grading_judge import JUDGE, _serve, _wait
 from tests.test_grading_pairwise import ANSWERS, PROMPTS, always_a, fact_judge
@@ -41,13 +40,7 @@ def _table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def _finished_job(store_file: Path, timeout_s: float = 30) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        jobs = Store(store_file).find(Table.JOBS, kind=JobKinds.PAIRWISE)
-        if jobs and jobs[0]["state"] != "running":
-            return jobs[0]
-        time.sleep(0.05)
-    raise AssertionError("the pairwise job did not finish in time")
+    return ended_job(store_file, JobKinds.PAIRWISE, timeout_s)
 
 
 def test_pairwise_from_the_page_shows_consistency_win_rates_and_ranking(app: AppTest, store_file: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from store import Store
 from store.records import JobKinds, Table
-from tests.conftest import open_app
+from tests.conftest import ended_job, open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
 
 TOKENS = ["Local ", "inference ", "keeps ", "<b>data</b> ", "private."]
@@ -22,14 +21,7 @@ def app(app_store: Path) -> AppTest:
 
 
 def _wait_for_probe_end(store_file: Path, timeout_s: float = 10) -> dict:
-    """The probe job, once it has ended (the page returned at once: the probe runs in the background)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        jobs = Store(store_file).find(Table.JOBS, kind=JobKinds.PROBE)
-        if jobs and jobs[0]["state"] != "running":
-            return jobs[0]
-        time.sleep(0.05)
-    raise AssertionError("the probe did not end in time")
+    return ended_job(store_file, JobKinds.PROBE, timeout_s)
 
 
 def _probe_hanging_server(app: AppTest, server: FakeOpenAIServer, timeout_s: int) -> None:
