@@ -322,6 +322,82 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    from core.bundles import run_rows
+
+    rows = run_rows(_open_store(args))
+    if args.json:
+        print(json.dumps({"runs": rows}, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['run_id']:14s} {row['kind']:9s} {row['status']:11s} {row['created_at'][:19]}  "
+              f"{row['machine']:16s} {row['samples']:6d} samples  {', '.join(row['models'])}")
+    return 0
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    from core.bundles import BundleError, run_details
+
+    try:
+        details = run_details(_open_store(args), args.run_id)
+    except BundleError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(details, indent=2))
+        return 0
+    run = details["run"]
+    print(f"Run {run['run_id']} ({run['kind']}, {run['status']}), created {run['created_at']} on {details['machine']}")
+    print(f"Prompt set: {run['prompt_set']['name']} ({len(run['prompt_set']['prompts'])} prompts)")
+    for ref, model in run["models"].items():
+        print(f"  {ref}: {model['status']}, device {model.get('device') or '-'}, "
+              f"{model.get('execution_provider') or '-'}")
+    print(", ".join(f"{n} {table}" for table, n in details["counts"].items())
+          + (f"; evidence in decision {', '.join(details['decisions'])}" if details["decisions"] else ""))
+    return 0
+
+
+def cmd_runs_export(args: argparse.Namespace) -> int:
+    from core.bundles import BundleError, export_bundle
+    from core.output_file import OutputError, write_output
+
+    try:
+        write_output(args.out, export_bundle(_open_store(args), args.run_ids, label=args.label))
+    except (BundleError, OutputError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Wrote {len(set(args.run_ids))} run(s) to {args.out}: import them elsewhere with "
+          f"python cli.py runs import {args.out}")
+    return 0
+
+
+def cmd_runs_import(args: argparse.Namespace) -> int:
+    from core.bundles import BundleError, import_bundle
+
+    store = _open_store(args)
+    refused = 0
+    for path in args.files:
+        try:
+            report = import_bundle(store, _read_file(path, "bundle"), name=path)
+        except (BundleError, CliError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            refused += 1
+            continue
+        skipped = (f"; already here, skipped: {', '.join(report.skipped)}" if report.skipped else "")
+        print(f"{path}: imported {len(report.added)} run(s){' ' + ', '.join(report.added) if report.added else ''}"
+              f"{skipped}" + (f"; {report.rubrics_added} rubric version(s) added" if report.rubrics_added else ""))
+    return 1 if refused else 0
+
+
+def cmd_runs_delete(args: argparse.Namespace) -> int:
+    from core.bundles import BundleError, delete_run
+
+    try:
+        removed = delete_run(_open_store(args), args.run_id)
+    except BundleError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Deleted run {args.run_id} with " + ", ".join(f"{n} {table}" for table, n in removed.items()) + ".")
+    return 0
+
+
 def _rubric(store: Store, name: str, version: int | None = None):
     """A stored rubric by name (its latest version, or ``version``), presets installed first as on the page."""
     from core.grading import get_rubric, install_presets, list_rubrics, rubric_versions
@@ -659,6 +735,27 @@ def build_parser() -> argparse.ArgumentParser:
                             "e2e=3 (latency); goodput is the share of requests meeting every target")
     bench.add_argument("--json", action="store_true", help="print only the run record as JSON on stdout")
     bench.set_defaults(func=cmd_bench)
+
+    runs = sub.add_parser("runs", help="list, show, export, import and delete runs (bundles move runs between "
+                                       "machines)").add_subparsers(dest="action", required=True)
+    rlist = runs.add_parser("list", help="every run, newest first, with the machine that measured it")
+    rlist.add_argument("--json", action="store_true")
+    rlist.set_defaults(func=cmd_runs_list)
+    show = runs.add_parser("show", help="one run's record and what hangs off it")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_runs_show)
+    rexp = runs.add_parser("export", help="write runs, their samples, verdicts and grades to one bundle file")
+    rexp.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    rexp.add_argument("--out", required=True, help="the bundle file to write (JSON)")
+    rexp.add_argument("--label", help="what to call this machine in other stores (default: its hostname)")
+    rexp.set_defaults(func=cmd_runs_export)
+    rimp = runs.add_parser("import", help="add the runs of bundles; runs already here are skipped, never overwritten")
+    rimp.add_argument("files", nargs="+", metavar="FILE")
+    rimp.set_defaults(func=cmd_runs_import)
+    rdel = runs.add_parser("delete", help="delete a run with its samples, verdicts, grades and jobs")
+    rdel.add_argument("run_id")
+    rdel.set_defaults(func=cmd_runs_delete)
 
     grades = sub.add_parser("grades", help="the manual-grading spreadsheet round trip").add_subparsers(
         dest="action", required=True)

@@ -22,6 +22,7 @@ Shared by several steps (each imports no step):
 * ``limits``          the bounds on every benchmark setting, one definition for the CLI, the form and files
 * ``numbers``         numbers people type, read one way (finite only, within a range, a reason when not)
 * ``intervals``       the one 95% interval for a mean or a median, that holds at small n and on skewed data
+* ``bundles``         runs moved between stores (samples, verdicts, the machine that measured them) or deleted whole
 * ``jobs``            background jobs recorded in the store (progress, cancel, outcome), found again anywhere
 * ``ownership``       which process owns a job or a run, and whether it is gone (orphans get marked)
 * ``paths``           where Pickwise keeps its files (the data folder, the store, the models)
