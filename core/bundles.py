@@ -40,6 +40,7 @@ from store.records import (
     ContractError,
     Decision,
     Grade,
+    GradedItem,
     Judgment,
     PairwiseVerdict,
     Record,
@@ -56,7 +57,6 @@ MACHINE_KEY: Final = "machine"
 PER_RUN: Final[dict[str, type[Record]]] = {
     Table.SAMPLES: Sample, Table.JUDGMENTS: Judgment, Table.PAIRWISE: PairwiseVerdict, Table.GRADES: Grade,
 }
-_SAMPLE_LINKED = (Table.JUDGMENTS, Table.GRADES)  # records whose ``sample_id`` names a sample document
 
 
 class BundleError(ValueError):
@@ -239,11 +239,11 @@ def _add_run(store: Store, entry: Mapping[str, Any]) -> None:
     samples = entry[Table.SAMPLES]
     new_ids = store.insert_many(Table.SAMPLES, [_without_id(s) for s in samples])
     moved = {s["_id"]: new for s, new in zip(samples, new_ids, strict=True) if s.get("_id") is not None}
-    for table in PER_RUN:
+    for table, cls in PER_RUN.items():
         if table == Table.SAMPLES or not entry[table]:
             continue
         docs = entry[table]
-        if table in _SAMPLE_LINKED:  # a control answer's sample_id 0 names no sample and stays 0
+        if issubclass(cls, GradedItem):  # its sample_id names a sample; a control answer's 0 names none, stays 0
             docs = [d | {"sample_id": moved.get(d["sample_id"], d["sample_id"])} for d in docs]
         store.insert_many(table, docs)
 
