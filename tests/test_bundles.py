@@ -146,3 +146,15 @@ def test_an_unfinished_run_is_neither_exported_nor_deleted(tmp_path: Path) -> No
     with pytest.raises(BundleError, match="still queued"):
         delete_run(store, run_id)
     assert queries.get_run(store, run_id) is not None
+
+
+def test_a_run_a_decision_names_is_kept_as_its_evidence(tmp_path: Path) -> None:
+    """A decision record is never edited: deleting a run it rests on is refused in one sentence, through the CLI."""
+    store_file = tmp_path / "s.json"
+    run_id = seed_run(Store(store_file), [ModelSpec(CPU.ref)])
+    decided = _cli(store_file, "decide", "--runs", run_id, "--format", "md", "--out", str(tmp_path / "d.md"))
+    assert decided.returncode == 0, decided.stderr
+    refused = _cli(store_file, "runs", "delete", run_id)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert f"Run {run_id} is evidence in decision" in refused.stderr and "Traceback" not in refused.stderr
+    assert queries.get_run(Store(store_file), run_id) is not None
