@@ -116,12 +116,18 @@ UNITS: dict[str, str] = {"ttft": "_s", "e2e": "_s", "tps": ""}  # figure prefix 
 STATS: tuple[str, ...] = ("p50", "p95", "mean")
 
 
-def figure_key(prefix: str, stat: str, end: str | None = None) -> str:
-    """The column of a figure (``ttft_p50_s``) or of one end of its 95% interval (``ttft_p50_ci95_low_s``);
-    the mean's bounds keep their older names (``tps_ci95_low``)."""
+def _summary_key(stat: str, end: str | None) -> str:
+    """A figure's key in a stored summary (``core.benchmark.metrics.Summary``): ``p50``, ``p50_ci95_low``, and
+    for the mean's bounds ``ci95_low``."""
     if end is None:
-        return f"{prefix}_{stat}{UNITS[prefix]}"
-    return f"{prefix}_{'' if stat == 'mean' else stat + '_'}ci95_{end}{UNITS[prefix]}"
+        return stat
+    return f"ci95_{end}" if stat == "mean" else f"{stat}_ci95_{end}"
+
+
+def figure_key(prefix: str, stat: str, end: str | None = None) -> str:
+    """The column of a figure (``ttft_p50_s``) or of one end of its 95% interval (``ttft_p50_ci95_low_s``,
+    ``tps_ci95_low``): the summary's own key, prefixed by the metric and suffixed by its unit."""
+    return f"{prefix}_{_summary_key(stat, end)}{UNITS[prefix]}"
 
 
 FIGURE_KEYS: tuple[str, ...] = tuple(figure_key(prefix, stat, end) for prefix in UNITS for stat in STATS
@@ -131,8 +137,7 @@ FIGURE_KEYS: tuple[str, ...] = tuple(figure_key(prefix, stat, end) for prefix in
 def _figures(prefix: str, metric: Mapping[str, Any]) -> dict[str, Any]:
     """Median, p95 and mean of one metric, each with its 95% interval (``None`` where there is none;
     summaries stored before the median and p95 had intervals have none)."""
-    return {figure_key(prefix, stat, end): metric.get(stat if end is None else
-                                                      f"{'' if stat == 'mean' else stat + '_'}ci95_{end}")
+    return {figure_key(prefix, stat, end): metric.get(_summary_key(stat, end))
             for stat in STATS for end in (None, "low", "high")}
 
 
