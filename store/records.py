@@ -246,6 +246,9 @@ class ModelResult(Part):
                                                           "not unloaded after)")
     device: str | None = Field(None, description="e.g. `cpu`, `GPU`, as the engine reports it")
     execution_provider: str | None = Field(None, description="e.g. `CPUExecutionProvider`")
+    family: str | None = Field(None, description="the model family its variants share across devices: Foundry "
+                               "Local's alias, or the user's family tag for an endpoint model (`models.family`); "
+                               "null in older runs (the model id stands in)")
     engine: str | None = Field(None, description="which engine served it, e.g. `foundry-local (in-process)`")
     rss_load_mb: float | None = Field(None, description="process memory added by loading (in-process engines)")
     rss_peak_mb: float | None = Field(None, description="peak process memory added while answering")
@@ -565,6 +568,8 @@ class ModelInfo(Record):
 
     ref: str = Field(description="`SOURCE:MODEL_ID` (split at the first colon; `core/refs.py`)")
     alias: str | None = Field(None, description="short display name")
+    family: str | None = Field(None, description="the user's family tag: the same model served elsewhere (e.g. by "
+                               "Ollama on a GPU box and on a laptop) carries the same tag, so Compare pairs them")
     license: str | None = Field(None, description="license id or text")
     capabilities: list[str] = Field([], description="e.g. `[\"chat\", \"tools\"]`")
     size_mb: float | None = Field(None, description="download / disk size")

@@ -50,6 +50,7 @@ class ModelEntry:
     size_mb: float | None = None
     license: str | None = None
     task: str | None = None
+    family: str | None = None  # variants of one model share it (Foundry Local's alias); None when not known
 
     @property
     def ref(self) -> str:
