@@ -55,6 +55,7 @@ class ModelFields(_Strict):
     capabilities: list[NonEmpty] = []
     size_mb: Annotated[StrictFloat, Field(ge=0, allow_inf_nan=False)] | None = None
     license: NonEmpty | None = None
+    family: NonEmpty | None = None  # the same model served elsewhere carries the same tag (Compare pairs devices by it)
     notes: str = ""
 
 
@@ -289,7 +290,8 @@ def dump_models_config(specs: list[ModelSpec]) -> str:
     aliases = [spec.alias for spec in specs]
     if len(set(aliases)) != len(aliases):
         raise ValueError("cannot write models.json: aliases must be unique")
-    body = {spec.alias: spec.model_dump(exclude={"alias"}) for spec in specs}
+    body = {spec.alias: spec.model_dump(exclude={"alias"} | ({"family"} if spec.family is None else set()))
+            for spec in specs}  # a file without family tags reads as it did before they existed
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -27,7 +27,7 @@ def save_model_specs(store: Store, specs: list[ModelSpec]) -> None:
                 store.remove(Table.MODELS, old.stored_id)
         queries.insert_many(store, [ModelInfo(ref=spec.ref, alias=spec.alias, license=spec.license,
                                               capabilities=list(spec.capabilities), size_mb=spec.size_mb,
-                                              notes=spec.notes) for spec in specs])
+                                              family=spec.family, notes=spec.notes) for spec in specs])
 
 
 def model_specs(store: Store) -> dict[str, ModelInfo]:
@@ -41,5 +41,17 @@ def model_spec(ref: str, stored: Mapping[str, ModelInfo], **changes: Any) -> Mod
     parsed = parse_ref(ref)
     old = stored.get(ref) or ModelInfo(ref=ref)
     fields = {"alias": old.alias or parsed.model_id, "source": parsed.source, "model": parsed.model_id,
-              "capabilities": old.capabilities, "size_mb": old.size_mb, "license": old.license, "notes": old.notes}
+              "capabilities": old.capabilities, "size_mb": old.size_mb, "license": old.license,
+              "family": old.family, "notes": old.notes}
     return ModelSpec(**{**fields, **changes})
+
+
+def set_family(store: Store, ref: str, family: str | None) -> None:
+    """Tag ``ref`` as a member of ``family`` (``None`` or blank clears the tag), keeping its other metadata:
+    how a user says that two endpoints serve the same model, so Compare pairs them across devices."""
+    save_model_specs(store, [model_spec(ref, model_specs(store), family=(family or "").strip() or None)])
+
+
+def family_tags(store: Store) -> dict[str, str]:
+    """``SOURCE:MODEL_ID`` -> the user's family tag, for the models that have one."""
+    return {ref: info.family for ref, info in model_specs(store).items() if info.family}
