@@ -9,6 +9,7 @@
 * ``metrics``      timing maths for one streamed request (bunched arrivals flagged), and summaries over many
 * ``slo``          service-level targets and goodput: the share of requests meeting every target
 * ``meters``       what a model costs the machine while it runs: resident and GPU memory, energy
+* ``gpu``          NVIDIA readings through NVML (memory, utilisation, energy) and the silent-CPU-fallback check
 * ``environment``  the machine a run ran on, recorded with it so its figures can be repeated
 * ``run_summary``  a run as tables, one row per model (the Benchmark page and the CLI show the same)
 

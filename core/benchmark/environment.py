@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import platform
-import shutil
-import subprocess
 from functools import lru_cache
 from importlib import metadata
 
 import psutil
+
+from core.benchmark import gpu
 
 _PACKAGES = ("foundry-local-sdk", "onnxruntime", "onnxruntime-genai-core", "openai", "streamlit", "numpy")
 
@@ -25,18 +25,9 @@ def _cpu_model() -> str:
 
 
 def _gpus() -> list[str]:
-    """NVIDIA GPUs by name via nvidia-smi; empty when there is none (the usual case here)."""
-    exe = shutil.which("nvidia-smi")
-    if not exe:
-        return []
-    try:
-        out = subprocess.run(
-            [exe, "--query-gpu=name,memory.total", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=5, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    """NVIDIA GPUs by name and memory through NVML (``"NVIDIA GeForce RTX 4090, 24564 MiB"``); empty when there
+    is none (the usual case here)."""
+    return [str(found) for found in gpu.gpus()]
 
 
 def _version(name: str) -> str | None:

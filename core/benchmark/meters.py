@@ -3,18 +3,19 @@
 Resident memory is read from *this* process: a benchmark measures each model in a process of its own
 (``core.benchmark.model_process``), so what it adds is the model's. For a remote endpoint the model
 lives in another process and Pickwise reports memory as unknown rather than a misleading figure.
-Energy comes from Linux RAPL (CPU package) when readable; otherwise "n/a". ``memory_note`` says in
+Energy comes from Linux RAPL (CPU package) when readable; otherwise "n/a". GPU readings (memory, utilisation,
+GPU energy) come from NVML in ``core.benchmark.gpu``. ``memory_note`` says in
 words what dominates a model's memory: its weights, or the KV cache its context length sizes.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
 import psutil
+
+from core.benchmark import gpu
 
 _RAPL = Path("/sys/class/powercap/intel-rapl:0/energy_uj")
 _RAPL_MAX = Path("/sys/class/powercap/intel-rapl:0/max_energy_range_uj")
@@ -29,16 +30,8 @@ def rss_mb() -> float:
 
 
 def gpu_memory_used_mb() -> float | None:
-    """Total used memory over NVIDIA GPUs (nvidia-smi), or None when there is no such GPU."""
-    exe = shutil.which("nvidia-smi")
-    if not exe:
-        return None
-    try:
-        out = subprocess.run([exe, "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=5, check=False)
-        return float(sum(float(x) for x in out.stdout.split()))
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return None
+    """Memory in use over every NVIDIA GPU (NVML, ``core.benchmark.gpu``), or None when there is no reading."""
+    return gpu.memory_used_mb()
 
 
 class EnergyMeter:
