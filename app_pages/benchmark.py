@@ -13,7 +13,7 @@ from components.model_table import models_frame
 from components.safe_text import md
 from components.state import get_sources, get_store
 from core.benchmark.prompt_sets.saved import prompt_set_choices, save_prompt_set
-from core.benchmark.run_summary import metric_details_frame, run_summary_frame, runs_frame, targets_lines
+from core.benchmark.run_summary import gpu_lines, metric_details_frame, run_summary_frame, runs_frame, targets_lines
 from core.benchmark.runner import start_benchmark
 from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
@@ -59,7 +59,7 @@ def _runs(running: list[Job]) -> None:
                       name=run.prompt_set.name, started=run.started_at or "-", finished=run.finished_at or "-"))
         samples = run_samples(store, run_id)
         st.dataframe(run_summary_frame(run, samples), hide_index=True)
-        for line in targets_lines(run):
+        for line in [*targets_lines(run), *gpu_lines(run)]:
             st.caption(md("{line}", line=line))
         with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
             st.dataframe(metric_details_frame(run, samples), hide_index=True)

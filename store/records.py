@@ -260,8 +260,21 @@ class ModelResult(Part):
                                                         "KV heads x head size x context x bytes per value")
     memory_note: str | None = Field(None, description="in words: what dominates the memory (weights or KV "
                                                       "cache), or why memory is not measurable")
-    gpu_load_mb: float | None = Field(None, description="GPU memory added by loading, where a counter exists")
-    gpu_fallback_suspected: bool | None = Field(None, description="asked for a GPU but no GPU memory was used")
+    gpu_load_mb: float | None = Field(None, description="GPU memory added by loading (NVML, every NVIDIA GPU together; "
+                                                        "the device's memory, so other processes show in it)")
+    gpu_peak_mb: float | None = Field(None, description="peak GPU memory while answering, over the memory in use "
+                                                        "before loading (NVML)")
+    gpu_util_mean_pct: float | None = Field(None, description="mean GPU utilisation (%, busiest GPU) while answering, "
+                                                              "sampled every 0.1 s (NVML)")
+    gpu_util_max_pct: float | None = Field(None, description="highest GPU utilisation (%) sampled while answering")
+    gpu_energy_j: float | None = Field(None, description="GPU energy while answering (NVML's energy counter; Volta "
+                                                         "or newer), apart from the CPU's `energy_j`")
+    gpu_fallback_suspected: bool | None = Field(None, description="a GPU variant ran on the CPU: its execution "
+                                                                  "provider is the CPU's, or a GPU provider while "
+                                                                  "NVML saw no memory added and ~0% utilisation; "
+                                                                  "false: it ran on the GPU; null: not a GPU variant "
+                                                                  "or not checkable (`core/benchmark/gpu.py`)")
+    gpu_fallback_note: str | None = Field(None, description="the fallback verdict's reason in one sentence")
     disk_mb: float | None = Field(None, description="the model's files on disk")
     first_request_s: float | None = Field(None, description="latency of the very first request (cold)")
     summary: dict[str, Any] | None = Field(None, description="`core.benchmark.metrics.summarize_samples` of the lowest "

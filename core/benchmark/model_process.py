@@ -7,7 +7,9 @@ in this process, or the stored endpoint, its key from the inherited environment)
 to the store: the parent stores every sample it reports.
 
 Memory is this process's: resident memory before loading (the interpreter and the engine runtime),
-after loading, and the peak while answering, so "added" is the model's and nothing else's.
+after loading, and the peak while answering, so "added" is the model's and nothing else's. The GPU's
+(NVML, ``core.benchmark.gpu``) is the device's: memory added at load and at its peak, utilisation and
+energy while answering, and the check that a GPU variant did not quietly run on the CPU.
 
 Test hook (never set by the product): ``PICKWISE_TEST_ENGINE=module:factory`` names a function returning
 an engine; a model whose source is that engine's ``source`` is served by it. It is read here only, in the
@@ -28,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import IO, Any
 
+from core.benchmark.gpu import GpuSampler, fallback_verdict
 from core.benchmark.meters import (
     ENDPOINT_MEMORY_NOTE,
     EnergyMeter,
@@ -119,13 +122,14 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
         session = LoadedModel.open(engine, model_id)
     except EngineError as exc:
         return {"skipped": True, "error": f"failed to load: {exc}"}
-    report.send("loaded", record=_load_record(engine, model_id, session, in_process, rss_before, gpu_before))
+    loaded = _load_record(engine, model_id, session, in_process, rss_before, gpu_before)
+    report.send("loaded", record=loaded)
     runner = _ModelRunner(engine, model_id, ref, run_id, settings, cancel.is_set,
                           lambda sample: report.send("sample", sample=sample))
     energy = EnergyMeter()
     energy.start()
     try:
-        with PeakRssSampler() as peak:
+        with PeakRssSampler() as peak, GpuSampler(gpu_before) as gpu_seen:
             failure = runner.run_all()
         joules = energy.stop()  # before unloading: what unloading costs is not the answers' energy
     finally:
@@ -136,6 +140,7 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
         "energy_j": joules,
         "throughput_by_concurrency": runner.throughput,
         "unload_error": session.unload_error,
+        "gpu": _gpu_record(loaded, model_id, gpu_seen),
     }
 
 
@@ -158,7 +163,6 @@ def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process
         "engine": _engine_description(engine),
         "memory_note": ENDPOINT_MEMORY_NOTE,
     }
-    record["gpu_fallback_suspected"] = loaded.device == "GPU" and not (record["gpu_load_mb"] or 0) > 0
     if in_process:
         context = getattr(engine, "context_facts", None)
         facts = context(model_id) if context else None
@@ -166,6 +170,14 @@ def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process
         record.update({"context_length": length, "kv_cache_mb": kv_mb,
                        "memory_note": memory_note(rss_added, kv_mb, length, disk_mb)})
     return record
+
+
+def _gpu_record(loaded: dict[str, Any], model_id: str, seen: GpuSampler) -> dict[str, Any]:
+    """What the GPU saw while the model answered (NVML), and whether a GPU variant really ran on the GPU."""
+    figures = seen.figures()
+    verdict = fallback_verdict(loaded["device"], loaded["execution_provider"], model_id, load_mb=loaded["gpu_load_mb"],
+                               peak_mb=figures["gpu_peak_mb"], utilisation_max_pct=figures["gpu_util_max_pct"])
+    return {**figures, "gpu_fallback_suspected": verdict.fell_back, "gpu_fallback_note": verdict.note}
 
 
 def _engine_description(engine: Engine) -> str:

@@ -99,8 +99,8 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
         notes = [w for w in (ttft.get("warning"), tps.get("left_out_note")) if w]
         if summary["tokens_estimated"]:
             notes.append("token counts estimated")
-        if info.gpu_fallback_suspected:
-            notes.append("asked for GPU but no GPU memory was used: CPU fallback?")
+        if fallback := gpu_fallback_sentence(info):
+            notes.append(fallback)
         if info.error:
             notes.append(info.error)
         if info.memory_note:  # what dominates the memory: the weights or the KV cache the context length sizes
@@ -129,9 +129,28 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
             "peak added (MB)": _round(info.rss_peak_mb, 0),
             "disk (MB)": _round(info.disk_mb, 1),
             "energy/token (J)": _round(info.energy_j_per_token, 4),
+            "GPU memory added (MB)": _round(info.gpu_load_mb, 0),
+            "GPU peak added (MB)": _round(info.gpu_peak_mb, 0),
+            "GPU utilisation mean (%)": _round(info.gpu_util_mean_pct, 0),
+            "GPU utilisation max (%)": _round(info.gpu_util_max_pct, 0),
+            "GPU energy (J)": _round(info.gpu_energy_j, 1),
             "notes": "; ".join(notes),
         })
     return pd.DataFrame(rows)
+
+
+def gpu_fallback_sentence(info: ModelResult) -> str | None:
+    """Whether a GPU variant ran on the GPU, in one sentence (``core.benchmark.gpu.fallback_verdict``); runs
+    recorded before that check carry only the flag."""
+    if info.gpu_fallback_note:
+        return info.gpu_fallback_note
+    return "asked for GPU but no GPU memory was used: CPU fallback?" if info.gpu_fallback_suspected else None
+
+
+def gpu_lines(run: Run) -> list[str]:
+    """One line per model whose GPU use was checked: ``"foundry-local:…-cuda-gpu:4: CUDAExecutionProvider with
+    1,300 MB of GPU memory added …: it ran on the GPU."``"""
+    return [f"{ref}: {sentence}" for ref, info in run.models.items() if (sentence := gpu_fallback_sentence(info))]
 
 
 def targets_lines(run: Run) -> list[str]:

@@ -182,6 +182,7 @@ def _bench_model(
         cursor.done = cursor_at_start + _requests_per_model(settings)
     if done.get("unload_error"):
         record["unload_error"] = done["unload_error"]
+    record.update(done.get("gpu") or {})  # NVML figures and the CPU-fallback verdict (core.benchmark.gpu)
     peak = done.get("rss_peak_mb")
     record.update(model_figures(samples, settings, peak is not None, peak or 0.0, done.get("energy_j")))
     record["throughput_by_concurrency"] = done.get("throughput_by_concurrency", {})
