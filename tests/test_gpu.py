@@ -7,6 +7,9 @@ process per model, ``tests/fake_openai_server.py`` answering through ``tests/gpu
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +18,7 @@ from core.benchmark import gpu
 from core.benchmark.environment import machine_environment
 from core.benchmark.run_summary import gpu_lines, run_summary_frame
 from core.benchmark.runner import create_run, execute_run
+from core.paths import REPO_ROOT
 from store import Store, queries
 from tests import fake_nvml, gpu_variant_engine
 from tests.fake_openai_server import FakeOpenAIServer, Scenario
@@ -160,3 +164,35 @@ def test_gpu_readings_and_the_verdict_reach_the_run_record(store: Store, monkeyp
     assert gpu_lines(run) == [f"{ref}: {record.gpu_fallback_note}"]
     assert words in run_summary_frame(run, queries.run_samples(store, run_id))["notes"][0]
     assert run.environment["gpus"] == ([] if init_error else ["Fake RTX 4090, 24564 MiB"])
+
+
+# ------------------------------------------------------------------ benchmarks/gpu_check.py
+
+
+def _gpu_check(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "gpu_check.py"), *args],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, **env}, check=False)
+
+
+def test_gpu_check_skips_in_one_line_without_a_gpu() -> None:
+    done = _gpu_check(env=fake_nvml.script([], init_error=True))
+    assert (done.returncode, done.stdout) == (0, "no NVIDIA GPU found through NVML; nothing to check\n")
+
+
+def test_gpu_check_reports_device_provider_memory_energy_and_the_verdict(tmp_path) -> None:
+    with FakeOpenAIServer(Scenario(n_tokens=4)) as server:
+        done = _gpu_check("--model", f"{gpu_variant_engine.SOURCE}:GPU.CUDAExecutionProvider", "--rounds", "1",
+                          "--db", str(tmp_path / "pickwise.json"),
+                          env={**fake_nvml.script([BUSY_GPU]), **gpu_variant_engine.environment(server.base_url)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "GPUs (NVML): Fake RTX 4090, 24564 MiB",
+        "Model: gpuvariant:GPU.CUDAExecutionProvider (completed)",
+        "Device: GPU · execution provider: CUDAExecutionProvider",
+        "GPU memory added at load: 500.0 MB · peak added while answering: 1,300.0 MB",
+        "GPU utilisation while answering: mean 73.0%, max 73.0%",
+        done.stdout.splitlines()[5],  # tokens/s vary
+        "Fallback verdict: ran on the GPU. CUDAExecutionProvider with 1,300 MB of GPU memory added and at most 73% "
+        "utilisation while answering: it ran on the GPU.",
+    ]
+    assert done.stdout.splitlines()[5].startswith("GPU energy while answering: 12.5 J · decode tokens/s (mean): ")
