@@ -12,13 +12,14 @@ measured (``core.compare.pairing``): a GPU run over longer prompts must not look
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
 from core.compare.groups import SPEED_METRICS, Group
 from core.compare.pairing import advantage
 from core.compare.runs import CPU, UNKNOWN_DEVICE
+from core.refs import FOUNDRY_SOURCE, parse_ref
 
 Setup = tuple[str, str, str]  # machine, device, execution provider
 SPEEDUP_COLUMNS = ["family", "metric", "baseline_setup", "setup", "baseline_machine", "machine", "baseline_device",
@@ -91,3 +92,21 @@ def device_gap_message(groups: list[Group]) -> str | None:
     return (f"The selected runs used {'; '.join(name for name, _ in setups)}, but no model family ran on more "
             "than one of them. Run the same model on each; or, when two models are the same model served "
             "differently, give both one family tag (below) and they pair.")
+
+
+FAMILY_COLUMNS = ["model", "family", "from", "tag", "editable"]
+
+
+def family_table(groups: Iterable[Group], tags: Mapping[str, str]) -> pd.DataFrame:
+    """One row per selected model and the family it pairs under: model, family, from (where the family comes
+    from: the run, the user's tag, or the model id), tag (the user's tag, or ``None``) and editable (a tag
+    decides the family: an endpoint model whose runs recorded none; a Foundry Local model has its alias)."""
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for g in groups:
+        recorded = bool(g.info.family)
+        origin = "the run" if recorded else "your tag" if tags.get(g.model_ref) else "its model id"
+        rows.setdefault((g.model_ref, g.family), {
+            "model": g.model_ref, "family": g.family, "from": origin, "tag": tags.get(g.model_ref),
+            "editable": not recorded and parse_ref(g.model_ref).source != FOUNDRY_SOURCE,
+        })
+    return pd.DataFrame(list(rows.values()), columns=FAMILY_COLUMNS)
