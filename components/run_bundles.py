@@ -28,7 +28,8 @@ class Outcome:
     added: tuple[str, ...] = ()
 
 
-def _import(import_bundle: Callable[[bytes, str], ImportReport], data: bytes, name: str) -> Outcome:
+def import_outcome(import_bundle: Callable[[bytes, str], ImportReport], data: bytes, name: str) -> Outcome:
+    """One file imported, as its sentence: what it added, or why ``core.bundles`` refused it."""
     try:
         report = import_bundle(data, name)
     except BundleError as exc:
@@ -46,7 +47,7 @@ def upload_bundles(import_bundle: Callable[[bytes, str], ImportReport], *, key: 
     added: list[str] = []
     for upload in files or []:
         if upload.file_id not in seen:
-            seen[upload.file_id] = _import(import_bundle, upload.getvalue(), upload.name)
+            seen[upload.file_id] = import_outcome(import_bundle, upload.getvalue(), upload.name)
             added += seen[upload.file_id].added
     for upload in files or []:
         outcome = seen[upload.file_id]
