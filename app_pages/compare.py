@@ -246,6 +246,10 @@ def main() -> None:
     colours = colour_map(model_refs(runs))  # every stored model, so a colour never moves with the selection
     chosen = _pick_runs(runs, imported)
     refs = model_refs(chosen)
+    if imported and "cmp-models" in st.session_state:  # the imported runs' models join the selection too
+        new = model_refs([r for r in chosen if r.run_id in imported])
+        st.session_state["cmp-models"] = [m for m in dict.fromkeys([*st.session_state["cmp-models"], *new])
+                                          if m in refs]
     models = st.multiselect("Models", refs, default=refs, key="cmp-models") if chosen else []
     with bundles:
         download_bundle([r.run_id for r in chosen if is_finished(r)],
