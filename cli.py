@@ -381,9 +381,7 @@ def cmd_runs_import(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             refused += 1
             continue
-        skipped = (f"; already here, skipped: {', '.join(report.skipped)}" if report.skipped else "")
-        print(f"{path}: imported {len(report.added)} run(s){' ' + ', '.join(report.added) if report.added else ''}"
-              f"{skipped}" + (f"; {report.rubrics_added} rubric version(s) added" if report.rubrics_added else ""))
+        print(report.sentence(path))
     return 1 if refused else 0
 
 
@@ -645,13 +643,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from core.compare.groups import build_groups
     from core.compare.report import compare_report, report_text
     from core.compare.runs import model_refs
+    from core.models.specs import family_tags
 
     try:
         runs, samples = _compare_inputs(args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = compare_report(runs, build_groups(runs, samples, model_refs(runs)), args.baseline)
+    report = compare_report(runs, build_groups(runs, samples, model_refs(runs), family_tags(_open_store(args))),
+                            args.baseline)
     print(json.dumps(report, indent=2) if args.json else report_text(report))
     if args.fail_on_regression and report["regression"]:
         print("regression: a model is worse than in the baseline run beyond noise", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Compare: stored benchmark runs side by side (speed, distributions, footprint, devices, baseline, answers)."""
+"""Compare: stored benchmark runs side by side (speed, distributions, footprint, devices, baseline, answers), and
+runs moved in and out as bundles (the GPU is usually on another machine)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,26 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components.chart_export import chart_with_downloads
+from components.compare_families import family_editor
 from components.compare_statements import show_statements, statement_list
 from components.figures import chart_figure, colour_map
+from components.run_bundles import download_bundle, upload_bundles
 from components.safe_text import md, md_literal, show_model_text
 from components.state import get_store
+from core.bundles import export_bundle, import_bundle
 from core.compare.charts import view_charts
-from core.compare.devices import device_gap_message
+from core.compare.devices import device_gap_message, family_table
 from core.compare.groups import Group, build_groups
 from core.compare.head_to_head import head_to_head_frame
 from core.compare.report import GROUP_KEYS
 from core.compare.responses import prompt_texts, responses
 from core.compare.runs import RunFilter, model_refs, prompt_set_name, run_devices, run_label
 from core.compare.statements import baseline_statements, device_statements, head_to_head_statements
-from store.queries import benchmark_runs, get_run, run_samples
+from core.models.specs import family_tags, set_family
+from store.queries import benchmark_runs, get_run, is_finished, run_samples
 from store.records import Run
 
 DEFAULT_RUNS = 3
@@ -54,12 +60,16 @@ def _filters(runs: list[Run]) -> RunFilter:
     return RunFilter(frozenset(sets), frozenset(devices), *_date_bounds(span))
 
 
-def _pick_runs(runs: list[Run]) -> list[Run]:
+def _pick_runs(runs: list[Run], imported: list[str]) -> list[Run]:
+    """The user's runs; runs just imported from a bundle join the selection (they are why the user came)."""
     run_filter = _filters(runs)
     by_id = {r.run_id: r for r in runs if run_filter.matches(r)}
     if not by_id:
         st.info("No run matches these filters: widen them above.")
         return []
+    if imported and "cmp-runs" in st.session_state:
+        st.session_state["cmp-runs"] = [i for i in dict.fromkeys([*imported, *st.session_state["cmp-runs"]])
+                                        if i in by_id]
     ids = st.multiselect("Runs", list(by_id), default=list(by_id)[:DEFAULT_RUNS],
                          format_func=lambda run_id: run_label(by_id[run_id]), key="cmp-runs",
                          help="Newest first. The newest three are picked to start with.")
@@ -79,6 +89,7 @@ class Selection:
     run_ids: tuple[str, ...]
     models: tuple[str, ...]
     colours: tuple[tuple[str, str], ...]
+    families: tuple[tuple[str, str], ...]  # the user's family tags (core.models.specs.family_tags)
 
 
 Chart = tuple[go.Figure, pd.DataFrame, str]  # figure, the data behind it, file name for downloads
@@ -90,7 +101,7 @@ def _groups(selection: Selection) -> list[Group]:
     store_now = get_store()
     runs = [get_run(store_now, run_id) for run_id in selection.run_ids]
     samples = {run_id: run_samples(store_now, run_id) for run_id in selection.run_ids}
-    return build_groups([r for r in runs if r], samples, selection.models)
+    return build_groups([r for r in runs if r], samples, selection.models, dict(selection.families))
 
 
 def _measured(selection: Selection) -> list[Group]:
@@ -146,17 +157,22 @@ def _footprint(selection: Selection) -> None:
 
 
 def _devices(selection: Selection) -> None:
+    """Each family's speed-ups in words, then the chart and table; the families and their tags below."""
     gap = device_gap_message(_measured(selection))
     if gap:
         st.info(md_literal(gap), icon=":material/memory:")
-        return
-    charts = _charts(selection, "devices")
-    show_statements(device_statements(charts[0][1]), empty="")
-    st.caption("Speed-up = how many times faster than the baseline device (CPU when there is one), paired over the "
-               "prompts both devices measured (same id and text): per prompt the ratio of the means, over prompts "
-               "their geometric mean, with a 95% Student-t interval over prompts. Above 1 is faster.")
-    _show(charts)
-    st.dataframe(charts[0][1], hide_index=True)
+    else:
+        charts = _charts(selection, "devices")
+        show_statements(device_statements(charts[0][1]), empty="")
+        st.caption("Speed-up = how many times faster than the baseline (a CPU, this machine's when several "
+                   "machines used one), runs of one model family pooled per machine, device and execution "
+                   "provider, paired over the prompts both sides measured (same id and text): per prompt the ratio "
+                   "of the means, over prompts their geometric mean, with a 95% Student-t interval over prompts. "
+                   "Above 1 is faster.")
+        _show(charts)
+        st.dataframe(charts[0][1], hide_index=True)
+    family_editor(family_table(_measured(selection), dict(selection.families)),
+                  lambda ref, tag: set_family(store, ref, tag), key="cmp-families")
 
 
 def _baseline(chosen: list[Run], selection: Selection) -> None:
@@ -211,22 +227,39 @@ def _responses(chosen: list[Run], groups: list[Group]) -> None:
         st.divider()
 
 
+def _bundles() -> tuple[DeltaGenerator, list[str]]:
+    """Bundles in first, so runs just imported are listed (and selected) in this very run; the download of
+    the selected runs joins the same expander once they are picked. Returns the expander and the runs added."""
+    box = st.expander("Runs from another machine", icon=":material/move_down:")
+    with box:
+        added = upload_bundles(lambda data, name: import_bundle(store, data, name=name), key="cmp-bundles")
+    return box, added
+
+
 def main() -> None:
+    bundles, imported = _bundles()
     runs = benchmark_runs(store)
     if not runs:
         st.info("No benchmark runs yet. Run a benchmark first (Benchmark page), then come back to compare models.",
                 icon=":material/speed:")
         return
     colours = colour_map(model_refs(runs))  # every stored model, so a colour never moves with the selection
-    chosen = _pick_runs(runs)
+    chosen = _pick_runs(runs, imported)
     refs = model_refs(chosen)
+    if imported and "cmp-models" in st.session_state:  # the imported runs' models join the selection too
+        new = model_refs([r for r in chosen if r.run_id in imported])
+        st.session_state["cmp-models"] = [m for m in dict.fromkeys([*st.session_state["cmp-models"], *new])
+                                          if m in refs]
     models = st.multiselect("Models", refs, default=refs, key="cmp-models") if chosen else []
+    with bundles:
+        download_bundle([r.run_id for r in chosen if is_finished(r)],
+                        lambda run_ids, label: export_bundle(store, run_ids, label=label), key="cmp-export")
     if not chosen or not models:
         st.info("Select at least one run and one model to compare.")
         return
     stat = store.path.stat()
     selection = Selection(str(store.path), (stat.st_mtime_ns, stat.st_size), tuple(r.run_id for r in chosen),
-                          tuple(models), tuple(colours.items()))
+                          tuple(models), tuple(colours.items()), tuple(sorted(family_tags(store).items())))
     groups = _groups(selection)
     failed = [g.key for g in groups if g.n == 0]
     if failed:

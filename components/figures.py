@@ -259,16 +259,17 @@ def _metric_facets(
 
 
 def speedup_figure(speedups: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
-    """Speed-up of each device over the baseline device (>1 = faster), per metric, with 95% CI."""
+    """Speed-up of each setup (machine, device, provider) over the baseline setup (>1 = faster), per metric and
+    model family, with 95% CI."""
     fig = _metric_facets(
         speedups, colours, value="speedup", low="ci95_low", high="ci95_high", reference=1.0,
         x_title="× faster",
-        label=lambda r: (f"{esc(r['model'])}<br>{esc(r['device'])} vs {esc(r['baseline_device'])} · "
+        label=lambda r: (f"{esc(r['family'])}<br>{esc(r['setup'])} vs {esc(r['baseline_setup'])} · "
                          f"n={r['n']} vs {r['n_baseline']}"),
         text=lambda r: "n/a" if pd.isna(r["speedup"]) else f"{r['speedup']:.2f}×",
     )
     return _layout(fig, "With and without GPU: speed-up with 95% CI (dotted line = same speed)",
-                   speedups.groupby(["model", "device"]).ngroups)
+                   speedups.groupby(["family", "setup"]).ngroups)
 
 
 def baseline_change_figure(changes: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:

@@ -71,6 +71,13 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
     rubrics_added: int = 0
 
+    def sentence(self, name: str) -> str:
+        """What importing the file ``name`` did, in one sentence (the CLI prints it, the Compare page shows it)."""
+        added = f" {', '.join(self.added)}" if self.added else ""
+        skipped = f"; already here, skipped: {', '.join(self.skipped)}" if self.skipped else ""
+        rubrics = f"; {self.rubrics_added} rubric version(s) added" if self.rubrics_added else ""
+        return f"{name}: imported {len(self.added)} run(s){added}{skipped}{rubrics}"
+
 
 # ------------------------------------------------------------------ machine identity
 
@@ -93,6 +100,13 @@ def machine_label(run: Run) -> str:
     if machine and machine.get("label"):
         return str(machine["label"])
     return run.owner.host if run.owner is not None else "this machine"
+
+
+def measured_here(run: Run) -> bool:
+    """Whether ``run`` was measured on this machine: it never came through a bundle, or its bundle names this
+    host (Compare takes this machine's CPU as the baseline when runs from several machines used a CPU)."""
+    machine = machine_of(run)
+    return machine is None or machine.get("hostname") == socket.gethostname()
 
 
 # ------------------------------------------------------------------ export

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def test_one_run_shows_every_chart_and_explains_the_device_gap(app: AppTest, sto
         assert any(expected in t for t in titles), (expected, titles)
     assert "every measured request" in _chart_titles(_open(app, "Distributions"))[0]
     assert _chart_titles(_open(app, "Memory and disk")) == ["Memory and disk footprint"]
-    assert "All selected runs ran on CPU; run the same model on a GPU machine to compare." in _texts(
+    assert f"All selected runs ran on {socket.gethostname()}, CPU; run the same model on a GPU to compare" in _texts(
         _open(app, "With and without GPU").info)
     assert "Select at least two runs" in _texts(_open(app, "Against a baseline").info)
     assert not app.exception
@@ -111,7 +112,8 @@ def test_a_device_speedup_over_different_prompt_sets_is_paired_or_refused(app: A
     seed_run(store, [ModelSpec(SMALL, **GPU)], seed=2, prompts=8, created_at="2026-03-02T10:00:00+00:00")
     _open(app, "With and without GPU")
     assert not app.exception
-    assert "Statistical tie for foundry-local:small:1 between GPU and CPU" in _texts(app.markdown)
+    here = socket.gethostname()
+    assert f"Statistical tie for small:1 between {here}, CUDA and {here}, CPU" in _texts(app.markdown)
     assert set(app.dataframe[0].value["shared_prompts"]) == {4}
 
 

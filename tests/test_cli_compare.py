@@ -4,6 +4,7 @@ regression gate (exit 3) a CI pipeline relies on."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_text_report_with_figures_statements_and_baseline_verdicts(capsys, store
     assert "TTFT median (s)" in out and "tokens/s mean" in out and "(no CI)" in out  # p95 below 72 samples
     assert f"{SMALL} is 2.0x faster end to end than {LARGE} (95% CI " in out
     assert f"is 27% slower end to end than in baseline run {base}" in out and "worse beyond noise" in out
-    assert "All selected runs ran on CPU" in out
+    assert f"All selected runs ran on {socket.gethostname()}, CPU" in out
     assert "None" not in out and "nan" not in out.lower()
 
 
@@ -65,7 +66,8 @@ def test_devices_pair_over_shared_prompts_in_the_report(capsys, store_file, stor
     code, out, _ = _run(capsys, store_file, "--runs", cpu, gpu, "--json")
     devices = json.loads(out)["devices"]
     assert code == 0 and {d["shared_prompts"] for d in devices} == {4}
-    assert any(d["statement"].startswith(f"On GPU, {SMALL} is 2.0x faster end to end than on CPU")
+    here = socket.gethostname()  # SMALL records no family: its model id is its family
+    assert any(d["statement"].startswith(f"small:1 on {here}, CUDA is 2.0x as fast end to end as on {here}, CPU")
                for d in devices)
 
 

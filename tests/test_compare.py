@@ -8,6 +8,7 @@ The other Compare tests (AppTest, Playwright) and ``benchmarks/compare_render.py
 from __future__ import annotations
 
 import random
+import socket
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -45,6 +46,7 @@ class ModelSpec:
     disk_mb: float | None = 120.0
     unique_answers: set[str] = field(default_factory=set)
     failing: bool = False
+    family: str | None = None  # as the runner records it (Foundry Local's alias, or the user's tag)
 
     def answer(self, prompt_id: str) -> str:
         if prompt_id in self.unique_answers:
@@ -105,7 +107,7 @@ def seed_run(
             "status": "failed" if spec.failing else "completed", "error": None, "load_s": 1.2,
             "already_loaded": False, "device": spec.device, "execution_provider": spec.provider,
             "rss_load_mb": spec.rss_load_mb, "gpu_load_mb": None, "disk_mb": spec.disk_mb,
-            "gpu_fallback_suspected": False, **figures, "throughput_by_concurrency": {"1": 40.0},
+            "gpu_fallback_suspected": False, "family": spec.family, **figures, "throughput_by_concurrency": {"1": 40.0},
         }
     fields = {"status": "completed", "started_at": utc_now(), "finished_at": utc_now(), "models": records}
     if created_at:
@@ -208,7 +210,8 @@ def test_device_speedups_and_the_message_when_there_is_one_device(store: Store) 
     cpu = seed_run(store, [ModelSpec(SMALL), ModelSpec(LARGE)], seed=1)
     only_cpu = _groups(store, [cpu])
     assert device_gap_message(only_cpu) == (
-        "All selected runs ran on CPU; run the same model on a GPU machine to compare.")
+        f"All selected runs ran on {socket.gethostname()}, CPU; run the same model on a GPU to compare (a run from "
+        "another machine comes in as a bundle: Runs from another machine, above).")
     assert device_speedup_frame(only_cpu).empty
 
     gpu = seed_run(store, [ModelSpec(SMALL, device="GPU", provider="CUDAExecutionProvider", speed=3.0)], seed=2)

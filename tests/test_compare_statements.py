@@ -4,6 +4,7 @@ baselines and refusals, each with its interval and the number of shared prompts.
 from __future__ import annotations
 
 import re
+import socket
 
 import pandas as pd
 import pytest
@@ -45,17 +46,19 @@ def test_devices_in_words_faster_slower_and_refused(store: Store) -> None:
     gpu = seed_run(store, [ModelSpec(SMALL, **GPU_SPEC, speed=2.0), ModelSpec(LARGE, **GPU_SPEC, speed=0.5)],
                    seed=2, prompts=6)
     sentences = device_statements(device_speedup_frame(_groups(store, [cpu, gpu])))
-    assert any(re.fullmatch(rf"On GPU, {re.escape(SMALL)} is 2\.0x faster end to end than on CPU "
-                            rf"\({CI}, over 4 shared prompts\)\.", s) for s in sentences), sentences
-    assert any(re.match(rf"On GPU, {re.escape(LARGE)} is (1\.9|2\.0|2\.1)x slower to first token than on CPU "
-                        rf"\({CI}", s) for s in sentences), sentences
-    assert any(re.match(rf"On GPU, {re.escape(LARGE)} generates 0\.\d\dx the tokens/s it does on CPU", s)
+    here = re.escape(socket.gethostname())  # neither model records a family: each is its model id's family
+    assert any(re.fullmatch(rf"small:1 on {here}, CUDA is 2\.0x as fast end to end as on {here}, CPU "
+                            rf"\({CI}x, 15 and 10 requests over 4 shared prompts\)\.", s)
+               for s in sentences), sentences  # the GPU run asked 6 prompts, 2 of them not shared
+    assert any(re.match(rf"large on {here}, CUDA is (1\.9|2\.0|2\.1)x slower to first token than on {here}, CPU "
+                        rf"\({CI}x, \d+ and \d+ requests over 4 shared prompts", s) for s in sentences), sentences
+    assert any(re.match(rf"large on {here}, CUDA is (1\.9|2\.0|2\.1)x slower in tokens/s than on", s)
                for s in sentences), sentences
 
     elsewhere = seed_run(store, [ModelSpec(SMALL, **GPU_SPEC)], seed=3, prompt_text="Other {i}")
     refused = device_statements(device_speedup_frame(_groups(store, [cpu, elsewhere], [SMALL])))
-    assert refused[0] == (f"{SMALL} on GPU cannot be compared with CPU on time to first token: these runs share "
-                          "no prompt; run both on the same prompt set.")
+    assert refused[0] == (f"small:1 on {socket.gethostname()}, CUDA cannot be compared with {socket.gethostname()}, "
+                          "CPU on time to first token: these runs share no prompt; run both on the same prompt set.")
 
 
 def test_baseline_changes_in_words(store: Store) -> None:

@@ -1,10 +1,11 @@
 """Compare: stored runs side by side, and what differs between them beyond noise.
 
-* ``runs``       which runs to look at: devices, dates, prompt sets, the user's filter, a run's name, prompt keys
-* ``groups``     one model in one run on one device (the unit every chart shows) and the frames behind charts
+* ``runs``       which runs to look at: devices, dates, prompt sets, the user's filter, a run's name, prompt keys,
+                 a model's family and a setup's name
+* ``groups``     one model in one run on one device and machine (the unit every chart shows), the frames behind charts
 * ``ratios``     a paired ratio over prompts (geometric mean of per-prompt ratios) with a Student-t 95% interval
 * ``pairing``    two sides paired over the prompts both measured (same id, same text), or why they cannot be
-* ``devices``    with and without a GPU: each device's speed-up over the baseline device, or why there is none
+* ``devices``    with and without a GPU: each setup's speed-up over the baseline setup, family by family, or why not
 * ``baseline``   a run against a baseline run, per prompt, with a verdict (worse, better, within noise)
 * ``head_to_head`` two models of one run on one device: how many times better one is, paired by prompt
 * ``statements`` the comparisons in words with their intervals ("A is 1.9x faster ..."; "statistical tie")

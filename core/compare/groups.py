@@ -1,5 +1,8 @@
 """Groups: one model in one run on one device, the unit every Compare chart shows, and the frames behind the charts.
 
+A group also knows its model's family and the machine that measured it (``core.bundles.machine_label``),
+which is what "with and without GPU" pairs on (``core.compare.devices``).
+
 Pure functions over stored runs (``store.records.Run``) and their samples (plain dicts, see ``store.records``):
 the Compare page, its tests and any later report compute the same numbers. Each group's own figures
 (percentiles, mean, 95% interval) come from ``core.benchmark.metrics``, of the run's lowest concurrency
@@ -16,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from core.benchmark.metrics import summarize_samples
-from core.compare.runs import PromptKey, device_of, prompt_keys
+from core.bundles import machine_label, measured_here
+from core.compare.runs import PromptKey, device_of, family_of, prompt_keys, setup_name
 from store.queries import counted_samples
 from store.records import ModelResult, Run
 
@@ -41,6 +45,15 @@ class Group:
     samples: list[dict] = field(repr=False)
     summary: Mapping[str, Any] = field(repr=False)
     prompt_keys: Mapping[str, PromptKey] = field(repr=False)  # prompt id -> (id, text hash), see runs.prompt_keys
+    family: str = ""  # what pairs it with its variants elsewhere (core.compare.runs.family_of)
+    machine: str = "this machine"  # the machine that measured it (core.bundles.machine_label)
+    here: bool = True  # measured on this machine (core.bundles.measured_here)
+
+    @property
+    def setup(self) -> str:
+        """Where it was measured, as people say it: "gpu-box, CUDA", "laptop, CPU"."""
+        name = setup_name(self.device, self.provider)
+        return f"{self.machine}, {name}" if name else self.machine
 
     @property
     def key(self) -> str:
@@ -87,11 +100,15 @@ def _summary(run: Run, info: ModelResult, samples: list[dict]) -> Mapping[str, A
     return summarize_samples(samples, seed=run.settings.get("seed") or 0)
 
 
-def build_groups(runs: Iterable[Run], samples_by_run: Mapping[str, list[dict]], models: Collection[str]) -> list[Group]:
-    """One group per (run, chosen model) that has a record in the run, in run then model order."""
+def build_groups(runs: Iterable[Run], samples_by_run: Mapping[str, list[dict]], models: Collection[str],
+                 family_tags: Mapping[str, str] | None = None) -> list[Group]:
+    """One group per (run, chosen model) that has a record in the run, in run then model order.
+
+    ``family_tags``: the user's family tag per ref (``core.models.specs.family_tags``), for runs that did
+    not record a family."""
     groups = []
     for run in runs:
-        keys = prompt_keys(run)
+        keys, machine, here = prompt_keys(run), machine_label(run), measured_here(run)
         by_model: dict[str, list[dict]] = defaultdict(list)
         for sample in samples_by_run.get(run.run_id, []):
             by_model[sample["model_ref"]].append(sample)
@@ -103,6 +120,7 @@ def build_groups(runs: Iterable[Run], samples_by_run: Mapping[str, list[dict]], 
                 run_id=run.run_id, model_ref=ref, device=device_of(info),
                 provider=info.execution_provider or "", created_at=run.created_at,
                 info=info, samples=samples, summary=_summary(run, info, samples), prompt_keys=keys,
+                family=family_of(ref, info, family_tags or {}), machine=machine, here=here,
             ))
     return groups
 

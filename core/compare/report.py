@@ -9,7 +9,8 @@ Keys (stable; ``None`` where a figure is missing, never NaN):
   (``ttft_p50_s``, ``ttft_p50_ci95_low_s``, ``ttft_p50_ci95_high_s``, ...; the mean's bounds are
   ``tps_ci95_low``, ``ttft_ci95_low_s``, ...)
 * ``models``: two models of one run and device (``head_to_head_frame`` columns, plus ``statement``)
-* ``devices``: speed-ups over the baseline device (``device_speedup_frame`` columns, plus ``statement``);
+* ``devices``: each family's speed-ups over its baseline setup (machine, device, provider;
+  ``device_speedup_frame`` columns, plus ``statement``);
   ``devices_note``: why there is none (``None`` when there is one)
 * ``baseline``: ``None`` without a baseline run, else ``run`` and ``changes`` (``baseline_change_frame``
   columns, plus ``statement``)

@@ -65,26 +65,38 @@ def head_to_head_statements(frame: pd.DataFrame) -> list[str]:
     return sentences
 
 
+AS_FAST = {"e2e_s": "end to end", "ttft_s": "to first token", "decode_tps": "in tokens/s"}
+
+
+def _requests(row: Mapping[str, Any]) -> str:
+    n, base = row["n"], row["n_baseline"]
+    return f"{n} requests each" if n == base else f"{n} and {base} requests"
+
+
+def _speedup_interval(row: Mapping[str, Any]) -> str:
+    return (f"95% CI {times(row['ci95_low'])}-{times(row['ci95_high'])}x, {_requests(row)} over "
+            f"{row['shared_prompts']} shared prompts")
+
+
 def device_statements(frame: pd.DataFrame) -> list[str]:
-    """One sentence per model, device and metric (``core.compare.devices.device_speedup_frame``)."""
+    """One sentence per family, setup and metric (``core.compare.devices.device_speedup_frame``): "qwen on
+    gpu-box, CUDA is 3.1x as fast in tokens/s as on laptop, CPU (95% CI 2.9-3.3x, 30 requests each over 10
+    shared prompts)"."""
     sentences = []
     for r in _rows(frame):
-        model, device, base, metric = r["model"], r["device"], r["baseline_device"], r["metric"]
+        family, setup, base, metric = r["family"], r["setup"], r["baseline_setup"], r["metric"]
         if r["speedup"] is None:
-            sentences.append(f"{model} on {device} cannot be compared with {base} on {TOPIC[metric]}: {r['note']}.")
+            sentences.append(f"{family} on {setup} cannot be compared with {base} on {TOPIC[metric]}: {r['note']}.")
         elif r["tie"]:
-            sentences.append(f"Statistical tie for {model} between {device} and {base} on {TOPIC[metric]} "
-                             f"({times(r['speedup'])}x, {_interval(r, '')}).")
-        elif metric not in FASTER:
-            sentences.append(f"On {device}, {model} generates {times(r['speedup'])}x the tokens/s it does on {base} "
-                             f"({_interval(r, '')}).")
+            sentences.append(f"Statistical tie for {family} between {setup} and {base} on {TOPIC[metric]} "
+                             f"({times(r['speedup'])}x, {_speedup_interval(r)}).")
         elif r["speedup"] >= 1:
-            sentences.append(f"On {device}, {model} is {times(r['speedup'])}x {FASTER[metric]} than on {base} "
-                             f"({_interval(r, '')}).")
+            sentences.append(f"{family} on {setup} is {times(r['speedup'])}x as fast {AS_FAST[metric]} as on "
+                             f"{base} ({_speedup_interval(r)}).")
         else:
             slower = {**r, "ci95_low": 1 / r["ci95_high"], "ci95_high": 1 / r["ci95_low"]}
-            sentences.append(f"On {device}, {model} is {times(1 / r['speedup'])}x {SLOWER[metric]} than on {base} "
-                             f"({_interval(slower, '')}).")
+            sentences.append(f"{family} on {setup} is {times(1 / r['speedup'])}x slower {AS_FAST[metric]} than on "
+                             f"{base} ({_speedup_interval(slower)}).")
     return sentences
 
 
