@@ -78,7 +78,7 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 }
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
-JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download", "probe"]
+JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download", "probe", "add-model"]
 
 
 class JobKinds:
@@ -91,6 +91,7 @@ class JobKinds:
     PREPARE_DEFAULT: Final = "prepare-default"
     DOWNLOAD: Final = "download"
     PROBE: Final = "probe"
+    ADD_MODEL: Final = "add-model"
 
 
 JobState = Literal["running", "completed", "incomplete", "cancelled", "failed", "interrupted"]
