@@ -250,12 +250,23 @@ def _print_summary(run: Run, samples: list[dict]) -> None:
         print(line, file=sys.stderr)
 
 
+def _print_fit_warnings(store: Store, refs: list[str]) -> None:
+    """Will it fit: one warning line per Foundry Local model that may not (the run goes on regardless)."""
+    from core.models.fit import fit_warnings
+    from core.refs import FOUNDRY_SOURCE, parse_ref
+
+    local = [ref for ref in refs if parse_ref(ref).source == FOUNDRY_SOURCE]  # endpoints: not this machine's
+    for line in fit_warnings(_sources(store), local) if local else []:
+        print(f"warning: {line}", file=sys.stderr)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from core.benchmark.runner import create_run, execute_run
     from store import queries
 
     store = _open_store(args)
     settings = _bench_settings(args, store)
+    _print_fit_warnings(store, settings.models)
     run_id = create_run(store, settings)
     control = _TerminalProgress()
     print(f"Run {run_id}: {len(settings.models)} models × {len(settings.prompts)} prompts × "

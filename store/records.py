@@ -261,6 +261,12 @@ class ModelResult(Part):
                                                         "KV heads x head size x context x bytes per value")
     memory_note: str | None = Field(None, description="in words: what dominates the memory (weights or KV "
                                                       "cache), or why memory is not measurable")
+    memory_estimate_mb: float | None = Field(None, description="will it fit: the memory the model was estimated to "
+                                              "add, made before loading (`core/models/fit.py`); compare with "
+                                              "`rss_peak_mb`")
+    memory_estimate: dict[str, Any] | None = Field(None, description="what the estimate was made of: `weights_mb`, "
+                                                   "`kv_cache_mb`, `overhead_mb`, `context_length`, `needed_mb`, "
+                                                   "`free_mb` and `against` (`RAM` or `GPU memory`)")
     gpu_load_mb: float | None = Field(None, description="GPU memory added by loading, where a counter exists")
     gpu_fallback_suspected: bool | None = Field(None, description="asked for a GPU but no GPU memory was used")
     disk_mb: float | None = Field(None, description="the model's files on disk")
