@@ -80,11 +80,12 @@ def estimate_model(engine: Engine, model_id: str, *, on_gpu: bool = False,
                    gpu_free_mb: float | None = None) -> FitEstimate | None:
     """The estimate for a model an in-process engine will load (None for an endpoint: its memory is not this
     machine's to count, or when the engine cannot say). ``on_gpu``: the model runs on a GPU."""
-    if not getattr(engine, "runs_in_process", False):
+    disk = getattr(engine, "disk_mb", None)  # optional on an Engine (decimal MB, from file sizes)
+    context = getattr(engine, "context_facts", None)
+    if not getattr(engine, "runs_in_process", False) or disk is None or context is None:
         return None
     try:
-        disk_mb = engine.disk_mb(model_id)  # type: ignore[attr-defined]  (decimal MB, from file sizes)
-        facts = engine.context_facts(model_id)  # type: ignore[attr-defined]
+        disk_mb, facts = disk(model_id), context(model_id)
     except EngineError:
         return None
     weights = None if disk_mb is None else disk_mb * 1_000_000 / _BYTES_PER_MB
