@@ -49,7 +49,7 @@ def _sources(store: Store):
 
 def _stderr_progress(step: str, percent: float | None) -> None:
     tail = f" {percent:5.1f}%" if percent is not None else ""
-    print(f"[prepare-default] {step}{tail}", file=sys.stderr, flush=True)
+    print(f"[convert] {step}{tail}", file=sys.stderr, flush=True)
 
 
 def cmd_prepare_default(args: argparse.Namespace) -> int:
@@ -57,6 +57,26 @@ def cmd_prepare_default(args: argparse.Namespace) -> int:
 
     model_id = prepare_default_model(_stderr_progress)
     print(f"Default model ready: foundry-local:{model_id}")
+    return 0
+
+
+def cmd_models_add(args: argparse.Namespace) -> int:
+    """Register an ONNX GenAI folder, or convert a Hugging Face folder or GGUF file first (in the foreground:
+    Ctrl-C stops the conversion and leaves nothing behind)."""
+    from core.engines.foundry_local import FoundryLocalEngine
+    from core.models.custom_model import add_model, plan_addition
+
+    engine = FoundryLocalEngine()
+    addition = plan_addition(engine, args.path, args.name)
+    print(add_model(engine, addition, _stderr_progress))
+    return 0
+
+
+def cmd_models_remove(args: argparse.Namespace) -> int:
+    from core.engines.foundry_local import FoundryLocalEngine
+    from core.models.custom_model import remove_model
+
+    print(remove_model(FoundryLocalEngine(), args.name))
     return 0
 
 
@@ -230,12 +250,23 @@ def _print_summary(run: Run, samples: list[dict]) -> None:
         print(line, file=sys.stderr)
 
 
+def _print_fit_warnings(store: Store, refs: list[str]) -> None:
+    """Will it fit: one warning line per Foundry Local model that may not (the run goes on regardless)."""
+    from core.models.fit import fit_warnings
+    from core.refs import FOUNDRY_SOURCE, parse_ref
+
+    local = [ref for ref in refs if parse_ref(ref).source == FOUNDRY_SOURCE]  # endpoints: not this machine's
+    for line in fit_warnings(_sources(store), local) if local else []:
+        print(f"warning: {line}", file=sys.stderr)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from core.benchmark.runner import create_run, execute_run
     from store import queries
 
     store = _open_store(args)
     settings = _bench_settings(args, store)
+    _print_fit_warnings(store, settings.models)
     run_id = create_run(store, settings)
     control = _TerminalProgress()
     print(f"Run {run_id}: {len(settings.models)} models × {len(settings.prompts)} prompts × "
@@ -691,6 +722,15 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     models.add_parser("prepare-default", help="convert and register SmolLM2-135M-Instruct").set_defaults(
         func=cmd_prepare_default)
+    madd = models.add_parser("add", help="register an ONNX GenAI folder, or convert a Hugging Face folder or a "
+                             "GGUF file and register it")
+    madd.add_argument("path", help="the model's folder or .gguf file")
+    madd.add_argument("--name", help="the id to register it under (NAME or NAME:VERSION; default: from the path)")
+    madd.set_defaults(func=cmd_models_add)
+    mrm = models.add_parser("remove", help="unregister a model added with 'models add' (deletes the folder "
+                            "Pickwise converted, never your own)")
+    mrm.add_argument("name", help="its id, e.g. my-model:1 or foundry-local:my-model:1")
+    mrm.set_defaults(func=cmd_models_remove)
     listing = models.add_parser("list", help="every model from every source")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_models_list)

@@ -7,6 +7,7 @@ from functools import partial
 import streamlit as st
 
 from components.benchmark_form import import_panel, settings_form
+from components.fit_notice import fit_notice
 from components.job_progress import done_of_total, job_panel
 from components.live_view import live_slot
 from components.model_table import models_frame
@@ -17,6 +18,7 @@ from core.benchmark.run_summary import gpu_lines, metric_details_frame, run_summ
 from core.benchmark.runner import start_benchmark
 from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
+from core.models.fit import fit_warnings
 from core.models.specs import model_specs, save_model_specs
 from core.refs import FOUNDRY_SOURCE
 from store.queries import benchmark_runs, get_run, run_samples
@@ -73,6 +75,7 @@ active = next(iter(list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)),
 last = next(iter(benchmark_runs(store)), None)
 listed = list(models_frame(sources.listings())["ref"])
 import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
+fit_notice(fit_warnings(sources, listed))
 specs = model_specs(store)
 # models imported from models.json stay choosable while their source is down: the run records why they failed
 choices = listed + sorted(set(specs) - set(listed))

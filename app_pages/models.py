@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from components.add_model_panel import add_model_panel
 from components.job_progress import job_panel
 from components.model_table import models_frame
 from components.probe_panel import probe_panel
@@ -14,10 +15,13 @@ from components.state import foundry_engine, foundry_error, get_sources, get_sto
 from core.benchmark.probe import probe_result, start_probe
 from core.engines.base import EngineError
 from core.jobs import list_jobs
+from core.models.custom_model import plan_addition, remove_model
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.model_jobs import (
+    latest_addition,
     running_download,
     running_preparation,
+    start_add_model,
     start_default_model_preparation,
     start_download,
 )
@@ -99,6 +103,10 @@ if foundry is not None and foundry_ids:
     elif c3.button("Download", disabled=entry.state != "available"):
         start_download(store, chosen)
         st.rerun()
+
+if foundry is not None:
+    add_model_panel(latest_addition(store), partial(plan_addition, foundry), partial(start_add_model, store),
+                    partial(remove_model, foundry))
 
 # --- Endpoints -----------------------------------------------------------------------------------
 st.subheader("OpenAI-compatible endpoints")

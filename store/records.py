@@ -78,7 +78,7 @@ STATUS_MEANINGS: Final[dict[str, str]] = {
 }
 """What each value of ``RunStatus`` and ``ModelStatus`` means (and ``JobState``, which has no ``queued``)."""
 
-JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download", "probe"]
+JobKind = Literal["benchmark", "judge", "pairwise", "prepare-default", "download", "probe", "add-model"]
 
 
 class JobKinds:
@@ -91,6 +91,7 @@ class JobKinds:
     PREPARE_DEFAULT: Final = "prepare-default"
     DOWNLOAD: Final = "download"
     PROBE: Final = "probe"
+    ADD_MODEL: Final = "add-model"
 
 
 JobState = Literal["running", "completed", "incomplete", "cancelled", "failed", "interrupted"]
@@ -260,6 +261,12 @@ class ModelResult(Part):
                                                         "KV heads x head size x context x bytes per value")
     memory_note: str | None = Field(None, description="in words: what dominates the memory (weights or KV "
                                                       "cache), or why memory is not measurable")
+    memory_estimate_mb: float | None = Field(None, description="will it fit: the memory the model was estimated to "
+                                              "add, made before loading (`core/models/fit.py`); compare with "
+                                              "`rss_peak_mb`")
+    memory_estimate: dict[str, Any] | None = Field(None, description="what the estimate was made of: `weights_mb`, "
+                                                   "`kv_cache_mb`, `overhead_mb`, `context_length`, `needed_mb`, "
+                                                   "`free_mb` and `against` (`RAM` or `GPU memory`)")
     gpu_load_mb: float | None = Field(None, description="GPU memory added by loading (NVML, every NVIDIA GPU together; "
                                                         "the device's memory, so other processes show in it)")
     gpu_peak_mb: float | None = Field(None, description="peak GPU memory while answering, over the memory in use "

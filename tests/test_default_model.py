@@ -51,7 +51,7 @@ def test_killed_conversion_leaves_no_ready_looking_model(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "locate_gguf", lambda: tmp_path / "fake.gguf")
     steps: list[str] = []
 
-    def fake_run_step(step, cmd, progress=None, *, hint, cwd=None):
+    def fake_run_step(step, cmd, progress=None, *, hint, cwd=None, cancel=None):
         steps.append(step)
         if step == "export GGUF":  # leave some output behind, as a real export would
             out = Path(cmd[cmd.index("--out") + 1])

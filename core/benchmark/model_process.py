@@ -44,6 +44,7 @@ from core.benchmark.settings import BenchmarkSettings
 from core.engines.base import Engine, EngineError
 from core.engines.session import MAX_CONSECUTIVE_FAILURES, FailureStreak, LoadedModel
 from core.jobs import utc_now
+from core.models.fit import estimate_model
 from core.refs import FOUNDRY_SOURCE, parse_ref
 from store import Store, open_store, queries
 from store.records import Sample
@@ -117,12 +118,14 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
     except EngineError as exc:
         return {"skipped": True, "error": str(exc)}
     in_process = bool(getattr(engine, "runs_in_process", False))
+    fit = estimate_model(engine, model_id)  # will it fit, made before loading, stored beside the measured peak
     rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
     try:
         session = LoadedModel.open(engine, model_id)
     except EngineError as exc:
         return {"skipped": True, "error": f"failed to load: {exc}"}
-    loaded = _load_record(engine, model_id, session, in_process, rss_before, gpu_before)
+    loaded = {**_load_record(engine, model_id, session, in_process, rss_before, gpu_before),
+              **(fit.as_record() if fit else {})}
     report.send("loaded", record=loaded)
     runner = _ModelRunner(engine, model_id, ref, run_id, settings, cancel.is_set,
                           lambda sample: report.send("sample", sample=sample))

@@ -592,6 +592,15 @@ class FoundryLocalEngine:
         self._sizes.pop(str(folder), None)
         return self._entry(model)
 
+    def registered_folder(self, model_id: str) -> Path | None:
+        """The folder ``model_id`` is registered for in the local catalog; None when it is not registered there
+        (never waits for the public catalog)."""
+        try:
+            model = self._local.get_model_variant(model_id)
+        except (FoundryLocalException, ValueError) as exc:
+            raise EngineError(f"Looking up {model_id!r} in Foundry Local failed: {exc}") from exc
+        return Path(model.get_path()) if model is not None and model.get_path() else None
+
     def unregister(self, model_id: str) -> None:
         """Remove a folder registration (unloading first); the files are left alone."""
         model = self._local.get_model_variant(model_id)

@@ -2,7 +2,11 @@
 
 * ``sources``        Foundry Local plus the stored OpenAI-compatible endpoints; resolves ``SOURCE:MODEL_ID``
 * ``specs``          model metadata from ``models.json`` (license, capabilities, size) in the ``models`` table
-* ``model_jobs``     preparing the default model and downloading a model, as background jobs
+* ``model_jobs``     preparing the default model, downloading a model, adding one's own, as background jobs
+* ``model_files``    what a path a user brings holds (ONNX GenAI folder, Hugging Face folder, GGUF), checked early
+* ``gguf_header``    a GGUF file's metadata read with the standard library (architecture, tokenizer, template)
+* ``custom_model``   bring your own model: register an ONNX folder, or convert and register; remove either
+* ``fit``            will it fit: the memory a model needs (weights + KV cache + runtime) against what is free
 * ``default_model/`` SmolLM2-135M converted to ONNX on this machine and registered with Foundry Local
 
 Model references themselves (``core.refs``) sit one level up: the engines, the config files and every

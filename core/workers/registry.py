@@ -20,6 +20,7 @@ JOB_FUNCTIONS: Mapping[str, str] = {
     JobKinds.PREPARE_DEFAULT: "core.models.model_jobs:prepare_default_job",
     JobKinds.DOWNLOAD: "core.models.model_jobs:download_job",
     JobKinds.PROBE: "core.benchmark.probe:probe_job",
+    JobKinds.ADD_MODEL: "core.models.model_jobs:add_model_job",
 }
 
 

@@ -14,10 +14,14 @@ tail of its output and what to try):
 6. verify: files present + a few tokens generated with onnxruntime-genai, in the venv (``worker``)
 7. move into place (atomic rename from a temp folder, ``folders``) and register in Foundry Local's
    local catalog
+
+The default model is one ``Recipe``; a user's own GGUF file or Hugging Face folder is another
+(``core.models.custom_model``): the same steps, from another source, under another marker.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,26 +65,34 @@ def _worker_cmd(python: Path, *args: str) -> list[str]:
 ExportCommand = Callable[[Path, Path, Path], list[str]]  # (venv python, GGUF, output folder) -> command
 
 
+def export_gguf_command(python: Path, gguf: Path, out: Path) -> list[str]:
+    """The export step of a GGUF: the worker writes its de-quantized Hugging Face folder."""
+    return _worker_cmd(python, "export-gguf", "--gguf", str(gguf), "--out", str(out))
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """One model folder's conversion: how its Hugging Face folder is written, and what its marker records.
+    """One model folder's conversion: where its Hugging Face folder comes from, and what its marker records.
 
     Everything else (the venv, the ONNX build, the chat template, the checks, the smoke test, the move into
-    place) is the same for every model, so the default model and the tests' tiny model go through the same
-    steps (``build_model_folder``)."""
+    place) is the same for every model, so the default model, the tests' tiny model and a user's own model go
+    through the same steps (``build_model_folder``). ``source`` is the file ``export`` reads (the SmolLM2 GGUF
+    of the conversion venv when None); with no ``export``, ``source`` is a Hugging Face folder the builder
+    reads as it is."""
 
     label: str  # names the temp folder
     step: str  # the export step, as a ``PrepareError`` names it
     message: str  # the progress line while it runs
-    export: ExportCommand
+    export: ExportCommand | None
     marker: Mapping[str, object]
+    source: Path | None = None
 
 
 SMOLLM2 = Recipe(
     label="smollm2",
     step="export GGUF",
     message=f"Exporting {GGUF_FILENAME} to a Hugging Face folder (about a minute)",
-    export=lambda python, gguf, out: _worker_cmd(python, "export-gguf", "--gguf", str(gguf), "--out", str(out)),
+    export=export_gguf_command,
     marker={"model_id": DEFAULT_MODEL_ID, "source": f"{SMOLLM2_REQUIREMENT} {GGUF_FILENAME}",
             "license": DEFAULT_LICENSE},
 )
@@ -94,6 +106,7 @@ def build_onnx(
     progress: Progress | None = None,
     *,
     precision: str = "int4",
+    cancel: threading.Event | None = None,
 ) -> None:
     """Run the ONNX Runtime GenAI model builder on a Hugging Face folder (CPU target)."""
     # The builder's --help crashes on 0.18.0; its flags work.
@@ -117,16 +130,19 @@ def build_onnx(
         progress,
         hint="make sure the conversion venv matches requirements-convert.txt "
         f"(delete {convert_venv_dir()} to rebuild it) and that there is ~1 GB free disk.",
+        cancel=cancel,
     )
 
 
-def smoke_test(python: Path, model_dir: Path, progress: Progress | None = None) -> list[str]:
+def smoke_test(python: Path, model_dir: Path, progress: Progress | None = None,
+               cancel: threading.Event | None = None) -> list[str]:
     """Generate a few tokens with onnxruntime-genai inside the conversion venv."""
     return run_step(
         "verify model",
         _worker_cmd(python, "smoke", "--model", str(model_dir)),
         progress,
         hint="the built model does not run; delete the conversion venv and retry.",
+        cancel=cancel,
     )
 
 
@@ -180,35 +196,40 @@ def prepare_default_model(
     return DEFAULT_MODEL_ID
 
 
-def build_model_folder(final: Path, recipe: Recipe, progress: Progress | None = None) -> None:
+def build_model_folder(final: Path, recipe: Recipe, progress: Progress | None = None,
+                       cancel: threading.Event | None = None) -> None:
     """Convert ``recipe`` into ``final`` unless a complete folder is there already; one process at a time.
 
-    Checked again under the lock: another process may have converted it while this one waited."""
+    Checked again under the lock: another process may have converted it while this one waited. Setting
+    ``cancel`` stops the running step (``StepCancelled``); the temp folder goes, nothing is left half-done."""
     progress = progress or no_progress
     if folder_is_complete(final):
         return
     with file_lock(final.parent / ".prepare.lock"):
         if not folder_is_complete(final):
-            _convert(final, recipe, progress)
+            _convert(final, recipe, progress, cancel)
 
 
-def _convert(final: Path, recipe: Recipe, progress: Progress) -> None:
+def _convert(final: Path, recipe: Recipe, progress: Progress, cancel: threading.Event | None) -> None:
     started = time.perf_counter()
     python = ensure_convert_env(progress, span=(0, 40))
-    progress("Locating the SmolLM2 GGUF", 40)
-    gguf = locate_gguf()
+    if recipe.source is None:
+        progress("Locating the SmolLM2 GGUF", 40)
+    source = recipe.source or locate_gguf()
     with partial_dir(final.parent, recipe.label) as tmp:
-        hf_dir, onnx_dir = tmp / "hf", tmp / "onnx"
-        progress(recipe.message, 42)
-        run_step(
-            recipe.step,
-            recipe.export(python, gguf, hf_dir),
-            progress,
-            hint="make sure the conversion venv matches requirements-convert.txt "
-            f"(delete {convert_venv_dir()} to rebuild it).",
-        )
-        progress("Building the int4 CPU ONNX model (about 30 s)", 65)
-        build_onnx(python, hf_dir, onnx_dir, tmp / "cache", progress)
+        hf_dir, onnx_dir = (tmp / "hf", tmp / "onnx") if recipe.export else (source, tmp / "onnx")
+        if recipe.export is not None:
+            progress(recipe.message, 42)
+            run_step(
+                recipe.step,
+                recipe.export(python, source, hf_dir),
+                progress,
+                hint="make sure the conversion venv matches requirements-convert.txt "
+                f"(delete {convert_venv_dir()} to rebuild it).",
+                cancel=cancel,
+            )
+        progress("Building the int4 CPU ONNX model", 65)
+        build_onnx(python, hf_dir, onnx_dir, tmp / "cache", progress, cancel=cancel)
         progress("Adding the chat template", 88)
         finalize_chat_template(onnx_dir)
         problems = check_model_folder(onnx_dir)
@@ -217,7 +238,7 @@ def _convert(final: Path, recipe: Recipe, progress: Progress) -> None:
                 "verify model", "; ".join(problems), "retry; if it persists, delete the conversion venv."
             )
         progress("Verifying the model generates text", 89)
-        smoke_test(python, onnx_dir, progress)
+        smoke_test(python, onnx_dir, progress, cancel)
         write_marker(onnx_dir, **recipe.marker, convert_seconds=round(time.perf_counter() - started, 1))
         install_folder(onnx_dir, final)
     progress(f"Converted in {time.perf_counter() - started:.0f} s to {final}", 90)

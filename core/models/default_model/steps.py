@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,16 +35,21 @@ Progress = Callable[[str, "float | None"], None]
 
 
 class PrepareError(EngineError):
-    """A preparation step failed: ``step`` names it, ``output_tail`` holds its last output lines."""
+    """A preparation step failed: ``step`` names it, ``problem`` says what went wrong, ``hint`` what to try,
+    ``output_tail`` holds its last output lines."""
 
     def __init__(self, step: str, problem: str, hint: str, output_tail: Sequence[str] = ()) -> None:
-        self.step = step
+        self.step, self.problem, self.hint = step, problem, hint
         self.output_tail = list(output_tail)
         message = f"Preparing the default model failed at step '{step}': {problem}"
         if self.output_tail:
             message += "\nLast output lines:\n  " + "\n  ".join(self.output_tail)
         message += f"\nWhat to try: {hint}"
         super().__init__(message)
+
+
+class StepCancelled(Exception):
+    """The step's subprocess was stopped because its ``cancel`` event was set (the user's Cancel)."""
 
 
 def no_progress(_message: str, _percent: float | None) -> None:
@@ -66,10 +72,13 @@ def run_step(
     *,
     hint: str,
     cwd: Path | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[str]:
     """Run ``cmd``, forwarding each output line (``\\r`` progress bars included) to ``progress``.
 
-    Returns the last output lines; raises ``PrepareError`` on a non-zero exit.
+    Returns the last output lines; raises ``PrepareError`` on a non-zero exit. Setting ``cancel`` kills the
+    subprocess at once (a silent step, such as transformers reading a GGUF, would otherwise hold a Cancel
+    until its next output line) and raises ``StepCancelled``.
     """
     progress = progress or no_progress
     tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
@@ -85,6 +94,8 @@ def run_step(
     except OSError as exc:
         raise PrepareError(step, f"could not start {cmd[0]}: {exc}", hint) from exc
     assert proc.stdout is not None
+    if cancel is not None:
+        threading.Thread(target=_kill_on_cancel, args=(proc, cancel), name="pickwise-step-cancel", daemon=True).start()
     buffer = b""
     last_sent = 0.0
     try:
@@ -114,6 +125,16 @@ def run_step(
         proc.kill()
         proc.wait()
         raise
+    if cancel is not None and cancel.is_set():
+        raise StepCancelled(step)
     if code != 0:
         raise PrepareError(step, f"the command exited with code {code}: {' '.join(cmd)}", hint, list(tail))
     return list(tail)
+
+
+def _kill_on_cancel(proc: subprocess.Popen, cancel: threading.Event) -> None:
+    """Kill ``proc`` when ``cancel`` is set; return when either happens."""
+    while proc.poll() is None:
+        if cancel.wait(0.2):
+            proc.kill()
+            return
