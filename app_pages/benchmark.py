@@ -72,7 +72,20 @@ def _runs(running: list[Job]) -> None:
 active = next(iter(list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)), None)
 last = next(iter(benchmark_runs(store)), None)
 listed = list(models_frame(sources.listings())["ref"])
-import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
+
+
+def _save_imported_models(specs: list) -> None:
+    """A models.json naming an unknown source is refused before anything is stored: one sentence, and the
+    import stops there (``st.stop``: the form would otherwise go on to say it imported them)."""
+    try:
+        sources.check_sources((spec.alias, spec.ref) for spec in specs)
+    except ValueError as exc:
+        st.error(md("{error}", error=exc))
+        st.stop()
+    save_model_specs(store, specs)
+
+
+import_panel(listed, partial(save_prompt_set, store), _save_imported_models)
 specs = model_specs(store)
 # models imported from models.json stay choosable while their source is down: the run records why they failed
 choices = listed + sorted(set(specs) - set(listed))

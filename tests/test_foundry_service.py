@@ -12,6 +12,8 @@ import pytest
 from cli import main
 from core.engines.base import ChatParams, EngineError
 from core.models.foundry_service import SERVICE_ENV, FoundryServiceEngine, _answers
+from store import Store
+from store.records import Table
 from tests.conftest import open_app
 from tests.fake_openai_server import FakeOpenAIServer, Scenario, down_base_url
 
@@ -94,3 +96,17 @@ def test_an_unknown_source_in_models_json_is_refused_before_a_run_exists(capsys,
         "error: Model 'qwen' uses the source 'my-olama', which is not known here (known: foundry-local): add it with "
         "'python cli.py endpoints add my-olama --base-url URL' or fix the source."]
     assert not store_file.exists() or "runs" not in json.loads(store_file.read_text())  # no run created
+
+
+def test_the_benchmark_page_refuses_an_imported_unknown_source(app_store: Path) -> None:
+    app = open_app("app_pages/benchmark.py")
+    app.run()
+    models_json = json.dumps({"qwen": {"source": "my-olama", "model": "qwen2.5"}})
+    app.file_uploader(key="import-models").set_value(("models.json", models_json.encode(), "application/json"))
+    app.run()
+    next(b for b in app.button if b.label == "Import models").click()
+    app.run()
+    assert not app.exception
+    [error] = [e.value for e in app.error]
+    assert error.replace("\\", "").startswith("Model 'qwen' uses the source 'my-olama', which is not known here")
+    assert not app.success and Store(app_store).count(Table.MODELS) == 0
