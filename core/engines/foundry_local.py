@@ -459,7 +459,7 @@ class FoundryLocalEngine:
         if model is not None:
             return model
         # Not registered locally: it can only be a public-catalog variant. Outside the UI thread
-        # it is fine to wait for the fetch (offline it ends after ~4.5 s).
+        # it is fine to wait for the fetch (offline it ends at once: see catalog_reachable).
         _public.wait(timeout=60)
         snapshot = _public.snapshot
         if snapshot is not None and model_id in snapshot.variants:
