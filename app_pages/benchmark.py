@@ -19,6 +19,7 @@ from core.benchmark.runner import start_benchmark
 from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.fit import fit_warnings
+from core.models.listings import background_listings
 from core.models.specs import model_specs, save_model_specs
 from core.refs import FOUNDRY_SOURCE
 from store.queries import benchmark_runs, get_run, run_samples
@@ -73,8 +74,21 @@ def _runs(running: list[Job]) -> None:
 
 active = next(iter(list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)), None)
 last = next(iter(benchmark_runs(store)), None)
-listed = list(models_frame(sources.listings())["ref"])
-import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
+listed = list(models_frame(background_listings.listings(sources))["ref"])  # a hanging endpoint never holds the page
+
+
+def _save_imported_models(specs: list) -> None:
+    """A models.json naming an unknown source is refused before anything is stored: one sentence, and the
+    import stops there (``st.stop``: the form would otherwise go on to say it imported them)."""
+    try:
+        sources.check_sources((spec.alias, spec.ref) for spec in specs)
+    except ValueError as exc:
+        st.error(md("{error}", error=exc))
+        st.stop()
+    save_model_specs(store, specs)
+
+
+import_panel(listed, partial(save_prompt_set, store), _save_imported_models)
 fit_notice(fit_warnings(sources, listed))
 specs = model_specs(store)
 # models imported from models.json stay choosable while their source is down: the run records why they failed

@@ -30,6 +30,7 @@ from core.grading.judge_choice import suggest_judge
 from core.grading.judge_progress import judge_progress
 from core.grading.pairwise_results import pairwise_view
 from core.grading.run_results import run_results
+from core.models.listings import background_listings
 from store.records import Run
 
 TAB_KEY = "grade-tab"
@@ -45,7 +46,7 @@ st.caption(
 
 
 def listed_models() -> list[ModelEntry]:
-    return [m for listing in get_sources().listings() for m in listing.models]
+    return [m for listing in background_listings.listings(get_sources()) for m in listing.models]
 
 
 def judge(run: Run, rubric: Rubric) -> None:

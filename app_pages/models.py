@@ -1,4 +1,7 @@
-"""Models: every model from every source, the default model, endpoints, load/unload, and a probe."""
+"""Models: every model from every source, the default model, endpoints, load/unload, and a probe.
+
+Endpoints are listed in the background (``core.models.listings``): the page waits at most 0.3 s for them,
+a slow one appears on a later rerun, and each endpoint's failure is shown beside it."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from core.engines.base import EngineError
 from core.jobs import list_jobs
 from core.models.custom_model import plan_addition, remove_model
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
+from core.models.listings import background_listings
 from core.models.model_jobs import (
     latest_addition,
     running_download,
@@ -25,8 +29,8 @@ from core.models.model_jobs import (
     start_default_model_preparation,
     start_download,
 )
-from core.models.sources import add_endpoint, list_endpoints, remove_endpoint
-from core.refs import FOUNDRY_SOURCE
+from core.models.sources import add_endpoint, edit_endpoint, list_endpoints, remove_endpoint
+from core.refs import FOUNDRY_SERVICE_SOURCE, FOUNDRY_SOURCE
 from store.records import JobKinds
 
 store = get_store()
@@ -39,7 +43,8 @@ st.caption(
     "or the name you give an OpenAI-compatible endpoint."
 )
 
-listings = sources.listings()
+listings = background_listings.listings(sources)
+by_source = {listing.source: listing for listing in listings}
 frame = models_frame(listings)
 foundry_ids = {m.model_id: m for listing in listings if listing.source == FOUNDRY_SOURCE for m in listing.models}
 
@@ -64,9 +69,13 @@ else:
 
 # --- All models ----------------------------------------------------------------------------------
 st.subheader("All models")
-for listing in listings:
-    if listing.error:
-        st.warning(md("**{source}**: {error}", source=listing.source, error=listing.error))
+foundry_listing = by_source.get(FOUNDRY_SOURCE)
+if foundry_listing is not None and foundry_listing.error:
+    st.warning(md("**{source}**: {error}", source=FOUNDRY_SOURCE, error=foundry_listing.error))
+if any(listing.pending for listing in listings):
+    st.caption("Some endpoints are still listing their models; they appear when they answer.")
+    if st.button("Refresh the listings"):
+        st.rerun()
 if foundry is not None and hasattr(foundry, "catalog_status"):
     st.caption(md("Foundry Local public catalog: {status}", status=foundry.catalog_status()))
 if frame.empty:
@@ -114,13 +123,37 @@ st.caption(
     "Foundry Local's web service, Ollama, vLLM, llama.cpp server, Azure OpenAI… API keys are read from the "
     "environment variable you name (or Streamlit secrets) and are never stored."
 )
+service = by_source.get(FOUNDRY_SERVICE_SOURCE)
+if service is not None and not any(e.name == FOUNDRY_SERVICE_SOURCE for e in list_endpoints(store)):
+    st.caption(md("Foundry Local's web service was found ({FOUNDRY_LOCAL_ENDPOINT:code} or port 5273): its models "
+                  "are listed as {ref:code} without adding it.", FOUNDRY_LOCAL_ENDPOINT="FOUNDRY_LOCAL_ENDPOINT",
+                  ref=f"{FOUNDRY_SERVICE_SOURCE}:MODEL_ID"))
+    if service.error:
+        st.warning(md("**{source}**: {error}", source=FOUNDRY_SERVICE_SOURCE, error=service.error))
 for endpoint in list_endpoints(store):
     c1, c2 = st.columns([5, 1])
     key_note = md(" · key from {env:code}", env="$" + endpoint.api_key_env) if endpoint.api_key_env else ""
     c1.markdown(md("**{name}** · {url:code}", name=endpoint.name, url=endpoint.base_url) + key_note)
+    listed = by_source.get(endpoint.name)
+    failure = endpoint.problem or (listed.error if listed is not None else None)
+    if failure:
+        c1.warning(md("**{name}**: {error}", name=endpoint.name, error=failure))
+    elif listed is not None and listed.pending:
+        c1.caption("Listing its models…")
     if c2.button("Remove", key=f"rm-{endpoint.name}"):
         remove_endpoint(store, endpoint.name)
         st.rerun()
+    with c1.expander("Edit"), st.form(f"edit-{endpoint.name}"):
+        new_url = st.text_input("Base URL", endpoint.base_url, key=f"ed-url-{endpoint.name}")
+        new_key = st.text_input("API key environment variable (empty: no key)", endpoint.api_key_env or "",
+                                key=f"ed-key-{endpoint.name}")
+        if st.form_submit_button("Save"):
+            try:
+                edit_endpoint(store, endpoint.name, new_url.strip(), new_key.strip())
+            except ValueError as exc:
+                st.error(md("{error}", error=exc))
+            else:
+                st.rerun()
 with st.form("add-endpoint", clear_on_submit=False):
     name = st.text_input("Name", placeholder="my-ollama", key="ep-name")
     base_url = st.text_input("Base URL", placeholder="http://127.0.0.1:11434/v1", key="ep-url")

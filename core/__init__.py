@@ -29,6 +29,7 @@ Shared by several steps (each imports no step):
 * ``untrusted_text``  escaping for markdown, plotly, HTML and CSV cells; invisible characters made visible
 * ``redaction``       secrets out of URLs, messages, listings and exports
 * ``output_file``     export files written whole or not at all
+* ``native_output``   native libraries' console lines (Foundry Local's catalog retries) to a log, off the terminal
 * ``chart_theme``     the look every figure shares, on the page and in exported images
 * ``chart_images``    plotly figures drawn as PNG or SVG by kaleido in one chromium session
 * ``inline_svg``      an SVG rebuilt with drawing elements only, safe to inline in the HTML report

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FOUNDRY_SOURCE = "foundry-local"
+# Foundry Local's web service (``FOUNDRY_LOCAL_ENDPOINT``, or one answering on its usual port): an
+# OpenAI-compatible source offered without ``endpoints add`` (``core.models.foundry_service``). Its ids
+# carry the same version colon (``foundry-local-service:qwen2.5-0.5b-instruct-generic-cpu:4``).
+FOUNDRY_SERVICE_SOURCE = "foundry-local-service"
 
 
 @dataclass(frozen=True)

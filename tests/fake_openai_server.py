@@ -22,6 +22,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +59,9 @@ class Scenario:
     error_body: str = '{"error": {"message": "internal failure in the fake server"}}'
     models_status: int | None = None  # same for GET /models
     required_api_key: str | None = None  # 401 unless "Authorization: Bearer <key>"
+    # Foundry Local's service: ``GET /openai/load/{id}`` answers 200 (and adds the id to ``loaded``) when on
+    foundry_load_route: bool = False
+    loaded: list[str] = field(default_factory=list)
     hang: bool = False  # read the request, never answer
     drop_after: int | None = None  # close the socket after this many content chunks
     reject_stream_options: bool = False  # 400 when the request carries stream_options
@@ -155,6 +159,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         record = self._record()
         scenario = self.server.scenario
+        if scenario.foundry_load_route and self.path.startswith("/openai/load/"):
+            scenario.loaded.append(urllib.parse.unquote(self.path.removeprefix("/openai/load/").split("?")[0]))
+            return self._send_json(record, 200, "")
         if self.path.rstrip("/") != "/v1/models":
             return self._send_json(record, 404, '{"error": {"message": "not found"}}')
         if not self._authorised(record):

@@ -11,6 +11,14 @@ Facts this module is built around (checked against foundry-local-sdk 2.2.1 on Li
   cached for the life of the manager. So the public catalog is fetched once, in a background
   thread, and ``list_models()`` only reads what that fetch left (``catalog_status()`` says how it
   went). The LOCAL catalog (models registered from a folder) never touches the network.
+* Offline, those retries also print ``[warning] Operation failed after 4 attempts ...`` and ``[error]
+  failed to fetch catalog from ...`` on the process's stderr (the SDK's console sink; its file sink
+  writes the same lines under ``data/logs/foundry``), and the manager's exit waits for them. So the
+  fetch first checks, in its thread, that the catalog's host can be reached at all (``CATALOG_CHECK_S``);
+  when it cannot, the SDK is never asked and the status says "public catalog unavailable offline; local
+  models listed". ``PICKWISE_FOUNDRY_CATALOG_URL`` points Foundry Local at another catalog (a mirror).
+  The log level also governs the file sink, so it is left at WARNING; ``core.native_output`` keeps
+  native console lines off the CLI's terminal.
 * Local registrations persist across processes: Foundry Local keeps them in
   ``<models_dir>/foundry.local.modelinfo.json``. No Pickwise-side registry is needed.
 * A registered folder needs a chat template (``chat_template.jinja`` or
@@ -28,12 +36,14 @@ import contextlib
 import json
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from foundry_local_sdk import (
     CatalogType,
@@ -94,16 +104,39 @@ _ROLE_FACTORIES = {
 
 _manager_lock = threading.Lock()
 
+CATALOG_URL_ENV = "PICKWISE_FOUNDRY_CATALOG_URL"
+DEFAULT_CATALOG_URL = "https://api.catalog.azureml.ms/asset-gallery/v1.0/models"  # the SDK's default
+CATALOG_CHECK_S = 0.8  # a TCP connection to the catalog's host; offline, name resolution fails at once
+OFFLINE_MESSAGE = "public catalog unavailable offline; local models listed"
+
+
+def catalog_url() -> str:
+    """The public catalog Foundry Local fetches (``PICKWISE_FOUNDRY_CATALOG_URL``, else Azure's)."""
+    return os.environ.get(CATALOG_URL_ENV, "").strip() or DEFAULT_CATALOG_URL
+
+
+def catalog_reachable(url: str, timeout_s: float = CATALOG_CHECK_S) -> bool:
+    """Whether a TCP connection to the catalog's host opens within ``timeout_s`` (no request is sent)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return True
+    except (OSError, ValueError):
+        return False
+
 
 def foundry_config() -> Configuration:
     """The Configuration Pickwise uses: every Foundry folder under the data folder."""
     base = data_dir()
+    custom = os.environ.get(CATALOG_URL_ENV, "").strip()
     return Configuration(
         app_name=APP_NAME,
         app_data_dir=str(base / "foundry"),
         model_cache_dir=str(models_dir()),
         logs_dir=str(base / "logs" / "foundry"),
         disable_nonessential_telemetry=True,
+        catalog_urls=[(custom, None)] if custom else None,
     )
 
 
@@ -130,7 +163,7 @@ def get_manager() -> FoundryLocalManager:
 # Public catalog, fetched once in the background
 # --------------------------------------------------------------------------------------------
 
-CatalogState = Literal["idle", "fetching", "ready", "empty", "error"]
+CatalogState = Literal["idle", "fetching", "ready", "empty", "offline", "error"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +177,7 @@ class CatalogStatus:
 
     @property
     def done(self) -> bool:
-        return self.state in ("ready", "empty", "error")
+        return self.state in ("ready", "empty", "offline", "error")
 
     def __str__(self) -> str:
         return self.message
@@ -177,6 +210,9 @@ class _PublicCatalog:
     def _fetch(self) -> None:
         started = time.perf_counter()
         try:
+            if not catalog_reachable(catalog_url()):
+                self._status = CatalogStatus("offline", 0, OFFLINE_MESSAGE, time.perf_counter() - started)
+                return
             catalog = get_manager().get_catalog(CatalogType.PUBLIC)
             variants: dict[str, IModel] = {}
             entries: dict[str, ModelEntry] = {}
@@ -207,7 +243,9 @@ class _PublicCatalog:
 
     @property
     def snapshot(self) -> _PublicSnapshot | None:
-        return self._snapshot if self._done.is_set() else None
+        """What the fetch left; None while fetching, and offline (any call on the public catalog would
+        start the SDK's own fetch and its retries)."""
+        return self._snapshot if self._done.is_set() and self._status.state != "offline" else None
 
 
 _public = _PublicCatalog()
@@ -421,7 +459,7 @@ class FoundryLocalEngine:
         if model is not None:
             return model
         # Not registered locally: it can only be a public-catalog variant. Outside the UI thread
-        # it is fine to wait for the fetch (offline it ends after ~4.5 s).
+        # it is fine to wait for the fetch (offline it ends at once: see catalog_reachable).
         _public.wait(timeout=60)
         snapshot = _public.snapshot
         if snapshot is not None and model_id in snapshot.variants:

@@ -1,6 +1,8 @@
 """Models: where the models come from, what is known about them, and getting them ready.
 
 * ``sources``        Foundry Local plus the stored OpenAI-compatible endpoints; resolves ``SOURCE:MODEL_ID``
+* ``foundry_service`` Foundry Local's web service (``FOUNDRY_LOCAL_ENDPOINT`` or port 5273), offered untyped
+* ``listings``       every source's listing in the background, kept 30 s: a hanging endpoint never holds a page
 * ``specs``          model metadata from ``models.json`` (license, capabilities, size) in the ``models`` table
 * ``model_jobs``     preparing the default model, downloading a model, adding one's own, as background jobs
 * ``model_files``    what a path a user brings holds (ONNX GenAI folder, Hugging Face folder, GGUF), checked early

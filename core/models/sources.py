@@ -1,4 +1,5 @@
-"""Where models come from: Foundry Local in-process plus every OpenAI-compatible endpoint in the store.
+"""Where models come from: Foundry Local in-process, Foundry Local's web service when there is one
+(``core.models.foundry_service``), and every OpenAI-compatible endpoint in the store.
 
 Endpoints are stored by name (the ``SOURCE`` half of a model reference) with the *name* of the
 environment variable holding their key, never the key. ``Sources`` resolves a ``SOURCE:MODEL_ID``
@@ -7,6 +8,9 @@ reference to the engine that serves it.
 ``list_endpoints`` is what the pages and the CLI show: each endpoint as its engine sees it, with the
 URL redacted and, for one stored by an older version with credentials in it, the ``problem`` that
 keeps it from being used. Only ``Sources`` reads the stored documents themselves.
+
+``Sources.check_sources`` refuses a models.json naming a source nobody knows before any run is created;
+``BackgroundListings`` lists every source in threads, kept 30 s, so a hanging endpoint never holds a page.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from core.engines.openai_compatible import (
     validate_endpoint_name,
 )
 from core.jobs import utc_now
+from core.models.foundry_service import service_engine
 from core.redaction import REDACTED, looks_like_secret, redact_url
-from core.refs import FOUNDRY_SOURCE, ModelRef, parse_ref
+from core.refs import FOUNDRY_SERVICE_SOURCE, FOUNDRY_SOURCE, ModelRef, parse_ref
 from store import Store, StoreError, queries
 from store.records import Endpoint, Table
 
@@ -44,6 +49,23 @@ def add_endpoint(store: Store, name: str, base_url: str, api_key_env: str | None
         endpoint = Endpoint(name=name, base_url=base_url, api_key_env=api_key_env, created_at=utc_now())
         queries.insert(store, endpoint)
     return endpoint
+
+
+def edit_endpoint(store: Store, name: str, base_url: str | None = None, api_key_env: str | None = None) -> Endpoint:
+    """Change a stored endpoint's URL and/or key variable (None: keep it; ``""`` as ``api_key_env``: no key),
+    with the same validation as ``add_endpoint``. Raises ``ValueError`` with a sentence for the user."""
+    with store.transaction():
+        found = queries.first(store, Endpoint, name=name)
+        if found is None:
+            raise ValueError(f"No endpoint named {name!r}: see 'python cli.py endpoints list'.")
+        fields: dict[str, str | None] = {}
+        if base_url is not None:
+            fields["base_url"] = validate_base_url(base_url)
+        if api_key_env is not None:
+            fields["api_key_env"] = validate_api_key_env(api_key_env) if api_key_env.strip() else None
+        if fields:
+            queries.update(store, Endpoint, found.stored_id, fields)
+    return queries.first(store, Endpoint, name=name) or found
 
 
 def remove_endpoint(store: Store, name: str) -> bool:
@@ -120,6 +142,7 @@ class SourceListing:
     source: str
     models: list[ModelEntry]
     error: str | None = None
+    pending: bool = False  # still being listed in the background (``BackgroundListings``)
 
 
 class Sources:
@@ -149,30 +172,48 @@ class Sources:
                 raise EngineError("Foundry Local is not available in this process (the SDK failed to start).")
             return foundry
         found = queries.first(self._store, Endpoint, name=source)
-        if found is None:
-            known = ", ".join([FOUNDRY_SOURCE] + [e.name for e in _stored_endpoints(self._store)])
-            raise EngineError(f"Unknown model source {source!r}. Known sources: {known}.")
-        return endpoint_engine(found, self._key_resolver)
+        if found is not None:  # a stored endpoint wins, even over the discovered Foundry Local service
+            return endpoint_engine(found, self._key_resolver)
+        service = service_engine() if source == FOUNDRY_SERVICE_SOURCE else None
+        if service is None:
+            raise EngineError(f"Unknown model source {source!r}. Known sources: {', '.join(self.known_sources())}.")
+        return service
+
+    def known_sources(self) -> list[str]:
+        """Every source name a reference may use here: Foundry Local, the stored endpoints, and Foundry
+        Local's web service when it is configured or answers (``core.models.foundry_service``)."""
+        names = [FOUNDRY_SOURCE] + [e.name for e in _stored_endpoints(self._store)]
+        if FOUNDRY_SERVICE_SOURCE not in names and service_engine() is not None:
+            names.append(FOUNDRY_SERVICE_SOURCE)
+        return names
+
+    def check_sources(self, models: Iterable[tuple[str, str]]) -> None:
+        """Refuse ``(alias, SOURCE:MODEL_ID)`` pairs (a models.json) naming an unknown source, before any run
+        is created: ``ValueError`` with one sentence naming the alias, the source and the known ones."""
+        known = self.known_sources()
+        for alias, ref in models:
+            source = parse_ref(ref).source
+            if source not in known:
+                raise ValueError(
+                    f"Model {alias!r} uses the source {source!r}, which is not known here (known: {', '.join(known)}): "
+                    f"add it with 'python cli.py endpoints add {source} --base-url URL' or fix the source.")
 
     def resolve(self, ref: str | ModelRef) -> tuple[Engine, str]:
         """Engine and model id for a ``SOURCE:MODEL_ID`` reference."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         return self.engine_for(parsed.source), parsed.model_id
 
-    def listings(self) -> list[SourceListing]:
-        """Every source's models; a source that fails reports its error instead of hiding the others."""
-        out: list[SourceListing] = []
+    def engines(self) -> list[tuple[str, Engine | None]]:
+        """Every source with its engine (None: Foundry Local could not start), in listing order."""
         engines: list[tuple[str, Engine | None]] = [(FOUNDRY_SOURCE, self._foundry_engine())]
         engines += [(e.name, endpoint_engine(e, self._key_resolver)) for e in _stored_endpoints(self._store)]
-        for name, engine in engines:
-            if engine is None:
-                out.append(SourceListing(name, [], "Foundry Local SDK is not available in this process."))
-                continue
-            try:
-                out.append(SourceListing(name, engine.list_models()))
-            except EngineError as exc:
-                out.append(SourceListing(name, [], str(exc)))
-        return out
+        if all(name != FOUNDRY_SERVICE_SOURCE for name, _ in engines) and (service := service_engine()):
+            engines.append((FOUNDRY_SERVICE_SOURCE, service))
+        return engines
+
+    def listings(self) -> list[SourceListing]:
+        """Every source's models; a source that fails reports its error instead of hiding the others."""
+        return [list_source(name, engine) for name, engine in self.engines()]
 
     def key_environment(self, refs: Iterable[str]) -> dict[str, str]:
         """The API keys the endpoints behind ``refs`` need, by environment variable name, as this process resolves
@@ -188,6 +229,16 @@ class Sources:
             if value:
                 keys[engine.api_key_env] = value
         return keys
+
+
+def list_source(name: str, engine: Engine | None) -> SourceListing:
+    """One source's listing, its failure as the listing's ``error``."""
+    if engine is None:
+        return SourceListing(name, [], "Foundry Local SDK is not available in this process.")
+    try:
+        return SourceListing(name, engine.list_models())
+    except EngineError as exc:
+        return SourceListing(name, [], str(exc))
 
 
 def local_sources(store: Store) -> Sources:
