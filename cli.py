@@ -12,7 +12,8 @@ import signal
 import sys
 from collections.abc import Callable
 
-from core import limits
+from core import defaults, limits
+from core.benchmark.settings import BenchmarkSettings
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path
@@ -712,8 +713,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="ask one model one prompt and time it")
     probe.add_argument("model", help="SOURCE:MODEL_ID, e.g. foundry-local:pickwise-smollm2-135m:1")
     probe.add_argument("--prompt", required=True)
-    probe.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=128)
-    probe.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0)
+    probe.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=defaults.PROBE_MAX_OUTPUT_TOKENS)
+    probe.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=defaults.REQUEST_TIMEOUT_S)
     probe.add_argument("--json", action="store_true")
     probe.set_defaults(func=cmd_probe)
 
@@ -722,14 +723,15 @@ def build_parser() -> argparse.ArgumentParser:
     prompts = bench.add_mutually_exclusive_group(required=True)
     prompts.add_argument("--prompts", help="prompts.json: a list of strings or {id, prompt, ...} objects")
     prompts.add_argument("--prompt-set", help="a built-in or imported prompt set by name")
-    bench.add_argument("--rounds", type=_number(limits.ROUNDS), default=3)
-    bench.add_argument("--warmup", type=_number(limits.WARMUP), default=1)
-    bench.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=256)
-    bench.add_argument("--concurrency", type=_number(limits.CONCURRENCY), nargs="+", default=[1],
+    start = BenchmarkSettings.default_values()  # the Benchmark form starts at the same values
+    bench.add_argument("--rounds", type=_number(limits.ROUNDS), default=start["rounds"])
+    bench.add_argument("--warmup", type=_number(limits.WARMUP), default=start["warmup"])
+    bench.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=start["max_output_tokens"])
+    bench.add_argument("--concurrency", type=_number(limits.CONCURRENCY), nargs="+", default=start["concurrency"],
                        help="one or more levels, e.g. 1 2 4")
-    bench.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0,
+    bench.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=start["timeout_s"],
                        help="per-request timeout in seconds")
-    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--seed", type=int, default=start["seed"])
     bench.add_argument("--slo", type=_slo_target, action="append", default=[], metavar="NAME=SECONDS",
                        help="a target, repeatable: ttft=0.5 (time to first token), ttfa=1 (first answer token), "
                             "e2e=3 (latency); goodput is the share of requests meeting every target")
@@ -781,7 +783,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="judge again the answers this judge left unscored (the new verdict replaces the old)")
     judge.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS),
                        help="the judge's output budget per verdict (default: enough for its verdict, 400)")
-    judge.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0, help="per verdict, in seconds")
+    judge.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=defaults.REQUEST_TIMEOUT_S,
+                       help="per verdict, in seconds")
     judge.add_argument("--json", action="store_true", help="print only the judging record as JSON on stdout")
     judge.set_defaults(func=cmd_judge)
 

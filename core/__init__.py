@@ -20,6 +20,7 @@ Shared by several steps (each imports no step):
 * ``refs``            ``SOURCE:MODEL_ID``, the one spelling of a model (engines, files, store, every step)
 * ``config``          the files a user brings, ``models.json`` and ``prompts.json``, every problem located
 * ``limits``          the bounds on every benchmark setting, one definition for the CLI, the form and files
+* ``defaults``        the values settings start at, one definition for the app's forms and the CLI's flags
 * ``numbers``         numbers people type, read one way (finite only, within a range, a reason when not)
 * ``intervals``       the one 95% interval for a mean or a median, that holds at small n and on skewed data
 * ``bundles``         runs moved between stores (samples, verdicts, the machine that measured them) or deleted whole
