@@ -223,10 +223,14 @@ def _bench_settings(args: argparse.Namespace, store: Store):
 
 
 def _print_summary(run: Run, samples: list[dict]) -> None:
-    from core.benchmark.run_summary import SUMMARY_COLUMNS, run_summary_frame, targets_lines
+    """The run's table (the lowest concurrency level), then every level with its throughput, on stderr."""
+    from core.benchmark.run_summary import SUMMARY_COLUMNS, concurrency_frame, run_summary_frame, targets_lines
+    from core.table_text import table_text
 
     frame = run_summary_frame(run, samples)
-    print(frame[["model", *SUMMARY_COLUMNS]].to_string(index=False), file=sys.stderr)
+    print(table_text(frame[["model", *SUMMARY_COLUMNS]]), file=sys.stderr)
+    print("\nEvery concurrency level (throughput: output tokens of all requests per second):", file=sys.stderr)
+    print(table_text(concurrency_frame(run, samples)), file=sys.stderr)
     for line in targets_lines(run):
         print(line, file=sys.stderr)
 

@@ -29,6 +29,7 @@ Shared by several steps (each imports no step):
 * ``paths``           where Pickwise keeps its files (the data folder, the store, the models)
 * ``untrusted_text``  escaping for markdown, plotly, HTML and CSV cells; invisible characters made visible
 * ``redaction``       secrets out of URLs, messages, listings and exports
+* ``table_text``      tables as terminal text: a missing figure reads "n/a", never None or NaN
 * ``output_file``     export files written whole or not at all
 * ``chart_theme``     the look every figure shares, on the page and in exported images
 * ``chart_images``    plotly figures drawn as PNG or SVG by kaleido in one chromium session
