@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from core import defaults, limits
 from core.benchmark.settings import BenchmarkSettings
+from core.decide.exports import FORMATS
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path
@@ -280,10 +281,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
     from core.decide import report
     from core.decide.candidates import candidate_table_from_store
     from core.decide.decision import build_decision, save_decision
+    from core.decide.exports import export_plan, write_exports
     from core.decide.settings import Constraints, SelectionSettings, default_criteria
     from core.grading.quality_source import quality_for_decision
-    from core.output_file import OutputError, write_output
+    from core.output_file import OutputError
 
+    try:
+        plan = export_plan(args.format, args.out)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     store = _open_store(args)
     try:
         weights = _json_file(args.weights, "weights") or None
@@ -308,15 +314,17 @@ def cmd_decide(args: argparse.Namespace) -> int:
     for note in [quality.note, *verdicts, *(a.verdict for a in quality.agreements.values())]:
         if note:
             print(f"quality: {note}", file=sys.stderr)
-    render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
-              "pdf": report.to_pdf}[args.format]
     try:
-        content = render(record)
-        write_output(args.out, content if isinstance(content, bytes) else content.encode("utf-8"))
+        write_exports(record, plan)
     except (report.PdfUnavailable, OutputError) as exc:
         raise CliError(str(exc)) from exc
-    save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
-    print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
+    written = ", ".join(str(path) for _, path in plan)
+    if args.no_record:
+        print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {written}; "
+              "not recorded (--no-record)")
+    else:
+        save_decision(store, record)  # only once every file exists: never recorded without its exports
+        print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {written}")
     print(report.lead_sentence(record))
     from core.compare.head_to_head import statements_between
 
@@ -812,8 +820,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "never took the control answers); the decision record quotes REASON")
     decide.add_argument("--title", default="Model selection")
     decide.add_argument("--context", default="")
-    decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)
-    decide.add_argument("--out", required=True)
+    decide.add_argument("--format", choices=FORMATS, action="append", default=[],
+                        help="repeatable; without it, each --out's extension says its format")
+    decide.add_argument("--out", action="append", default=[], metavar="FILE",
+                        help="repeatable: one file per --format, or one name each format's extension is put on")
+    decide.add_argument("--no-record", action="store_true",
+                        help="a dry run: write the files, record no decision")
     decide.set_defaults(func=cmd_decide)
 
     compare = sub.add_parser(
