@@ -307,7 +307,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
                            "scores anyway (the decision record quotes the reason), or choose --quality people or none.")
         table = candidate_table_from_store(store, args.runs, quality.quality)
         record = build_decision(table, settings, title=args.title, context=args.context,
-                                quality_source=quality.source)
+                                quality_source=quality.source, none_qualifies=args.none_qualifies)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     verdicts = [gate.verdict for gate in quality.gates.values()]
@@ -319,12 +319,12 @@ def cmd_decide(args: argparse.Namespace) -> int:
     except (report.PdfUnavailable, OutputError) as exc:
         raise CliError(str(exc)) from exc
     written = ", ".join(str(path) for _, path in plan)
+    outcome = f"{record['chosen']} (top-ranked)" if record["chosen"] else "no model qualifies"
     if args.no_record:
-        print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {written}; "
-              "not recorded (--no-record)")
+        print(f"Decision {record['decision_id']}: {outcome}; written to {written}; not recorded (--no-record)")
     else:
         save_decision(store, record)  # only once every file exists: never recorded without its exports
-        print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {written}")
+        print(f"Decision {record['decision_id']}: {outcome}; written to {written}")
     print(report.lead_sentence(record))
     from core.compare.head_to_head import statements_between
 
@@ -824,6 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="repeatable; without it, each --out's extension says its format")
     decide.add_argument("--out", action="append", default=[], metavar="FILE",
                         help="repeatable: one file per --format, or one name each format's extension is put on")
+    decide.add_argument("--none-qualifies", action="store_true",
+                        help="when the constraints leave no model, record that no model qualifies (every model "
+                             "listed with the constraints it failed) instead of stopping with an error")
     decide.add_argument("--no-record", action="store_true",
                         help="a dry run: write the files, record no decision")
     decide.set_defaults(func=cmd_decide)

@@ -95,7 +95,10 @@ for criterion, why in ranking.dropped.items():
 for excluded in ranking.excluded:  # includes the models with no usable result in the runs
     st.warning(md("**{ref}** excluded: {reasons}", ref=excluded.ref, reasons="; ".join(excluded.reasons)))
 if not ranking.ranked:
-    st.error("No model passes the constraints and the rule for missing data: relax a limit or choose another rule.")
+    st.error("No model passes the constraints and the rule for missing data: relax a limit or choose another rule, "
+             "or record below that no model qualifies.")
+    st.subheader("Record the decision")
+    decision_form(table, settings, ranking, quality.source, partial(save_decision, store))
     show_decisions()
     st.stop()
 robustness = sensitivity(ranking, table, settings)

@@ -14,7 +14,7 @@ import streamlit as st
 from components.safe_text import md, md_literal
 from core.config import ModelSpec
 from core.decide.candidates import CandidateTable
-from core.decide.decision import STATUSES, build_decision
+from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, build_decision
 from core.decide.lead import Lead
 from core.decide.ranking import Ranking
 from core.decide.settings import (
@@ -173,27 +173,36 @@ def metadata_editor(specs: dict[str, ModelInfo], refs: list[str]) -> list[ModelS
 
 def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: Ranking, quality_source: dict | None,
                   save: Callable[[dict], object]) -> None:
-    """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason."""
+    """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason; when the
+    constraints leave no model, the decision that none qualifies (the record lists every model's reasons)."""
     ranked = [m.ref for m in ranking.ranked]
+    nobody = not ranked
     with st.form("decision"):
         title = st.text_input("Title", "Default model for the offline meeting-notes summariser", key="d-title")
         context = st.text_area("Context: what is being decided and why now", key="d-context")
         makers = st.text_input("Decision-makers (comma-separated)", key="d-makers")
-        chosen = st.selectbox("Chosen model", ranked, key="d-chosen")
-        reason = st.text_input("Reason, if not the top-ranked model", key="d-reason")
+        if nobody:
+            st.markdown("**Outcome: no model qualifies.** The record lists every model with the constraints it "
+                        "failed.")
+            chosen, reason = None, ""
+        else:
+            chosen = st.selectbox("Chosen model", ranked, key="d-chosen")
+            reason = st.text_input("Reason, if not the top-ranked model", key="d-reason")
         consequences = st.text_area("Consequences: what follows from this choice", key="d-consequences")
         status = st.selectbox("Status", STATUSES[:2], key="d-status")
-        submitted = st.form_submit_button("Record decision", type="primary")
+        submitted = st.form_submit_button("Record: no model qualifies" if nobody else "Record decision",
+                                          type="primary")
     if not submitted:
         return
     try:
         record = build_decision(table, settings, title=title, context=context,
                                 decision_makers=[p for p in makers.split(",") if p.strip()], chosen=chosen,
                                 override_reason=reason, status=status, consequences=consequences,
-                                quality_source=quality_source)
+                                quality_source=quality_source, none_qualifies=nobody)
     except ValueError as exc:
         st.error(md("{error}", error=exc))
         return
     save(record)
     st.session_state["decision-shown"] = record["decision_id"]
-    st.success(md("Decision {id} recorded: {chosen}.", id=record["decision_id"], chosen=record["chosen"]))
+    st.success(md("Decision {id} recorded: {chosen}.", id=record["decision_id"],
+                  chosen=record["chosen"] or NO_MODEL_QUALIFIES))

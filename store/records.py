@@ -524,8 +524,11 @@ class Decision(Record):
     context: str = Field("", description="the situation and the need, as typed")
     decision_makers: list[str] = Field([], description="names or initials")
     consequences: str = Field("", description="what follows from the choice, as typed")
-    chosen: str = Field(description="`SOURCE:MODEL_ID` chosen: the top-ranked one unless overridden")
-    top_ranked: str = Field(description="the model ranked first")
+    chosen: str | None = Field(description="`SOURCE:MODEL_ID` chosen: the top-ranked one unless overridden; "
+                                           "null when no model qualifies")
+    top_ranked: str | None = Field(description="the model ranked first; null when no model qualifies")
+    no_model_qualifies: bool = Field(False, description="the hard constraints and the rule for missing data left "
+                                                        "no model: `excluded` lists every model with its reasons")
     override_reason: str | None = Field(None, description="required when `chosen` differs from `top_ranked`")
     run_ids: list[str] = Field(description="the benchmark runs considered, newest first")
     settings: dict[str, Any] = Field(description="`SelectionSettings.as_dict()`: criteria and weights, "

@@ -90,3 +90,17 @@ def test_an_unclear_export_request_is_refused_before_anything_is_written(capsys,
         code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, *argv)
         assert code == 1 and stdout == "" and err.count("\n") == 1 and expected in err, err
     assert list(out.iterdir()) == [] and not Store(store_file).all(Table.DECISIONS)
+
+
+def test_no_model_qualifies_is_refused_unless_asked_for(capsys, store_file: Path, tmp_path: Path) -> None:
+    run_id = _seed_run(store_file)
+    constraints = tmp_path / "constraints.json"
+    constraints.write_text(json.dumps({"max_memory_mb": 100}))  # no endpoint has a memory figure
+    argv = ["decide", "--runs", run_id, "--constraints", str(constraints), "--out", str(tmp_path / "d.md")]
+    code, stdout, err = _run(capsys, store_file, *argv)
+    assert code == 1 and "record that no model qualifies" in err and not Store(store_file).all(Table.DECISIONS)
+    code, stdout, err = _run(capsys, store_file, *argv, "--none-qualifies")
+    assert code == 0, err
+    assert "no model qualifies" in stdout and "No model qualifies" in stdout
+    [record] = Store(store_file).all(Table.DECISIONS)
+    assert record["no_model_qualifies"] and record["chosen"] is None and len(record["excluded"]) == 3
