@@ -74,12 +74,13 @@ with st.expander("Quality (from the Grade page)", expanded=True):
 table = candidate_table_from_store(store, run_ids, quality.quality)
 refs = [c.ref for c in table.candidates]
 specs = model_specs(store)
-with st.expander("Model details: license and size (used by the license and footprint criteria)"):
-    edited = metadata_editor(specs, refs)
+with st.expander("Model details: license and size (used by the license and footprint criteria; what the catalog "
+                 "and the runs know is filled in)"):
+    edited = metadata_editor(specs, table.candidates)
     if edited is not None:
         save_model_specs(store, edited)
         st.rerun()
-licenses = sorted({m.license for m in specs.values() if m.license})
+licenses = sorted({m.license for m in specs.values() if m.license} | {c.license for c in table.candidates if c.license})
 with st.expander("Weights and constraints", expanded=True):
     settings = settings_panel(licenses)
 

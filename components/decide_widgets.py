@@ -6,14 +6,14 @@ nothing here reads the store or computes a score.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from components.safe_text import md, md_literal
 from core.config import ModelSpec
-from core.decide.candidates import CandidateTable
+from core.decide.candidates import Candidate, CandidateTable
 from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, build_decision
 from core.decide.lead import Lead
 from core.decide.ranking import Ranking
@@ -155,13 +155,27 @@ def quality_note(quality: DecisionQuality) -> None:
         st.warning(md_literal(quality.note))
 
 
-def metadata_editor(specs: dict[str, ModelInfo], refs: list[str]) -> list[ModelSpec] | None:
-    """License and disk size per model, editable; returns the edited specs when the user saves them
-    (the page stores them in the ``models`` table, like an imported models.json)."""
-    known = {ref: specs.get(ref) or ModelInfo(ref=ref) for ref in refs}
-    frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes}
-                          for ref, m in known.items()])
-    edited = st.data_editor(frame, hide_index=True, disabled=["model"], key="meta-editor",
+_SOURCE_WORDS = {"model details": "typed or models.json", "metadata": "typed or models.json",
+                 "catalog": "from the catalog", "run": "measured by the run"}
+
+
+def _in_use(value: str | None, source: str | None) -> str:
+    """What Decide uses and where it came from: ``"MIT (from the catalog)"``; ``"unknown"`` when nothing is."""
+    return "unknown" if value is None else f"{value} ({_SOURCE_WORDS.get(source or '', source)})"
+
+
+def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]) -> list[ModelSpec] | None:
+    """License and disk size per model, editable; beside them what Decide uses and where it came from (what
+    is typed here or in models.json wins over the catalog's license and the run's measured size). Returns the
+    edited specs when the user saves them (the page stores them in the ``models`` table, like models.json)."""
+    known = {c.ref: (c, specs.get(c.ref) or ModelInfo(ref=c.ref)) for c in candidates}
+    frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes,
+                           "license in use": _in_use(c.license, c.license_source),
+                           "size in use": _in_use(None if c.disk_mb is None else f"{c.disk_mb:,.0f} MB",
+                                                  c.disk_source)}
+                          for ref, (c, m) in known.items()])
+    edited = st.data_editor(frame, hide_index=True, disabled=["model", "license in use", "size in use"],
+                            key="meta-editor",
                             column_config={"size_mb": st.column_config.NumberColumn("size (MB)", min_value=0)})
     if not st.button("Save model details", key="meta-save"):
         return None

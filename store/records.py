@@ -263,6 +263,8 @@ class ModelResult(Part):
     gpu_load_mb: float | None = Field(None, description="GPU memory added by loading, where a counter exists")
     gpu_fallback_suspected: bool | None = Field(None, description="asked for a GPU but no GPU memory was used")
     disk_mb: float | None = Field(None, description="the model's files on disk")
+    license: str | None = Field(None, description="the license the model's source lists (Foundry Local's catalog); "
+                                                  "Decide uses it when the user gave none")
     first_request_s: float | None = Field(None, description="latency of the very first request (cold)")
     summary: dict[str, Any] | None = Field(None, description="`core.benchmark.metrics.summarize_samples` of the lowest "
                                                              "concurrency level: `n_samples`, `n_counted`, "
