@@ -15,6 +15,7 @@ from collections.abc import Callable
 from core import defaults, limits
 from core.benchmark.settings import BenchmarkSettings
 from core.decide.exports import FORMATS
+from core.decide.settings import DEFAULT_MISSING_DATA, LATENCY_STATS, MISSING_DATA_RULES
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path
@@ -776,7 +777,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = grades.add_parser("export", help="write a blind grading sheet (CSV) for a run")
     export.add_argument("--run", required=True, help="benchmark run id")
     export.add_argument("--out", required=True, help="the CSV file to write")
-    export.add_argument("--rubric", default="helpfulness", help="rubric NAME (its latest version; default "
+    export.add_argument("--rubric", default=defaults.RUBRIC, help="rubric NAME (its latest version; default "
                                                                 "helpfulness)")
     export.set_defaults(func=cmd_grades_export)
     imp = grades.add_parser("import", help="store the grades of a filled-in sheet; bad rows are listed, good rows "
@@ -788,7 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
     judge = sub.add_parser("judge", help="score a run's answers with a judge model, control answers mixed in")
     judge.add_argument("--run", required=True, help="benchmark run id")
     judge.add_argument("--judge", required=True, help="SOURCE:MODEL_ID of the judge model")
-    judge.add_argument("--rubric", default="helpfulness", help="rubric NAME (its latest version; default helpfulness)")
+    judge.add_argument("--rubric", default=defaults.RUBRIC,
+                       help=f"rubric NAME (its latest version; default {defaults.RUBRIC})")
     judge.add_argument("--mode", choices=["single", "pairwise"], default="single",
                        help="single: score each answer; pairwise: compare two models' answers in both orders")
     judge.add_argument("--retry-unscored", action="store_true",
@@ -804,8 +806,8 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--runs", nargs="+", required=True, help="benchmark run ids")
     decide.add_argument("--weights", help='JSON file, e.g. {"latency": 40, "throughput": 20, "memory": 20, ...}')
     decide.add_argument("--constraints", help='JSON file, e.g. {"max_memory_mb": 4096, "allowed_licenses": ["MIT"]}')
-    decide.add_argument("--latency", choices=["mean", "p95"], default="mean")
-    decide.add_argument("--missing-data", choices=["drop", "fill", "exclude"], default="drop",
+    decide.add_argument("--latency", choices=LATENCY_STATS, default=LATENCY_STATS[0])
+    decide.add_argument("--missing-data", choices=list(MISSING_DATA_RULES), default=DEFAULT_MISSING_DATA,
                         help="a model missing a weighted figure: drop that criterion for every model (default), fill "
                              "it from --entered (a model still missing one is left out), or leave the model out")
     decide.add_argument("--entered", help='JSON file of figures typed in for --missing-data fill, e.g. '
@@ -818,7 +820,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--override-unqualified", metavar="REASON",
                         help="use a judge's scores even where it is not qualified for the rubric (it failed or "
                              "never took the control answers); the decision record quotes REASON")
-    decide.add_argument("--title", default="Model selection")
+    decide.add_argument("--title", default=defaults.DECISION_TITLE)
     decide.add_argument("--context", default="")
     decide.add_argument("--format", choices=FORMATS, action="append", default=[],
                         help="repeatable; without it, each --out's extension says its format")

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from components.safe_text import md, md_literal
+from core import defaults
 from core.config import ModelSpec
 from core.decide.candidates import Candidate, CandidateTable
 from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, build_decision
@@ -24,6 +25,7 @@ from core.decide.settings import (
     DEFAULT_MISSING_DATA,
     DEFAULT_WEIGHTS,
     ENTERABLE,
+    LATENCY_STATS,
     MISSING_DATA_RULES,
     NORMALISATIONS,
     Constraints,
@@ -49,7 +51,7 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
     weights = {key: col.slider(CRITERION_LABELS[key], 0, 100, int(DEFAULT_WEIGHTS[key]), key=f"w-{key}")
                for key, col in zip(CRITERIA, cols, strict=True)}
     c1, c2 = st.columns(2)
-    latency_stat = c1.radio("Latency figure", ["mean", "p95"], horizontal=True, key="latency-stat")
+    latency_stat = c1.radio("Latency figure", LATENCY_STATS, horizontal=True, key="latency-stat")
     normalisation = c2.selectbox("Normalisation", NORMALISATIONS, key="normalisation",
                                  help="For the measured figures: minmax: best 1, worst 0; rank: by position; "
                                       "relative: value / best. Quality (1-5) and license (0-1) always count on "
@@ -192,7 +194,7 @@ def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: R
     ranked = [m.ref for m in ranking.ranked]
     nobody = not ranked
     with st.form("decision"):
-        title = st.text_input("Title", "Default model for the offline meeting-notes summariser", key="d-title")
+        title = st.text_input("Title", defaults.DECISION_TITLE, key="d-title")
         context = st.text_area("Context: what is being decided and why now", key="d-context")
         makers = st.text_input("Decision-makers (comma-separated)", key="d-makers")
         if nobody:

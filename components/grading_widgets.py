@@ -32,7 +32,7 @@ from core.grading.judge_progress import JudgeProgress
 from store.records import Run
 
 RUBRIC_KEY = "grade-rubric"
-DEFAULT_RUBRIC = "helpfulness"
+DEFAULT_RUBRIC = defaults.RUBRIC
 PENDING_RUBRIC = "grade-rubric-pending"  # set by the editor, applied before the picker exists
 SAVED_NOTE = "grade-rubric-saved"
 JUDGE_JOB = "grade-judge-job"

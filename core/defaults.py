@@ -10,3 +10,5 @@ from __future__ import annotations
 
 REQUEST_TIMEOUT_S = 120.0  # one request, benchmark, probe or judge verdict: local models on 2 cores can be slow
 PROBE_MAX_OUTPUT_TOKENS = 128  # a probe checks that a model answers, not how it writes at length
+RUBRIC = "helpfulness"  # the rubric grading starts on: it fits any prompt and needs no reference answer
+DECISION_TITLE = "Model selection"  # a decision record's title until the product owner names it

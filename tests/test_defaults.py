@@ -38,3 +38,22 @@ def test_the_probe_form_starts_at_the_cli_defaults() -> None:
     cli = _cli_defaults("probe", "fake:m", "--prompt", "hi")
     assert at.number_input(key="probe-max-tokens").value == cli.max_tokens
     assert at.number_input(key="probe-timeout").value == cli.timeout
+
+
+def test_the_decide_form_starts_at_the_cli_defaults(app_store: Path) -> None:
+    from tests.test_app_decide import _seed_run
+
+    _seed_run(app_store)
+    at = open_app("app_pages/decide.py").run()
+    assert not at.exception, at.exception
+    cli = _cli_defaults("decide", "--runs", "r", "--out", "d.md")
+    assert at.text_input(key="d-title").value == cli.title
+    assert at.radio(key="latency-stat").value == cli.latency
+    assert at.radio(key="missing-rule").value == cli.missing_data
+
+
+def test_grading_starts_on_the_cli_rubric() -> None:
+    from components.grading_widgets import DEFAULT_RUBRIC
+
+    assert DEFAULT_RUBRIC == _cli_defaults("judge", "--run", "r", "--judge", "s:m").rubric \
+        == _cli_defaults("grades", "export", "--run", "r", "--out", "x.csv").rubric
