@@ -14,7 +14,10 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from core import limits
+from core import defaults, limits
+from core.benchmark.settings import BenchmarkSettings
+from core.decide.exports import FORMATS
+from core.decide.settings import DEFAULT_MISSING_DATA, LATENCY_STATS, MISSING_DATA_RULES
 from core.engines.base import ChatParams, EngineError
 from core.numbers import NumberRange
 from core.paths import store_path
@@ -272,10 +275,14 @@ def _bench_settings(args: argparse.Namespace, store: Store):
 
 
 def _print_summary(run: Run, samples: list[dict]) -> None:
-    from core.benchmark.run_summary import SUMMARY_COLUMNS, run_summary_frame, targets_lines
+    """The run's table (the lowest concurrency level), then every level with its throughput, on stderr."""
+    from core.benchmark.run_summary import SUMMARY_COLUMNS, concurrency_frame, run_summary_frame, targets_lines
+    from core.table_text import table_text
 
     frame = run_summary_frame(run, samples)
-    print(frame[["model", *SUMMARY_COLUMNS]].to_string(index=False), file=sys.stderr)
+    print(table_text(frame[["model", *SUMMARY_COLUMNS]]), file=sys.stderr)
+    print("\nEvery concurrency level (throughput: output tokens of all requests per second):", file=sys.stderr)
+    print(table_text(concurrency_frame(run, samples)), file=sys.stderr)
     for line in targets_lines(run):
         print(line, file=sys.stderr)
 
@@ -336,10 +343,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
     from core.decide import report
     from core.decide.candidates import candidate_table_from_store
     from core.decide.decision import build_decision, save_decision
+    from core.decide.exports import export_plan, write_exports
     from core.decide.settings import Constraints, SelectionSettings, default_criteria
     from core.grading.quality_source import quality_for_decision
-    from core.output_file import OutputError, write_output
+    from core.output_file import OutputError
 
+    try:
+        plan = export_plan(args.format, args.out)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     store = _open_store(args)
     try:
         weights = _json_file(args.weights, "weights") or None
@@ -357,22 +369,24 @@ def cmd_decide(args: argparse.Namespace) -> int:
                            "scores anyway (the decision record quotes the reason), or choose --quality people or none.")
         table = candidate_table_from_store(store, args.runs, quality.quality)
         record = build_decision(table, settings, title=args.title, context=args.context,
-                                quality_source=quality.source)
+                                quality_source=quality.source, none_qualifies=args.none_qualifies)
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     verdicts = [gate.verdict for gate in quality.gates.values()]
     for note in [quality.note, *verdicts, *(a.verdict for a in quality.agreements.values())]:
         if note:
             print(f"quality: {note}", file=sys.stderr)
-    render = {"md": report.to_markdown, "html": report.to_html, "json": report.to_json, "csv": report.to_csv,
-              "pdf": report.to_pdf}[args.format]
     try:
-        content = render(record)
-        write_output(args.out, content if isinstance(content, bytes) else content.encode("utf-8"))
+        write_exports(record, plan)
     except (report.PdfUnavailable, OutputError) as exc:
         raise CliError(str(exc)) from exc
-    save_decision(store, record)  # only once the file exists: a decision is never recorded without its export
-    print(f"Decision {record['decision_id']}: {record['chosen']} (top-ranked); written to {args.out}")
+    written = ", ".join(str(path) for _, path in plan)
+    outcome = f"{record['chosen']} (top-ranked)" if record["chosen"] else "no model qualifies"
+    if args.no_record:
+        print(f"Decision {record['decision_id']}: {outcome}; written to {written}; not recorded (--no-record)")
+    else:
+        save_decision(store, record)  # only once every file exists: never recorded without its exports
+        print(f"Decision {record['decision_id']}: {outcome}; written to {written}")
     print(report.lead_sentence(record))
     from core.compare.head_to_head import statements_between
 
@@ -787,8 +801,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="ask one model one prompt and time it")
     probe.add_argument("model", help="SOURCE:MODEL_ID, e.g. foundry-local:pickwise-smollm2-135m:1")
     probe.add_argument("--prompt", required=True)
-    probe.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=128)
-    probe.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0)
+    probe.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=defaults.PROBE_MAX_OUTPUT_TOKENS)
+    probe.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=defaults.REQUEST_TIMEOUT_S)
     probe.add_argument("--json", action="store_true")
     probe.set_defaults(func=cmd_probe)
 
@@ -797,14 +811,15 @@ def build_parser() -> argparse.ArgumentParser:
     prompts = bench.add_mutually_exclusive_group(required=True)
     prompts.add_argument("--prompts", help="prompts.json: a list of strings or {id, prompt, ...} objects")
     prompts.add_argument("--prompt-set", help="a built-in or imported prompt set by name")
-    bench.add_argument("--rounds", type=_number(limits.ROUNDS), default=3)
-    bench.add_argument("--warmup", type=_number(limits.WARMUP), default=1)
-    bench.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=256)
-    bench.add_argument("--concurrency", type=_number(limits.CONCURRENCY), nargs="+", default=[1],
+    start = BenchmarkSettings.default_values()  # the Benchmark form starts at the same values
+    bench.add_argument("--rounds", type=_number(limits.ROUNDS), default=start["rounds"])
+    bench.add_argument("--warmup", type=_number(limits.WARMUP), default=start["warmup"])
+    bench.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS), default=start["max_output_tokens"])
+    bench.add_argument("--concurrency", type=_number(limits.CONCURRENCY), nargs="+", default=start["concurrency"],
                        help="one or more levels, e.g. 1 2 4")
-    bench.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0,
+    bench.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=start["timeout_s"],
                        help="per-request timeout in seconds")
-    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--seed", type=int, default=start["seed"])
     bench.add_argument("--slo", type=_slo_target, action="append", default=[], metavar="NAME=SECONDS",
                        help="a target, repeatable: ttft=0.5 (time to first token), ttfa=1 (first answer token), "
                             "e2e=3 (latency); goodput is the share of requests meeting every target")
@@ -837,7 +852,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = grades.add_parser("export", help="write a blind grading sheet (CSV) for a run")
     export.add_argument("--run", required=True, help="benchmark run id")
     export.add_argument("--out", required=True, help="the CSV file to write")
-    export.add_argument("--rubric", default="helpfulness", help="rubric NAME (its latest version; default "
+    export.add_argument("--rubric", default=defaults.RUBRIC, help="rubric NAME (its latest version; default "
                                                                 "helpfulness)")
     export.set_defaults(func=cmd_grades_export)
     imp = grades.add_parser("import", help="store the grades of a filled-in sheet; bad rows are listed, good rows "
@@ -849,14 +864,16 @@ def build_parser() -> argparse.ArgumentParser:
     judge = sub.add_parser("judge", help="score a run's answers with a judge model, control answers mixed in")
     judge.add_argument("--run", required=True, help="benchmark run id")
     judge.add_argument("--judge", required=True, help="SOURCE:MODEL_ID of the judge model")
-    judge.add_argument("--rubric", default="helpfulness", help="rubric NAME (its latest version; default helpfulness)")
+    judge.add_argument("--rubric", default=defaults.RUBRIC,
+                       help=f"rubric NAME (its latest version; default {defaults.RUBRIC})")
     judge.add_argument("--mode", choices=["single", "pairwise"], default="single",
                        help="single: score each answer; pairwise: compare two models' answers in both orders")
     judge.add_argument("--retry-unscored", action="store_true",
                        help="judge again the answers this judge left unscored (the new verdict replaces the old)")
     judge.add_argument("--max-tokens", type=_number(limits.MAX_OUTPUT_TOKENS),
                        help="the judge's output budget per verdict (default: enough for its verdict, 400)")
-    judge.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=120.0, help="per verdict, in seconds")
+    judge.add_argument("--timeout", type=_number(limits.TIMEOUT_S), default=defaults.REQUEST_TIMEOUT_S,
+                       help="per verdict, in seconds")
     judge.add_argument("--json", action="store_true", help="print only the judging record as JSON on stdout")
     judge.set_defaults(func=cmd_judge)
 
@@ -864,8 +881,8 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--runs", nargs="+", required=True, help="benchmark run ids")
     decide.add_argument("--weights", help='JSON file, e.g. {"latency": 40, "throughput": 20, "memory": 20, ...}')
     decide.add_argument("--constraints", help='JSON file, e.g. {"max_memory_mb": 4096, "allowed_licenses": ["MIT"]}')
-    decide.add_argument("--latency", choices=["mean", "p95"], default="mean")
-    decide.add_argument("--missing-data", choices=["drop", "fill", "exclude"], default="drop",
+    decide.add_argument("--latency", choices=LATENCY_STATS, default=LATENCY_STATS[0])
+    decide.add_argument("--missing-data", choices=list(MISSING_DATA_RULES), default=DEFAULT_MISSING_DATA,
                         help="a model missing a weighted figure: drop that criterion for every model (default), fill "
                              "it from --entered (a model still missing one is left out), or leave the model out")
     decide.add_argument("--entered", help='JSON file of figures typed in for --missing-data fill, e.g. '
@@ -878,10 +895,17 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--override-unqualified", metavar="REASON",
                         help="use a judge's scores even where it is not qualified for the rubric (it failed or "
                              "never took the control answers); the decision record quotes REASON")
-    decide.add_argument("--title", default="Model selection")
+    decide.add_argument("--title", default=defaults.DECISION_TITLE)
     decide.add_argument("--context", default="")
-    decide.add_argument("--format", choices=["md", "html", "json", "csv", "pdf"], required=True)
-    decide.add_argument("--out", required=True)
+    decide.add_argument("--format", choices=FORMATS, action="append", default=[],
+                        help="repeatable; without it, each --out's extension says its format")
+    decide.add_argument("--out", action="append", default=[], metavar="FILE",
+                        help="repeatable: one file per --format, or one name each format's extension is put on")
+    decide.add_argument("--none-qualifies", action="store_true",
+                        help="when the constraints leave no model, record that no model qualifies (every model "
+                             "listed with the constraints it failed) instead of stopping with an error")
+    decide.add_argument("--no-record", action="store_true",
+                        help="a dry run: write the files, record no decision")
     decide.set_defaults(func=cmd_decide)
 
     compare = sub.add_parser(

@@ -74,12 +74,13 @@ with st.expander("Quality (from the Grade page)", expanded=True):
 table = candidate_table_from_store(store, run_ids, quality.quality)
 refs = [c.ref for c in table.candidates]
 specs = model_specs(store)
-with st.expander("Model details: license and size (used by the license and footprint criteria)"):
-    edited = metadata_editor(specs, refs)
+with st.expander("Model details: license and size (used by the license and footprint criteria; what the catalog "
+                 "and the runs know is filled in)"):
+    edited = metadata_editor(specs, table.candidates)
     if edited is not None:
         save_model_specs(store, edited)
         st.rerun()
-licenses = sorted({m.license for m in specs.values() if m.license})
+licenses = sorted({m.license for m in specs.values() if m.license} | {c.license for c in table.candidates if c.license})
 with st.expander("Weights and constraints", expanded=True):
     settings = settings_panel(licenses)
 
@@ -95,7 +96,10 @@ for criterion, why in ranking.dropped.items():
 for excluded in ranking.excluded:  # includes the models with no usable result in the runs
     st.warning(md("**{ref}** excluded: {reasons}", ref=excluded.ref, reasons="; ".join(excluded.reasons)))
 if not ranking.ranked:
-    st.error("No model passes the constraints and the rule for missing data: relax a limit or choose another rule.")
+    st.error("No model passes the constraints and the rule for missing data: relax a limit or choose another rule, "
+             "or record below that no model qualifies.")
+    st.subheader("Record the decision")
+    decision_form(table, settings, ranking, quality.source, partial(save_decision, store))
     show_decisions()
     st.stop()
 robustness = sensitivity(ranking, table, settings)

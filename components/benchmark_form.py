@@ -86,9 +86,10 @@ def _bounds(allowed: NumberRange, kind: type[int] | type[float] = int) -> tuple[
 
 
 # each field's key, the run setting it shows, and its value for a first run
-_FIELDS = {"bench-warmup": ("warmup", 1), "bench-rounds": ("rounds", 3), "bench-max-tokens": ("max_output_tokens", 128),
-           "bench-timeout": ("timeout_s", 120), "bench-temperature": ("temperature", 0.0), "bench-seed": ("seed", 42),
-           "bench-concurrency": ("concurrency", [1])}
+_FIELDS = {key: (name, BenchmarkSettings.default_values()[name]) for key, name in {
+    "bench-warmup": "warmup", "bench-rounds": "rounds", "bench-max-tokens": "max_output_tokens",
+    "bench-timeout": "timeout_s", "bench-temperature": "temperature", "bench-seed": "seed",
+    "bench-concurrency": "concurrency"}.items()}
 _TARGETS = {"bench-ttft-target": "ttft_s", "bench-e2e-target": "e2e_s"}
 
 

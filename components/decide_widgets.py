@@ -6,15 +6,16 @@ nothing here reads the store or computes a score.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from components.safe_text import md, md_literal
+from core import defaults
 from core.config import ModelSpec
-from core.decide.candidates import CandidateTable
-from core.decide.decision import STATUSES, build_decision
+from core.decide.candidates import Candidate, CandidateTable
+from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, build_decision
 from core.decide.lead import Lead
 from core.decide.ranking import Ranking
 from core.decide.settings import (
@@ -24,6 +25,7 @@ from core.decide.settings import (
     DEFAULT_MISSING_DATA,
     DEFAULT_WEIGHTS,
     ENTERABLE,
+    LATENCY_STATS,
     MISSING_DATA_RULES,
     NORMALISATIONS,
     Constraints,
@@ -49,7 +51,7 @@ def settings_panel(licenses: list[str]) -> SelectionSettings:
     weights = {key: col.slider(CRITERION_LABELS[key], 0, 100, int(DEFAULT_WEIGHTS[key]), key=f"w-{key}")
                for key, col in zip(CRITERIA, cols, strict=True)}
     c1, c2 = st.columns(2)
-    latency_stat = c1.radio("Latency figure", ["mean", "p95"], horizontal=True, key="latency-stat")
+    latency_stat = c1.radio("Latency figure", LATENCY_STATS, horizontal=True, key="latency-stat")
     normalisation = c2.selectbox("Normalisation", NORMALISATIONS, key="normalisation",
                                  help="For the measured figures: minmax: best 1, worst 0; rank: by position; "
                                       "relative: value / best. Quality (1-5) and license (0-1) always count on "
@@ -155,13 +157,27 @@ def quality_note(quality: DecisionQuality) -> None:
         st.warning(md_literal(quality.note))
 
 
-def metadata_editor(specs: dict[str, ModelInfo], refs: list[str]) -> list[ModelSpec] | None:
-    """License and disk size per model, editable; returns the edited specs when the user saves them
-    (the page stores them in the ``models`` table, like an imported models.json)."""
-    known = {ref: specs.get(ref) or ModelInfo(ref=ref) for ref in refs}
-    frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes}
-                          for ref, m in known.items()])
-    edited = st.data_editor(frame, hide_index=True, disabled=["model"], key="meta-editor",
+_SOURCE_WORDS = {"model details": "typed or models.json", "metadata": "typed or models.json",
+                 "catalog": "from the catalog", "run": "measured by the run"}
+
+
+def _in_use(value: str | None, source: str | None) -> str:
+    """What Decide uses and where it came from: ``"MIT (from the catalog)"``; ``"unknown"`` when nothing is."""
+    return "unknown" if value is None else f"{value} ({_SOURCE_WORDS.get(source or '', source)})"
+
+
+def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]) -> list[ModelSpec] | None:
+    """License and disk size per model, editable; beside them what Decide uses and where it came from (what
+    is typed here or in models.json wins over the catalog's license and the run's measured size). Returns the
+    edited specs when the user saves them (the page stores them in the ``models`` table, like models.json)."""
+    known = {c.ref: (c, specs.get(c.ref) or ModelInfo(ref=c.ref)) for c in candidates}
+    frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes,
+                           "license in use": _in_use(c.license, c.license_source),
+                           "size in use": _in_use(None if c.disk_mb is None else f"{c.disk_mb:,.0f} MB",
+                                                  c.disk_source)}
+                          for ref, (c, m) in known.items()])
+    edited = st.data_editor(frame, hide_index=True, disabled=["model", "license in use", "size in use"],
+                            key="meta-editor",
                             column_config={"size_mb": st.column_config.NumberColumn("size (MB)", min_value=0)})
     if not st.button("Save model details", key="meta-save"):
         return None
@@ -173,27 +189,36 @@ def metadata_editor(specs: dict[str, ModelInfo], refs: list[str]) -> list[ModelS
 
 def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: Ranking, quality_source: dict | None,
                   save: Callable[[dict], object]) -> None:
-    """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason."""
+    """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason; when the
+    constraints leave no model, the decision that none qualifies (the record lists every model's reasons)."""
     ranked = [m.ref for m in ranking.ranked]
+    nobody = not ranked
     with st.form("decision"):
-        title = st.text_input("Title", "Default model for the offline meeting-notes summariser", key="d-title")
+        title = st.text_input("Title", defaults.DECISION_TITLE, key="d-title")
         context = st.text_area("Context: what is being decided and why now", key="d-context")
         makers = st.text_input("Decision-makers (comma-separated)", key="d-makers")
-        chosen = st.selectbox("Chosen model", ranked, key="d-chosen")
-        reason = st.text_input("Reason, if not the top-ranked model", key="d-reason")
+        if nobody:
+            st.markdown("**Outcome: no model qualifies.** The record lists every model with the constraints it "
+                        "failed.")
+            chosen, reason = None, ""
+        else:
+            chosen = st.selectbox("Chosen model", ranked, key="d-chosen")
+            reason = st.text_input("Reason, if not the top-ranked model", key="d-reason")
         consequences = st.text_area("Consequences: what follows from this choice", key="d-consequences")
         status = st.selectbox("Status", STATUSES[:2], key="d-status")
-        submitted = st.form_submit_button("Record decision", type="primary")
+        submitted = st.form_submit_button("Record: no model qualifies" if nobody else "Record decision",
+                                          type="primary")
     if not submitted:
         return
     try:
         record = build_decision(table, settings, title=title, context=context,
                                 decision_makers=[p for p in makers.split(",") if p.strip()], chosen=chosen,
                                 override_reason=reason, status=status, consequences=consequences,
-                                quality_source=quality_source)
+                                quality_source=quality_source, none_qualifies=nobody)
     except ValueError as exc:
         st.error(md("{error}", error=exc))
         return
     save(record)
     st.session_state["decision-shown"] = record["decision_id"]
-    st.success(md("Decision {id} recorded: {chosen}.", id=record["decision_id"], chosen=record["chosen"]))
+    st.success(md("Decision {id} recorded: {chosen}.", id=record["decision_id"],
+                  chosen=record["chosen"] or NO_MODEL_QUALIFIES))

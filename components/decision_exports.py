@@ -9,7 +9,7 @@ import streamlit as st
 
 from components.safe_text import md
 from core.decide import report
-from core.decide.decision import STATUSES
+from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES
 from store.records import Decision
 
 FORMATS = (
@@ -35,7 +35,8 @@ def decisions_panel(decisions: list[Decision], set_status: Callable[[str, str], 
     shown = st.session_state.get("decision-shown")
     pick = st.selectbox("Decision", list(by_id), index=list(by_id).index(shown) if shown in by_id else 0,
                         key="decision-pick",
-                        format_func=lambda i: f"{by_id[i].decided_on} · {by_id[i].title} · {by_id[i].chosen} "
+                        format_func=lambda i: f"{by_id[i].decided_on} · {by_id[i].title} · "
+                                              f"{by_id[i].chosen or NO_MODEL_QUALIFIES} "
                                               f"({by_id[i].status})")
     decision = by_id[pick]
     record = decision.as_dict()  # the exports take the stored document as it is

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components.job_progress import job_panel
 from components.safe_text import md, md_literal
+from core import defaults
 from core.grading import Rubric, judge_warning
 from core.grading.pairwise import MAX_PAIRS, MAX_PROMPTS, MAX_SAMPLES
 from core.grading.pairwise_prompt import DEFAULT_MAX_OUTPUT_TOKENS
@@ -107,7 +108,8 @@ def _form(run: Run, rubric: Rubric, refs: list[str], suggested: str | None, star
                                  help="n models make n(n-1)/2 pairs; each pair costs 2 x samples requests per prompt.")
     tokens = cols[3].number_input("Max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
                                   key="grade-pairwise-tokens")
-    timeout = cols[4].number_input("Timeout (s)", 5, 1800, 120, step=5, key="grade-pairwise-timeout")
+    timeout = cols[4].number_input("Timeout (s)", 5, 1800, int(defaults.REQUEST_TIMEOUT_S), step=5,
+                                   key="grade-pairwise-timeout")
     blocked = ("A judge is running: wait for it or cancel it first." if busy
                else "Choose the judge first." if not judge else None)
     if st.button(md("Compare answers pairwise with {label}", label=rubric.label), type="primary",

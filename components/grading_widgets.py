@@ -21,6 +21,7 @@ from components.grading_frames import (
 )
 from components.job_progress import job_panel
 from components.safe_text import md, md_literal, show_model_text
+from core import defaults
 from core.compare.runs import run_label
 from core.engines.base import ModelEntry
 from core.grading import Rubric, judge_warning
@@ -31,7 +32,7 @@ from core.grading.judge_progress import JudgeProgress
 from store.records import Run
 
 RUBRIC_KEY = "grade-rubric"
-DEFAULT_RUBRIC = "helpfulness"
+DEFAULT_RUBRIC = defaults.RUBRIC
 PENDING_RUBRIC = "grade-rubric-pending"  # set by the editor, applied before the picker exists
 SAVED_NOTE = "grade-rubric-saved"
 JUDGE_JOB = "grade-judge-job"
@@ -195,7 +196,8 @@ def _judge_form(run: Run, rubric: Rubric, models: list[ModelEntry], progress: Ju
     left, right = st.columns(2)
     max_tokens = left.number_input("Judge's max output tokens", 32, 4000, DEFAULT_MAX_OUTPUT_TOKENS, step=32,
                                    key="grade-judge-tokens", help="Bounds each reply so a rambling judge cannot stall.")
-    timeout = right.number_input("Timeout per answer (s)", 5, 1800, 120, step=5, key="grade-judge-timeout")
+    timeout = right.number_input("Timeout per answer (s)", 5, 1800, int(defaults.REQUEST_TIMEOUT_S), step=5,
+                                 key="grade-judge-timeout")
     settings = {"max_output_tokens": int(max_tokens), "timeout_s": float(timeout)}
     busy_help = "A judge is running: wait for it or cancel it first." if busy else None
     if st.button(md("Start judging with {label}", label=rubric.label), type="primary", key="grade-judge-start",

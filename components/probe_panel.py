@@ -8,7 +8,7 @@ import streamlit as st
 
 from components.job_progress import job_panel
 from components.safe_text import md, show_model_text
-from core import limits
+from core import defaults, limits
 from core.benchmark.probe import ProbeResult
 from store.records import Job
 
@@ -48,8 +48,10 @@ def probe_panel(refs: list[str], start: Callable[[str, str, int, float], object]
         ref = st.selectbox("Model", refs, index=index, key="probe-model")
         prompt = st.text_area("Prompt", DEFAULT_PROMPT, key="probe-prompt")
         c1, c2 = st.columns(2)
-        max_tokens = c1.number_input("Max output tokens", 1, 4096, 128, key="probe-max-tokens")
-        timeout = c2.number_input("Timeout (s)", 1, int(limits.TIMEOUT_S.maximum), 60, key="probe-timeout",
+        max_tokens = c1.number_input("Max output tokens", 1, 4096, defaults.PROBE_MAX_OUTPUT_TOKENS,
+                                     key="probe-max-tokens")
+        timeout = c2.number_input("Timeout (s)", 1, int(limits.TIMEOUT_S.maximum), int(defaults.REQUEST_TIMEOUT_S),
+                                  key="probe-timeout",
                                   help="How long to wait for the whole answer; Cancel stops waiting at once.")
         submitted = st.form_submit_button("Run probe", type="primary", disabled=running)
     if submitted:

@@ -20,6 +20,7 @@ Shared by several steps (each imports no step):
 * ``refs``            ``SOURCE:MODEL_ID``, the one spelling of a model (engines, files, store, every step)
 * ``config``          the files a user brings, ``models.json`` and ``prompts.json``, every problem located
 * ``limits``          the bounds on every benchmark setting, one definition for the CLI, the form and files
+* ``defaults``        the values settings start at, one definition for the app's forms and the CLI's flags
 * ``numbers``         numbers people type, read one way (finite only, within a range, a reason when not)
 * ``intervals``       the one 95% interval for a mean or a median, that holds at small n and on skewed data
 * ``bundles``         runs moved between stores (samples, verdicts, the machine that measured them) or deleted whole
@@ -28,6 +29,7 @@ Shared by several steps (each imports no step):
 * ``paths``           where Pickwise keeps its files (the data folder, the store, the models)
 * ``untrusted_text``  escaping for markdown, plotly, HTML and CSV cells; invisible characters made visible
 * ``redaction``       secrets out of URLs, messages, listings and exports
+* ``table_text``      tables as terminal text: a missing figure reads "n/a", never None or NaN
 * ``output_file``     export files written whole or not at all
 * ``native_output``   native libraries' console lines (Foundry Local's catalog retries) to a log, off the terminal
 * ``chart_theme``     the look every figure shares, on the page and in exported images

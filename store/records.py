@@ -283,6 +283,8 @@ class ModelResult(Part):
                                                                   "or not checkable (`core/benchmark/gpu.py`)")
     gpu_fallback_note: str | None = Field(None, description="the fallback verdict's reason in one sentence")
     disk_mb: float | None = Field(None, description="the model's files on disk")
+    license: str | None = Field(None, description="the license the model's source lists (Foundry Local's catalog); "
+                                                  "Decide uses it when the user gave none")
     first_request_s: float | None = Field(None, description="latency of the very first request (cold)")
     summary: dict[str, Any] | None = Field(None, description="`core.benchmark.metrics.summarize_samples` of the lowest "
                                                              "concurrency level: `n_samples`, `n_counted`, "
@@ -544,8 +546,11 @@ class Decision(Record):
     context: str = Field("", description="the situation and the need, as typed")
     decision_makers: list[str] = Field([], description="names or initials")
     consequences: str = Field("", description="what follows from the choice, as typed")
-    chosen: str = Field(description="`SOURCE:MODEL_ID` chosen: the top-ranked one unless overridden")
-    top_ranked: str = Field(description="the model ranked first")
+    chosen: str | None = Field(description="`SOURCE:MODEL_ID` chosen: the top-ranked one unless overridden; "
+                                           "null when no model qualifies")
+    top_ranked: str | None = Field(description="the model ranked first; null when no model qualifies")
+    no_model_qualifies: bool = Field(False, description="the hard constraints and the rule for missing data left "
+                                                        "no model: `excluded` lists every model with its reasons")
     override_reason: str | None = Field(None, description="required when `chosen` differs from `top_ranked`")
     run_ids: list[str] = Field(description="the benchmark runs considered, newest first")
     settings: dict[str, Any] = Field(description="`SelectionSettings.as_dict()`: criteria and weights, "

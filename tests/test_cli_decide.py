@@ -45,3 +45,62 @@ def test_decide_refuses_a_bad_entered_file_in_one_line(capsys, store_file: Path,
     assert code == 1 and stdout == ""
     assert err.count("\n") == 1 and "Only memory and footprint can be entered by hand" in err
     assert not Store(store_file).all(Table.DECISIONS)
+
+
+def test_several_formats_in_one_call_record_one_decision(capsys, store_file: Path, tmp_path: Path) -> None:
+    run_id = _seed_run(store_file)
+    stem = tmp_path / "decision.md"
+    code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--format", "md", "--format", "html",
+                             "--format", "json", "--out", str(stem))
+    assert code == 0, err
+    [record] = Store(store_file).all(Table.DECISIONS)
+    for suffix in (".md", ".html", ".json"):
+        assert record["chosen"] in stem.with_suffix(suffix).read_text()
+    assert json.loads(stem.with_suffix(".json").read_text())["decision_id"] == record["decision_id"]
+
+    paired = [tmp_path / "a.md", tmp_path / "b.csv"]  # the format of each --out from its extension
+    code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--out", str(paired[0]),
+                             "--out", str(paired[1]))
+    assert code == 0, err
+    assert len(Store(store_file).all(Table.DECISIONS)) == 2
+    assert paired[0].read_text().startswith("# Decision") and paired[1].read_text().startswith("status,rank,model")
+    assert all(str(p) in stdout for p in paired)
+
+
+def test_no_record_writes_the_files_and_records_nothing(capsys, store_file: Path, tmp_path: Path) -> None:
+    run_id = _seed_run(store_file)
+    out = tmp_path / "dry.md"
+    code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, "--out", str(out), "--no-record")
+    assert code == 0, err
+    assert "fast:fake-model" in out.read_text() and "not recorded" in stdout
+    assert not Store(store_file).all(Table.DECISIONS)
+
+
+def test_an_unclear_export_request_is_refused_before_anything_is_written(capsys, store_file: Path,
+                                                                        tmp_path: Path) -> None:
+    run_id = _seed_run(store_file)
+    out = tmp_path / "out"
+    out.mkdir()
+    for argv, expected in (
+        (["--out", str(out / "d.txt")], "Cannot tell the format of"),
+        (["--format", "md", "--format", "html", "--format", "csv", "--out", str(out / "a.md"),
+          "--out", str(out / "b.html")], "3 formats for 2 files"),
+        (["--format", "md"], "--out"),
+    ):
+        code, stdout, err = _run(capsys, store_file, "decide", "--runs", run_id, *argv)
+        assert code == 1 and stdout == "" and err.count("\n") == 1 and expected in err, err
+    assert list(out.iterdir()) == [] and not Store(store_file).all(Table.DECISIONS)
+
+
+def test_no_model_qualifies_is_refused_unless_asked_for(capsys, store_file: Path, tmp_path: Path) -> None:
+    run_id = _seed_run(store_file)
+    constraints = tmp_path / "constraints.json"
+    constraints.write_text(json.dumps({"max_memory_mb": 100}))  # no endpoint has a memory figure
+    argv = ["decide", "--runs", run_id, "--constraints", str(constraints), "--out", str(tmp_path / "d.md")]
+    code, stdout, err = _run(capsys, store_file, *argv)
+    assert code == 1 and "record that no model qualifies" in err and not Store(store_file).all(Table.DECISIONS)
+    code, stdout, err = _run(capsys, store_file, *argv, "--none-qualifies")
+    assert code == 0, err
+    assert "no model qualifies" in stdout and "No model qualifies" in stdout
+    [record] = Store(store_file).all(Table.DECISIONS)
+    assert record["no_model_qualifies"] and record["chosen"] is None and len(record["excluded"]) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -93,8 +94,12 @@ def test_stale_partials_from_dead_processes_are_removed(tmp_path):
     dead = tmp_path / ".partial-999999999-smollm2-abc"
     dead.mkdir()
     (tmp_path / "kept").mkdir()
+    huge = tmp_path / f".partial-{2**40}-smollm2-abc"
+    huge.mkdir()
+    alive = tmp_path / f".partial-{os.getppid()}-smollm2-abc"  # another process's conversion, still running
+    alive.mkdir()
     clean_stale_partials(tmp_path)
-    assert not dead.exists() and (tmp_path / "kept").exists()
+    assert not dead.exists() and not huge.exists() and (tmp_path / "kept").exists() and alive.exists()
 
 
 def test_chat_template_goes_to_both_places(tmp_path):

@@ -163,6 +163,7 @@ def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process
         "rss_load_mb": rss_added,
         "gpu_load_mb": None if gpu_before is None or gpu_after is None else gpu_after - gpu_before,
         "disk_mb": disk_mb,
+        "license": _listed_license(engine, model_id),
         "engine": _engine_description(engine),
         "memory_note": ENDPOINT_MEMORY_NOTE,
     }
@@ -195,6 +196,18 @@ def _disk_mb(engine: Engine, model_id: str) -> float | None:
         return None
     try:
         return disk(model_id)
+    except EngineError:
+        return None
+
+
+def _listed_license(engine: Engine, model_id: str) -> str | None:
+    """The license the engine's catalog lists for the model (Foundry Local's), kept on the run entry so Decide
+    has it without anyone retyping it; ``None`` where the source lists none (an OpenAI-compatible endpoint)."""
+    license_of = getattr(engine, "license_of", None)
+    if license_of is None:
+        return None
+    try:
+        return license_of(model_id)
     except EngineError:
         return None
 

@@ -153,6 +153,29 @@ def gpu_lines(run: Run) -> list[str]:
     return [f"{ref}: {sentence}" for ref, info in run.models.items() if (sentence := gpu_fallback_sentence(info))]
 
 
+LEVEL_COLUMNS = ["model", "concurrency", "n", "errors", "latency mean (s)", "latency p95 (s)",
+                 "throughput (tokens/s)"]
+
+
+def concurrency_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
+    """One row per model and concurrency level the run measured: its requests, latency and throughput (output
+    tokens of every request at that level per wall-clock second, as the runner measured it; ``None`` when the
+    level produced nothing). The summary table describes the lowest level only; this shows what load does."""
+    grouped = samples_by_model(samples)
+    rows = []
+    for ref in _model_order(run, grouped):
+        info = run.models.get(ref) or ModelResult(status="queued")
+        throughput = info.throughput_by_concurrency or {}
+        for level in run.settings.get("concurrency") or [1]:
+            at_level = [s for s in grouped.get(ref, []) if s.get("concurrency", 1) == level]
+            summary = summarize_samples(at_level)
+            e2e = summary["metrics"]["e2e_s"]
+            rows.append({"model": ref, "concurrency": level, "n": summary["n_counted"], "errors": summary["n_errors"],
+                         "latency mean (s)": _round(e2e["mean"]), "latency p95 (s)": _round(e2e["p95"]),
+                         "throughput (tokens/s)": _round(throughput.get(str(level)), 1)})
+    return pd.DataFrame(rows, columns=LEVEL_COLUMNS)
+
+
 def targets_lines(run: Run) -> list[str]:
     """The run's targets and each model's goodput in words, e.g. ``"fake:m: goodput 50% (5 of 10 requests met
     every target); TTFT <= 0.5 s met by 50%"``; no lines when the run had no targets."""

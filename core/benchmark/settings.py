@@ -6,10 +6,10 @@ anything runs, and the stored run keeps them (``runs.settings``) so a run can be
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
-from core import limits
+from core import defaults, limits
 from core.benchmark.slo import check_metric
 from core.engines.base import ChatParams
 from core.refs import parse_ref
@@ -24,12 +24,19 @@ class BenchmarkSettings:
     prompt_set_name: str = "custom"
     warmup: int = 1
     rounds: int = 3
-    max_output_tokens: int = 256
+    max_output_tokens: int = 256  # long enough for a summary, so decode speed dominates the latency
     temperature: float = 0.0
     seed: int | None = 42
-    timeout_s: float = 120.0
+    timeout_s: float = defaults.REQUEST_TIMEOUT_S
     concurrency: list[int] = field(default_factory=lambda: [1])
     slo: dict[str, float] = field(default_factory=dict)  # e.g. {"ttft_s": 0.5, "e2e_s": 3.0}: seconds, at most
+
+    @classmethod
+    def default_values(cls) -> dict[str, Any]:
+        """Every setting that has a default, by field name: the Benchmark form's first values and the
+        defaults of ``cli.py bench``'s flags, so both doors start a run the same way."""
+        return {f.name: f.default_factory() if f.default_factory is not MISSING else f.default
+                for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING}
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting a user must fix, in one sentence.

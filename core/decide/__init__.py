@@ -13,6 +13,7 @@
                    and resampled measurements; the lead under noise
 * ``decision``     decision records: stored, superseded, recomputable from the record alone
 * ``report``       a record's exports: Markdown, JSON, CSV, HTML, PDF
+* ``exports``      the files one call writes (several formats of one decision, recorded once)
 * ``charts``       the four Decide charts, one definition for the page and the exports
 
 The order is the pipeline: ``candidate_table`` -> ``rank`` -> ``pareto_quality_latency`` and ``sensitivity``,

@@ -41,8 +41,9 @@ class Candidate:
     memory_mb: float | None = None
     memory_source: str | None = None  # "peak" or "load"
     disk_mb: float | None = None
-    disk_source: str | None = None  # "run" or "metadata"
+    disk_source: str | None = None  # "metadata" (the user's model details) or "run" (measured)
     license: str | None = None
+    license_source: str | None = None  # "model details" (typed or models.json) or "catalog" (the source listed it)
     quality: Mapping[str, Any] | None = None  # {mean, ci95_low, ci95_high, n}
     device: str | None = None
     warnings: tuple[str, ...] = ()
@@ -67,7 +68,7 @@ class Candidate:
             ci = (q["ci95_low"], q["ci95_high"]) if q.get("ci95_low") is not None and q.get("ci95_high") is not None \
                 else None
             return {"n": q.get("n"), "ci95": ci, "source": "graded" if q else None}
-        source = {"memory": self.memory_source, "footprint": self.disk_source, "license": "model details"}[key]
+        source = {"memory": self.memory_source, "footprint": self.disk_source, "license": self.license_source}[key]
         return {"n": 1 if source in ("peak", "load", "run") else None, "ci95": None, "source": source}
 
     @classmethod
@@ -132,13 +133,15 @@ def _ci(metric: Mapping[str, Any], prefix: str = "") -> tuple[float, float] | No
 
 
 def _candidate(ref: str, run: Run, spec: ModelInfo | None, quality: Mapping[str, Any] | None) -> Candidate:
-    """Figures of ``ref`` in ``run``: memory is the peak added (load-time growth if no peak was sampled),
-    disk is what the run measured (the metadata's size when it could not)."""
+    """Figures of ``ref`` in ``run``: memory is the peak added (load-time growth if no peak was sampled).
+    License and disk size: what the user gave (``spec``: typed on the Decide page or imported from models.json)
+    first, else what the source's catalog listed and the run measured, so nobody retypes what is known."""
     info = run.models[ref]
     summary = info.summary or {}  # a free-form object (``core.benchmark.metrics.summarize_samples``), read as a dict
     e2e, tps = summary["metrics"]["e2e_s"], summary["metrics"]["decode_tps"]
     peak, load = info.rss_peak_mb, info.rss_load_mb
     disk, size = info.disk_mb, spec.size_mb if spec else None
+    typed_license = spec.license if spec else None
     warnings = [w for w in (e2e.get("warning"),) if w]
     if summary.get("tokens_estimated"):
         warnings.append("token counts estimated")
@@ -150,9 +153,11 @@ def _candidate(ref: str, run: Run, spec: ModelInfo | None, quality: Mapping[str,
         throughput_n=tps.get("n"),
         memory_mb=peak if peak is not None else load,
         memory_source="peak" if peak is not None else ("load" if load is not None else None),
-        disk_mb=disk if disk is not None else size,
-        disk_source="run" if disk is not None else ("metadata" if size is not None else None),
-        license=spec.license if spec else None, quality=dict(quality) if quality else None,
+        disk_mb=size if size is not None else disk,
+        disk_source="metadata" if size is not None else ("run" if disk is not None else None),
+        license=typed_license or info.license,
+        license_source="model details" if typed_license else ("catalog" if info.license else None),
+        quality=dict(quality) if quality else None,
         device=info.device, warnings=tuple(warnings),
     )
 

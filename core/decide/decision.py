@@ -19,13 +19,14 @@ from typing import Any
 from core.decide.candidates import CandidateTable
 from core.decide.pareto import pareto_quality_latency
 from core.decide.ranking import Ranking, rank
-from core.decide.sensitivity import CONCENTRATION, DRAWS, sensitivity
+from core.decide.sensitivity import CONCENTRATION, DRAWS, WinProbability, sensitivity
 from core.decide.settings import SelectionSettings
 from core.jobs import utc_now
 from store import Store, queries
 from store.records import DECISION_STATUSES, Decision
 
 STATUSES = DECISION_STATUSES
+NO_MODEL_QUALIFIES = "no model qualifies"
 
 
 def _check_choice(ranking: Ranking, chosen: str, override_reason: str) -> None:
@@ -53,9 +54,13 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
                    status: str = "proposed", consequences: str = "",
                    quality_source: Mapping[str, Any] | None = None, supersedes: str | None = None,
                    decided_on: str | None = None, draws: int = DRAWS, concentration: float = CONCENTRATION,
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, none_qualifies: bool = False) -> dict[str, Any]:
     """Rank, check the choice (the top-ranked model unless ``chosen`` overrides it with a reason) and
     return the record ready for ``save_decision``.
+
+    When the hard constraints and the rule for missing data leave no model, that is an outcome too: with
+    ``none_qualifies`` the record says so (``no_model_qualifies``, ``chosen`` null) and its ``excluded`` lists
+    every model with each constraint it failed; without it, a ``ValueError`` says what to do.
 
     ``quality_source`` describes where quality means came from, e.g. ``{"run_id", "rubric", "judge",
     "agreement": {"kappa", "verdict"}}``; it is kept verbatim as evidence. The record's ``sensitivity``
@@ -65,11 +70,19 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
         raise ValueError("Give the decision a title.")
     people = _check_people(status, decision_makers)
     ranking = rank(table, settings)
-    if ranking.winner is None:
-        raise ValueError("No model passes the constraints with a score; relax a constraint before deciding.")
-    chosen = chosen or ranking.winner
-    _check_choice(ranking, chosen, override_reason)
-    robustness = sensitivity(ranking, table, settings, draws=draws, concentration=concentration, seed=seed)
+    if ranking.winner is None and not none_qualifies:
+        raise ValueError("No model passes the constraints with a score: relax a constraint, or record that no "
+                         "model qualifies.")
+    if ranking.winner is not None and none_qualifies:
+        raise ValueError(f"{ranking.winner} qualifies: record it, or tighten the constraints that leave it in.")
+    if ranking.winner is not None:
+        chosen = chosen or ranking.winner
+        _check_choice(ranking, chosen, override_reason)
+        robustness = sensitivity(ranking, table, settings, draws=draws, concentration=concentration, seed=seed)
+        flips, win, lead = robustness.flips, robustness.win, robustness.lead
+    else:  # nobody to choose, to test for robustness or to compare: the record is the list of exclusions
+        chosen, override_reason = None, ""
+        flips, win, lead = (), WinProbability({}, 0, seed, concentration), None
     pareto = pareto_quality_latency(ranking)
     record = {
         "decision_id": uuid.uuid4().hex[:12],
@@ -82,6 +95,7 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
         "consequences": consequences,
         "chosen": chosen,
         "top_ranked": ranking.winner,
+        "no_model_qualifies": ranking.winner is None,
         "override_reason": override_reason.strip() or None,
         "run_ids": [r["run_id"] for r in table.runs],
         "settings": settings.as_dict(),
@@ -92,8 +106,7 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
         "dropped": ranking.dropped,
         "pareto": {"points": [asdict(p) | {"on_frontier": p.on_frontier} for p in pareto.points],
                    "not_plotted": pareto.not_plotted},
-        "sensitivity": {"flips": [asdict(f) for f in robustness.flips], **asdict(robustness.win),
-                        "lead": robustness.lead.as_dict() if robustness.lead else None},
+        "sensitivity": {"flips": [asdict(f) for f in flips], **asdict(win), "lead": lead.as_dict() if lead else None},
         "evidence": {"runs": [dict(r) for r in table.runs], "quality_source": dict(quality_source or {}) or None,
                      "notes": list(table.notes)},
         "supersedes": supersedes,

@@ -38,7 +38,9 @@ from core.decide.settings import ABSOLUTE_SCALES, CRITERION_LABELS, ENTERED_BY_H
 def normalise(values: Sequence[float | None], higher_is_better: bool, method: str = "minmax",
               scale: tuple[float, float] | None = None) -> list[float | None]:
     """Map values to 0..1 (1 = best): on their own ``scale`` (low, high) when they have one, else by
-    ``method`` among those present; ``None`` stays ``None``."""
+    ``method`` among those present; ``None`` stays ``None``; no values (every model excluded), no scores."""
+    if not values:
+        return []
     row = np.array([[np.nan if v is None else v for v in values]], dtype=float)
     result = normalise_rows(row, higher_is_better, method, scale)[0]
     return [None if np.isnan(v) else float(v) for v in result]

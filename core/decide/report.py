@@ -110,15 +110,31 @@ def _label(key: str) -> str:
     return CRITERION_LABELS.get(key, key)
 
 
+NONE_QUALIFIES = "none: no model qualifies"
+
+
 def _blocks(record: Mapping[str, Any]) -> list[Block]:
     """The whole report, in decision-record order."""
-    return [
+    head = [
         Heading(1, f"Decision: {record['title']}"),
         Bullets((f"Status: {record['status']}", f"Date: {record['decided_on']}",
                  f"Decision-makers: {', '.join(record['decision_makers']) or 'not named'}",
-                 f"Chosen model: {record['chosen']}", f"Runs: {', '.join(record['run_ids'])}")),
-        Heading(2, "Context"), Para(record.get("context") or "No context given."),
-        *_drivers(record), *_options(record), *_outcome(record), *_consequences(record), *_evidence(record),
+                 f"Chosen model: {record['chosen'] or NONE_QUALIFIES}", f"Runs: {', '.join(record['run_ids'])}")),
+        Heading(2, "Context"), Para(record.get("context") or "No context given."), *_drivers(record),
+    ]
+    if record.get("no_model_qualifies"):
+        return [*head, *_nobody(record), *_evidence(record)]
+    return [*head, *_options(record), *_outcome(record), *_consequences(record), *_evidence(record)]
+
+
+def _nobody(record: Mapping[str, Any]) -> list[Block]:
+    """A decision that no model qualifies: who was considered and every constraint each one failed."""
+    return [
+        Heading(2, "Options considered"),
+        Table(("model", "why it does not qualify"), tuple((e["ref"], "; ".join(e["reasons"]))
+                                                          for e in record["excluded"])),
+        Heading(2, "Outcome"), Para(NONE_QUALIFIES, "Chosen"), Para(lead_sentence(record), "Why"),
+        Heading(2, "Consequences"), Para(record.get("consequences") or "None stated."),
     ]
 
 
@@ -198,6 +214,9 @@ def _by_ref(record: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 def lead_sentence(record: Mapping[str, Any]) -> str:
     """The comparison in words with its interval (``core.decide.lead``); a record from before the noise
     verdict existed gets its lead from the ranked scores."""
+    if record.get("no_model_qualifies"):
+        return (f"No model qualifies: each of the {len(record['excluded'])} models considered fails a hard "
+                "constraint or the rule for missing data (listed above); relax a limit or benchmark other models.")
     lead = record["sensitivity"].get("lead")
     if lead:
         return lead["sentence"]
@@ -444,6 +463,8 @@ def _draw_charts(blocks: list[Block], record: Mapping[str, Any], chromium: Path 
     """``blocks`` with each ``Chart`` drawn: the record's figure as kaleido's SVG, every chart in one chromium
     session; when none can be drawn (no chromium, kaleido failing), a sentence saying why and the chart's
     numbers as a table, so the report is complete either way."""
+    if not any(isinstance(b, Chart) for b in blocks):  # a record where no model qualifies has nothing to chart
+        return blocks
     charts = record_charts(record)
     wanted = {b.name: getattr(charts, b.name) for b in blocks if isinstance(b, Chart)}
     try:

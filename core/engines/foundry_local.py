@@ -553,6 +553,10 @@ class FoundryLocalEngine:
             return float(size_mb) if size_mb else None
         return size
 
+    def license_of(self, model_id: str) -> str | None:
+        """The license the catalog lists for the model (a registered folder's, or the public catalog's)."""
+        return self._find(model_id).info.license or None
+
     def context_facts(self, model_id: str) -> ContextFacts:
         """The context length the model loads with and the KV cache it implies (``_genai_context``)."""
         return _genai_context(self.model_path(model_id))

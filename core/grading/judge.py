@@ -34,6 +34,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from core import defaults
 from core.benchmark.runner import Control
 from core.engines.base import ChatParams, Engine, EngineError, StreamEnd
 from core.grading.controls import build_controls
@@ -227,7 +228,7 @@ def _parse(reply: str, finish: str | None, rubric: Rubric) -> ParsedReply:
 
 
 def judge_params(rubric: Rubric, max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
-                 timeout_s: float = 120.0) -> ChatParams:
+                 timeout_s: float = defaults.REQUEST_TIMEOUT_S) -> ChatParams:
     """How every verdict is asked for: temperature 0, a fixed seed, the verdict schema."""
     return ChatParams(max_output_tokens=max_output_tokens, temperature=0.0, seed=0, timeout_s=timeout_s,
                       json_schema=verdict_schema(rubric))
@@ -303,8 +304,8 @@ def _stopped(judge_ref: str, last_problem: str | None, max_output_tokens: int) -
 
 
 def execute_judging(sources: Sources, store: Store, run_id: str, judge_ref: str, rubric: Rubric, control: Control,
-                    *, max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = 120.0,
-                    retry_unscored: bool = False) -> dict:
+                    *, max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+                    timeout_s: float = defaults.REQUEST_TIMEOUT_S, retry_unscored: bool = False) -> dict:
     """Judge every answer of the run not yet judged by this judge under this rubric version, and the
     run's control answers, shuffled together; with ``retry_unscored``, also the answers (and controls)
     left unscored, each new verdict replacing the unscored judgment.
@@ -369,7 +370,7 @@ def judging_summary(counts: dict[str, Any], judge_ref: str) -> str | Incomplete:
 
 
 def start_judging(sources: Sources, store: Store, run_id: str, judge_ref: str, rubric: Rubric,
-                  *, max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = 120.0,
+                  *, max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = defaults.REQUEST_TIMEOUT_S,
                   retry_unscored: bool = False) -> str:
     """Judge a run in a worker process (``judge_job``); return the job id at once (progress and cancel through
     the job record).

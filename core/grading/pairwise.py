@@ -22,6 +22,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from core import defaults
 from core.benchmark.runner import Control
 from core.engines.base import Engine
 from core.grading.items import GradingItem, grading_items
@@ -134,7 +135,8 @@ def _require_saved(rubric: Rubric) -> None:
 
 def execute_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str, rubric: Rubric, control: Control,
                      *, samples: int = 1, max_prompts: int = MAX_PROMPTS, max_pairs: int = MAX_PAIRS,
-                     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = 120.0) -> dict:
+                     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+                     timeout_s: float = defaults.REQUEST_TIMEOUT_S) -> dict:
     """Ask the judge every comparison of the run it has no readable verdict for yet.
 
     Returns counts ``{"requests", "judged", "scored", "unscored", "skipped_done", "failed", "cancelled", "pairs",
@@ -190,7 +192,8 @@ def pairwise_message(counts: dict, judge_ref: str) -> str | Incomplete:
 
 def start_pairwise(sources: Sources, store: Store, run_id: str, judge_ref: str, rubric: Rubric, *, samples: int = 1,
                    max_prompts: int = MAX_PROMPTS, max_pairs: int = MAX_PAIRS,
-                   max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, timeout_s: float = 120.0) -> str:
+                   max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+                   timeout_s: float = defaults.REQUEST_TIMEOUT_S) -> str:
     """Judge a run pairwise in a worker process (``pairwise_job``); return the job id at once (progress and cancel
     through the job record).
 

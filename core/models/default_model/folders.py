@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 from filelock import FileLock
 
 from core.models.default_model.steps import PrepareError
@@ -96,15 +97,11 @@ def install_folder(tmp_model: Path, final: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid <= 0:  # os.kill(0 or -1, ...) would address process groups
-        return False
+    """Whether a process with this pid exists. Not ``os.kill(pid, 0)``: on Windows that terminates it."""
     try:
-        os.kill(pid, 0)
-    except PermissionError:
-        return True
-    except (OSError, OverflowError):  # ProcessLookupError: no such process
+        return pid > 0 and psutil.pid_exists(pid)
+    except OverflowError:  # larger than any pid
         return False
-    return True
 
 
 def clean_stale_partials(parent: Path) -> None:
