@@ -113,13 +113,17 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
         engine, model_id = _engine_for(store, ref)
     except EngineError as exc:
         return {"skipped": True, "error": str(exc)}
+    family = model_family(store, engine, ref, model_id)
+    if (failure := _download_if_missing(engine, model_id, cancel, report)) is not None:
+        return {"skipped": True, "error": failure, "family": family}
     in_process = bool(getattr(engine, "runs_in_process", False))
     rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
     try:
         session = LoadedModel.open(engine, model_id)
     except EngineError as exc:
         return {"skipped": True, "error": f"failed to load: {exc}"}
-    report.send("loaded", record=_load_record(engine, model_id, session, in_process, rss_before, gpu_before))
+    report.send("loaded", record=_load_record(engine, model_id, session, in_process, rss_before, gpu_before)
+                | {"family": family})
     runner = _ModelRunner(engine, model_id, ref, run_id, settings, cancel.is_set,
                           lambda sample: report.send("sample", sample=sample))
     energy = EnergyMeter()
@@ -137,6 +141,43 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
         "throughput_by_concurrency": runner.throughput,
         "unload_error": session.unload_error,
     }
+
+
+def model_family(store: Store, engine: Engine, ref: str, model_id: str) -> str | None:
+    """The family ``ref`` belongs to, recorded with its results: what its engine says (Foundry Local: the
+    alias of this variant), else the user's family tag (``core.models.specs.family_tags``), else None."""
+    from core.models.specs import family_tags
+
+    family = getattr(engine, "family", None)
+    try:
+        listed = family(model_id) if family else None
+    except EngineError:  # an unknown model: loading it fails and says why
+        listed = None
+    return listed or family_tags(store).get(ref)
+
+
+def _download_if_missing(engine: Engine, model_id: str, cancel: threading.Event, report: _Reporter) -> str | None:
+    """Download a variant not on this machine yet, reporting ``download`` events (whole percents) as it
+    goes; returns why it could not be downloaded (a cancel included), or None. Engines without
+    ``is_cached`` have nothing to download."""
+    is_cached = getattr(engine, "is_cached", None)
+    try:
+        if is_cached is None or is_cached(model_id):
+            return None
+    except EngineError:  # an unknown model: loading it fails and says why
+        return None
+    last: list[int] = []
+
+    def progress(percent: float) -> None:
+        if not last or int(percent) != last[-1]:
+            last[:] = [int(percent)]
+            report.send("download", model=model_id, percent=float(percent))
+
+    try:
+        engine.prepare(model_id, progress, cancel)
+    except EngineError as exc:
+        return str(exc)
+    return None
 
 
 def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process: bool, rss_before: float,
