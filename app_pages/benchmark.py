@@ -18,6 +18,7 @@ from core.benchmark.runner import start_benchmark
 from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.specs import model_specs, save_model_specs
+from core.models.variants import model_families
 from core.refs import FOUNDRY_SOURCE
 from store.queries import benchmark_runs, get_run, run_samples
 from store.records import Job, JobKinds
@@ -71,12 +72,14 @@ def _runs(running: list[Job]) -> None:
 
 active = next(iter(list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)), None)
 last = next(iter(benchmark_runs(store)), None)
-listed = list(models_frame(sources.listings())["ref"])
+listings = sources.listings()
+listed = list(models_frame(listings)["ref"])
 import_panel(listed, partial(save_prompt_set, store), partial(save_model_specs, store))
 specs = model_specs(store)
 # models imported from models.json stay choosable while their source is down: the run records why they failed
 choices = listed + sorted(set(specs) - set(listed))
 settings = settings_form(prompt_set_choices(store), specs, choices, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"],
+                         families=model_families(m for listing in listings for m in listing.models),
                          remembered=last.settings if last else None, busy=active is not None)
 if settings is not None:
     run_id, _ = start_benchmark(sources, store, settings)

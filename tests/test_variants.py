@@ -223,3 +223,37 @@ def test_cli_bench_family_runs_its_variants_and_refuses_a_missing_device(
     assert run["settings"]["models"] == [f"{FOUNDRY_SOURCE}:{tiny_model}"]
     assert run["models"][f"{FOUNDRY_SOURCE}:{tiny_model}"]["family"] == "pickwise-tiny-test"
 
+
+
+# ---- the Benchmark form ------------------------------------------------------------------------------
+
+
+def test_the_benchmark_form_runs_a_family_on_the_devices_ticked(app_store: Path, tiny_model: str) -> None:
+    from tests.conftest import open_app
+    from tests.test_app_benchmark import _wait_for_run_end
+
+    ref = f"{FOUNDRY_SOURCE}:{tiny_model}"
+    app = open_app("app_pages/benchmark.py")
+    app.run()
+    app.multiselect(key="bench-models").set_value([])
+    app.selectbox(key="bench-family").select("pickwise-tiny-test")
+    app.run()
+    device = app.checkbox(key="bench-family-pickwise-tiny-test-CPU")
+    assert device.value is True  # every variant by default
+    assert any(ref in c.value and "on this machine" in c.value for c in app.caption)
+    device.uncheck()
+    app.run()
+    assert app.button(key="bench-start").disabled  # nothing chosen
+    app.checkbox(key="bench-family-pickwise-tiny-test-CPU").check()
+    app.run()
+    assert not app.button(key="bench-start").disabled
+    app.selectbox(key="bench-set").select("Prompt-length ladder")
+    app.number_input(key="bench-rounds").set_value(1)
+    app.number_input(key="bench-warmup").set_value(0)
+    app.number_input(key="bench-max-tokens").set_value(4)
+    app.button(key="bench-start").click()
+    app.run()
+    assert not app.exception
+    run = _wait_for_run_end(app_store)
+    assert run["settings"]["models"] == [ref]
+    assert (run["models"][ref]["status"], run["models"][ref]["family"]) == ("completed", "pickwise-tiny-test")
