@@ -6,6 +6,10 @@ child reads the run's settings from the store and opens the model's source itsel
 in this process, or the stored endpoint, its key from the inherited environment); it writes nothing
 to the store: the parent stores every sample it reports.
 
+A variant not on this machine yet (an engine with ``is_cached``, i.e. Foundry Local) is downloaded first,
+with progress and cancel; a failed download fails that model only. The model's family (``model_family``)
+goes with its load record.
+
 Memory is this process's: resident memory before loading (the interpreter and the engine runtime),
 after loading, and the peak while answering, so "added" is the model's and nothing else's.
 
