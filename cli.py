@@ -7,6 +7,7 @@ clear line to stderr and exit non-zero; ``--json`` output on stdout is the only 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ from store import Store, StoreError, open_store
 from store.records import Run
 
 CATALOG_WAIT_S = 30.0  # online, the public catalog takes a few seconds; offline it is known at once
+FAMILY_CATALOG_WAIT_S = 60.0  # offline, Foundry Local gives up on its public catalog after ~4.5 s
 
 
 class CliError(Exception):
@@ -247,8 +249,12 @@ def _bench_settings(args: argparse.Namespace, store: Store):
     from core.config import ConfigError, load_models_config, load_prompts_config
     from core.models.specs import save_model_specs
 
+    if args.device and not args.family:
+        raise CliError("--device chooses the devices of --family: give --family ALIAS too.")
+    if not args.models and not args.family:
+        raise CliError("Name the models to benchmark: --models models.json, --family ALIAS, or both.")
     try:
-        specs = load_models_config(_read_file(args.models, "models"), args.models)
+        specs = load_models_config(_read_file(args.models, "models"), args.models) if args.models else []
         if args.prompts:
             prompts = [p.model_dump(exclude_none=True)
                        for p in load_prompts_config(_read_file(args.prompts, "prompts"), args.prompts)]
@@ -260,8 +266,10 @@ def _bench_settings(args: argparse.Namespace, store: Store):
             prompts, set_name = choices[args.prompt_set], args.prompt_set
     except ConfigError as exc:
         raise CliError(str(exc)) from exc
+    refs = [s.ref for s in specs]
+    refs += [ref for ref in _family_refs(args, store) if ref not in refs]
     settings = BenchmarkSettings(
-        models=[s.ref for s in specs], prompts=prompts, prompt_set_name=set_name, warmup=args.warmup,
+        models=refs, prompts=prompts, prompt_set_name=set_name, warmup=args.warmup,
         rounds=args.rounds, max_output_tokens=args.max_tokens, timeout_s=args.timeout,
         concurrency=args.concurrency, seed=args.seed, slo=dict(args.slo),
     )
@@ -272,6 +280,24 @@ def _bench_settings(args: argparse.Namespace, store: Store):
         raise CliError(str(exc)) from exc
     save_model_specs(store, specs)
     return settings
+
+
+def _family_refs(args: argparse.Namespace, store: Store) -> list[str]:
+    """``--family ALIAS --device D ...``: the refs of the family's variants on those devices (``all``: every
+    variant Foundry Local lists for this machine)."""
+    from core.engines.foundry_local import get_foundry_engine
+    from core.models.variants import ALL_DEVICES, VariantError, expand_family, model_families
+
+    if not args.family:
+        return []
+    with contextlib.suppress(EngineError):  # an unavailable Foundry Local lists no family: said below
+        get_foundry_engine().wait_for_catalog(FAMILY_CATALOG_WAIT_S)
+    listings = _sources(store).listings()
+    families = model_families(m for listing in listings for m in listing.models)
+    try:
+        return expand_family(families, args.family, args.device or [ALL_DEVICES])
+    except VariantError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _print_summary(run: Run, samples: list[dict]) -> None:
@@ -807,7 +833,11 @@ def build_parser() -> argparse.ArgumentParser:
     probe.set_defaults(func=cmd_probe)
 
     bench = sub.add_parser("bench", help="benchmark models on a prompt set (same maths as the app)")
-    bench.add_argument("--models", required=True, help="models.json: {alias: {source, model, ...}}")
+    bench.add_argument("--models", help="models.json: {alias: {source, model, ...}}")
+    bench.add_argument("--family", help="a Foundry Local alias: benchmark its variants (downloaded if missing)")
+    bench.add_argument("--device", action="append", metavar="DEVICE",
+                       help="with --family, repeatable: cpu, gpu, npu or all (the default: every variant "
+                            "Foundry Local lists for this machine)")
     prompts = bench.add_mutually_exclusive_group(required=True)
     prompts.add_argument("--prompts", help="prompts.json: a list of strings or {id, prompt, ...} objects")
     prompts.add_argument("--prompt-set", help="a built-in or imported prompt set by name")

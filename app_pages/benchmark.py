@@ -21,6 +21,7 @@ from core.models.default_model.pipeline import DEFAULT_MODEL_ID
 from core.models.fit import fit_warnings
 from core.models.listings import background_listings
 from core.models.specs import model_specs, save_model_specs
+from core.models.variants import model_families
 from core.refs import FOUNDRY_SOURCE
 from store.queries import benchmark_runs, get_run, run_samples
 from store.records import Job, JobKinds
@@ -74,7 +75,8 @@ def _runs(running: list[Job]) -> None:
 
 active = next(iter(list_jobs(store, kind=JobKinds.BENCHMARK, active_only=True)), None)
 last = next(iter(benchmark_runs(store)), None)
-listed = list(models_frame(background_listings.listings(sources))["ref"])  # a hanging endpoint never holds the page
+listings = background_listings.listings(sources)  # a hanging endpoint never holds the page
+listed = list(models_frame(listings)["ref"])
 
 
 def _save_imported_models(specs: list) -> None:
@@ -94,6 +96,7 @@ specs = model_specs(store)
 # models imported from models.json stay choosable while their source is down: the run records why they failed
 choices = listed + sorted(set(specs) - set(listed))
 settings = settings_form(prompt_set_choices(store), specs, choices, preferred=[f"{FOUNDRY_SOURCE}:{DEFAULT_MODEL_ID}"],
+                         families=model_families(m for listing in listings for m in listing.models),
                          remembered=last.settings if last else None, busy=active is not None)
 if settings is not None:
     run_id, _ = start_benchmark(sources, store, settings)

@@ -7,7 +7,7 @@ sets, model metadata) and how to save an import; nothing here reads the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -24,10 +24,12 @@ from core.config import (
     load_prompts_config,
 )
 from core.models.specs import model_spec
+from core.models.variants import Family
 from core.numbers import NumberRange
 from store.records import ModelInfo
 
 CONCURRENCY_LEVELS = [1, 2, 4, 8]
+NO_FAMILY = "(none)"
 
 
 def _show_config_error(exc: ConfigError) -> None:
@@ -112,16 +114,40 @@ def _remember(remembered: dict | None, choices: dict[str, list[dict]], available
         st.session_state.setdefault(key, value)
 
 
+def family_variants(families: Mapping[str, Family]) -> list[str]:
+    """A model family (Foundry Local's alias) and the devices to run it on, default all its variants; returns
+    the chosen variants' refs. A variant not downloaded yet is downloaded at the start of its measurement."""
+    if not families:
+        return []
+    name = st.selectbox("Model family: one model on several devices", [NO_FAMILY, *families], key="bench-family",
+                        help="Foundry Local publishes a model in variants per device; these are the variants "
+                             "its catalog lists for this machine.")
+    if name == NO_FAMILY:
+        return []
+    family = families[name]
+    columns = st.columns(len(family.devices))
+    devices = [device for column, device in zip(columns, family.devices, strict=True)
+               if column.checkbox(md("{device}", device=device), value=True, key=f"bench-family-{name}-{device}")]
+    chosen = [v for v in family.variants if v.device in devices]
+    for v in chosen:
+        st.caption(md("{device} · {ep} · {ref} · {state}", device=v.device, ep=v.execution_provider or "-",
+                      ref=v.ref, state="on this machine" if v.cached else "downloaded in the run, with progress"))
+    return [v.ref for v in chosen]
+
+
 def settings_form(choices: dict[str, list[dict]], specs: dict[str, ModelInfo], available_refs: list[str],
-                  preferred: list[str], *, remembered: dict | None = None,
-                  busy: bool = False) -> BenchmarkSettings | None:
+                  preferred: list[str], *, families: Mapping[str, Family] | None = None,
+                  remembered: dict | None = None, busy: bool = False) -> BenchmarkSettings | None:
     """Draw the form over the prompt sets (``core.benchmark.prompt_sets.saved.prompt_set_choices``) and the
     stored model metadata (for the models.json export); return settings when the user starts a valid run.
     ``remembered``: the stored settings of the run running or started last (``runs.settings``), shown in
-    a new session; ``busy``: a run is in progress, so Start waits for it (two runs would share the cores)."""
+    a new session; ``busy``: a run is in progress, so Start waits for it (two runs would share the cores);
+    ``families``: the listed model families (``core.models.variants.model_families``), whose chosen variants
+    join the models."""
     _remember(remembered, choices, available_refs, preferred)
-    refs = st.multiselect("Models", available_refs, key="bench-models")
-    st.session_state["bench-models-chosen"] = refs
+    picked = st.multiselect("Models", available_refs, key="bench-models")
+    st.session_state["bench-models-chosen"] = picked
+    refs = list(dict.fromkeys([*picked, *family_variants(families or {})]))
     set_name = st.selectbox("Prompt set", list(choices), key="bench-set")
     prompts = choices[set_name]
     with st.expander(f"{len(prompts)} prompts in this set"):

@@ -112,6 +112,12 @@ def memory_used_mb() -> float | None:
     return None if used is None else sum(used)
 
 
+def memory_free_mb() -> float | None:
+    """The most free memory on any one NVIDIA GPU (MiB): a model is loaded onto one GPU. None without NVML."""
+    free = _over_devices(lambda m, h: m.nvmlDeviceGetMemoryInfo(h).free / 2**20)
+    return None if free is None else max(free)
+
+
 def utilisation_pct() -> float | None:
     """The busiest GPU's utilisation (% of the last sample period NVML's driver keeps), or None."""
     rates = _over_devices(lambda m, h: m.nvmlDeviceGetUtilizationRates(h).gpu)

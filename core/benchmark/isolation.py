@@ -8,7 +8,9 @@ JSON object per line:
 
 * ``{"event": "started"}`` once its imports are done (the start-up cost ``benchmarks/worker_overhead.py``
   measures);
-* ``{"event": "loaded", "record": {...}}`` the model's load time, device and memory after loading;
+* ``{"event": "download", "model": ID, "percent": P}`` while a variant not on this machine yet is downloaded
+  (before loading; whole percents), which the parent shows as the run's progress;
+* ``{"event": "loaded", "record": {...}}`` the model's load time, device, family and memory after loading;
 * ``{"event": "sample", "sample": {...}}`` after every request, so a crash loses only the one in flight
   (the parent stores them);
 * ``{"event": "done", "record": {...}}`` what the model cost while answering, and why it stopped early.

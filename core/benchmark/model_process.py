@@ -6,6 +6,10 @@ child reads the run's settings from the store and opens the model's source itsel
 in this process, or the stored endpoint, its key from the inherited environment); it writes nothing
 to the store: the parent stores every sample it reports.
 
+A variant not on this machine yet (an engine with ``is_cached``, i.e. Foundry Local) is downloaded first,
+with progress and cancel; a failed download fails that model only. The model's family (``model_family``)
+goes with its load record.
+
 Memory is this process's: resident memory before loading (the interpreter and the engine runtime),
 after loading, and the peak while answering, so "added" is the model's and nothing else's. The GPU's
 (NVML, ``core.benchmark.gpu``) is the device's: memory added at load and at its peak, utilisation and
@@ -30,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import IO, Any
 
-from core.benchmark.gpu import GpuSampler, fallback_verdict
+from core.benchmark.gpu import GpuSampler, fallback_verdict, is_gpu_variant, memory_free_mb
 from core.benchmark.meters import (
     ENDPOINT_MEMORY_NOTE,
     EnergyMeter,
@@ -117,15 +121,19 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
         engine, model_id = _engine_for(store, ref)
     except EngineError as exc:
         return {"skipped": True, "error": str(exc)}
+    family = model_family(store, engine, ref, model_id)
+    if (failure := _download_if_missing(engine, model_id, cancel, report)) is not None:
+        return {"skipped": True, "error": failure, "family": family}
     in_process = bool(getattr(engine, "runs_in_process", False))
-    fit = estimate_model(engine, model_id)  # will it fit, made before loading, stored beside the measured peak
+    # will it fit, made before loading and stored beside the measured peak; a GPU variant against the GPU's memory
+    fit = estimate_model(engine, model_id, on_gpu=is_gpu_variant(None, model_id), gpu_free_mb=memory_free_mb())
     rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
     try:
         session = LoadedModel.open(engine, model_id)
     except EngineError as exc:
         return {"skipped": True, "error": f"failed to load: {exc}"}
     loaded = {**_load_record(engine, model_id, session, in_process, rss_before, gpu_before),
-              **(fit.as_record() if fit else {})}
+              **(fit.as_record() if fit else {}), "family": family}
     report.send("loaded", record=loaded)
     runner = _ModelRunner(engine, model_id, ref, run_id, settings, cancel.is_set,
                           lambda sample: report.send("sample", sample=sample))
@@ -145,6 +153,43 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
         "unload_error": session.unload_error,
         "gpu": _gpu_record(loaded, model_id, gpu_seen),
     }
+
+
+def model_family(store: Store, engine: Engine, ref: str, model_id: str) -> str | None:
+    """The family ``ref`` belongs to, recorded with its results: what its engine says (Foundry Local: the
+    alias of this variant), else the user's family tag (``core.models.specs.family_tags``), else None."""
+    from core.models.specs import family_tags
+
+    family = getattr(engine, "family", None)
+    try:
+        listed = family(model_id) if family else None
+    except EngineError:  # an unknown model: loading it fails and says why
+        listed = None
+    return listed or family_tags(store).get(ref)
+
+
+def _download_if_missing(engine: Engine, model_id: str, cancel: threading.Event, report: _Reporter) -> str | None:
+    """Download a variant not on this machine yet, reporting ``download`` events (whole percents) as it
+    goes; returns why it could not be downloaded (a cancel included), or None. Engines without
+    ``is_cached`` have nothing to download."""
+    is_cached = getattr(engine, "is_cached", None)
+    try:
+        if is_cached is None or is_cached(model_id):
+            return None
+    except EngineError:  # an unknown model: loading it fails and says why
+        return None
+    last: list[int] = []
+
+    def progress(percent: float) -> None:
+        if not last or int(percent) != last[-1]:
+            last[:] = [int(percent)]
+            report.send("download", model=model_id, percent=float(percent))
+
+    try:
+        engine.prepare(model_id, progress, cancel)
+    except EngineError as exc:
+        return str(exc)
+    return None
 
 
 def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process: bool, rss_before: float,

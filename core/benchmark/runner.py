@@ -165,6 +165,9 @@ def _bench_model(
         if message["event"] == "loaded":
             record.update(message["record"])
             publish(record)
+        elif message["event"] == "download":
+            control.progress(cursor.done, cursor.total, f"downloading {message['model']}: {message['percent']:.0f}%",
+                             force=message["percent"] >= 100)
         elif message["event"] == "sample":
             sample = message["sample"]
             samples.append(sample)
@@ -176,7 +179,7 @@ def _bench_model(
                             grace_s=settings.timeout_s + CANCEL_GRACE_S)
     done = ended.done or {}
     if done.get("skipped"):
-        return _skip(record, done["error"], settings, cursor, control, ref)
+        return _skip(record | {"family": done.get("family")}, done["error"], settings, cursor, control, ref)
     failure = ended.crash or done.get("error")
     if failure and not control.cancelled:  # requests not sent still count as handled for progress/ETA
         cursor.done = cursor_at_start + _requests_per_model(settings)
@@ -204,10 +207,11 @@ def _model_status(crash: str | None, cancelled: bool, failure: str | None, count
 
 def _skip(record: dict, reason: str, settings: BenchmarkSettings, cursor: _Cursor, control: Control,
           ref: str) -> dict:
-    """A model that cannot run: record why and move the progress past its requests."""
+    """A model that cannot run (or whose download was cancelled): record why and move the progress past its
+    requests."""
     cursor.done += _requests_per_model(settings)
     control.progress(cursor.done, cursor.total, f"{ref}: skipped ({reason})", force=True)
-    record.update({"status": "failed", "error": reason})
+    record.update({"status": "cancelled" if control.cancelled else "failed", "error": reason})
     return record
 
 

@@ -115,6 +115,8 @@ class Engine(Protocol):
     source: str
     # Optional attribute ``runs_in_process: bool`` (default False): True when the model runs inside
     # this process, so its resident memory can be attributed to the model (see ``core.benchmark.runner``).
+    # Optional methods ``is_cached(model_id) -> bool`` (False: ``prepare`` downloads it) and
+    # ``family(model_id) -> str | None`` (the family its variants share): see ``core.benchmark.model_process``.
 
     def list_models(self) -> list[ModelEntry]:
         """Models this source can serve now (never blocks on the network for long)."""

@@ -344,6 +344,7 @@ def _entry_from_model(model: IModel, state: str, path_size: dict[str, float | No
         size_mb=size,
         license=info.license,
         task=info.task,
+        family=info.alias or None,
     )
 
 
@@ -537,6 +538,15 @@ class FoundryLocalEngine:
 
     def is_loaded(self, model_id: str) -> bool:
         return self._find(model_id).is_loaded
+
+    def is_cached(self, model_id: str) -> bool:
+        """On this machine already: ``prepare`` would not download anything."""
+        model = self._find(model_id)
+        return model.info.provider_type == LOCAL_PROVIDER or model.is_cached
+
+    def family(self, model_id: str) -> str | None:
+        """The alias the variant shares with its other variants (one per device or execution provider)."""
+        return self._find(model_id).info.alias or None
 
     def model_path(self, model_id: str) -> Path | None:
         """The model's folder on disk (``None`` when not downloaded)."""

@@ -4,6 +4,7 @@
 * ``foundry_service`` Foundry Local's web service (``FOUNDRY_LOCAL_ENDPOINT`` or port 5273), offered untyped
 * ``listings``       every source's listing in the background, kept 30 s: a hanging endpoint never holds a page
 * ``specs``          model metadata from ``models.json`` (license, capabilities, size) in the ``models`` table
+* ``variants``       model families (Foundry Local's alias) and their variants by device; a family on devices -> refs
 * ``model_jobs``     preparing the default model, downloading a model, adding one's own, as background jobs
 * ``model_files``    what a path a user brings holds (ONNX GenAI folder, Hugging Face folder, GGUF), checked early
 * ``gguf_header``    a GGUF file's metadata read with the standard library (architecture, tokenizer, template)
