@@ -54,6 +54,13 @@ def test_readings_sum_memory_and_energy_over_gpus_and_take_the_busiest(monkeypat
     assert gpu.energy_mj() == 10000
 
 
+def test_free_memory_is_the_most_on_any_one_gpu_from_the_same_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Will-it-fit compares a GPU variant with one GPU's free memory, read together with the memory in use."""
+    _use(monkeypatch, [{**RTX, "used_mb": [1000, 9999]}, {**RTX, "name": "Fake A100", "used_mb": [20000, 9999]}])
+    reading = gpu.memory_reading()
+    assert reading == gpu.MemoryReading(used_mb=21000, free_mb=RTX["total_mb"] - 1000)
+
+
 def test_the_environment_lists_the_gpus_by_name_and_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     _use(monkeypatch, [{**RTX, "used_mb": [0]}])
     assert machine_environment()["gpus"] == ["Fake RTX 4090, 24564 MiB"]

@@ -106,16 +106,27 @@ def gpus() -> list[GpuInfo]:
     return found
 
 
+@dataclass(frozen=True)
+class MemoryReading:
+    """GPU memory at one moment (MiB): in use over every GPU, and the most free on any one (a model is loaded
+    onto one GPU)."""
+
+    used_mb: float
+    free_mb: float
+
+
+def memory_reading() -> MemoryReading | None:
+    """Used and free GPU memory from one reading per GPU, or None without NVML."""
+    readings = [_read(lambda m, h=h: m.nvmlDeviceGetMemoryInfo(h)) for h in _handles()]
+    if not readings or any(r is None for r in readings):
+        return None
+    return MemoryReading(sum(r.used for r in readings) / 2**20, max(r.free for r in readings) / 2**20)
+
+
 def memory_used_mb() -> float | None:
     """Memory in use over every NVIDIA GPU (MiB), or None."""
-    used = _over_devices(lambda m, h: m.nvmlDeviceGetMemoryInfo(h).used / 2**20)
-    return None if used is None else sum(used)
-
-
-def memory_free_mb() -> float | None:
-    """The most free memory on any one NVIDIA GPU (MiB): a model is loaded onto one GPU. None without NVML."""
-    free = _over_devices(lambda m, h: m.nvmlDeviceGetMemoryInfo(h).free / 2**20)
-    return None if free is None else max(free)
+    reading = memory_reading()
+    return None if reading is None else reading.used_mb
 
 
 def utilisation_pct() -> float | None:

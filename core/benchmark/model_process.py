@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import IO, Any
 
-from core.benchmark.gpu import GpuSampler, fallback_verdict, is_gpu_variant, memory_free_mb
+from core.benchmark.gpu import GpuSampler, fallback_verdict, is_gpu_variant, memory_reading
 from core.benchmark.meters import (
     ENDPOINT_MEMORY_NOTE,
     EnergyMeter,
@@ -125,9 +125,11 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
     if (failure := _download_if_missing(engine, model_id, cancel, report)) is not None:
         return {"skipped": True, "error": failure, "family": family}
     in_process = bool(getattr(engine, "runs_in_process", False))
+    rss_before, gpu_memory = rss_mb(), memory_reading()
+    gpu_before = gpu_memory.used_mb if gpu_memory else None
     # will it fit, made before loading and stored beside the measured peak; a GPU variant against the GPU's memory
-    fit = estimate_model(engine, model_id, on_gpu=is_gpu_variant(None, model_id), gpu_free_mb=memory_free_mb())
-    rss_before, gpu_before = rss_mb(), gpu_memory_used_mb()
+    fit = estimate_model(engine, model_id, on_gpu=is_gpu_variant(None, model_id),
+                         gpu_free_mb=gpu_memory.free_mb if gpu_memory else None)
     try:
         session = LoadedModel.open(engine, model_id)
     except EngineError as exc:
