@@ -159,3 +159,23 @@ def _spec_text(chart) -> str:
     import json
 
     return json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)
+
+
+def test_a_family_tag_saved_on_the_gpu_tab_pairs_two_endpoints(app: AppTest, store: Store) -> None:
+    """The same model served by two endpoints under two ids (a laptop's and a GPU box's) pairs once both carry
+    one tag."""
+    laptop, box = "laptop-ollama:llama3.2:3b", "box-ollama:llama-3.2-3b-instruct-q4"
+    seed_run(store, [ModelSpec(laptop)], seed=1, created_at="2026-03-01T10:00:00+00:00")
+    seed_run(store, [ModelSpec(box, **GPU, speed=4.0)], seed=2, created_at="2026-03-02T10:00:00+00:00")
+    _open(app, "With and without GPU")
+    assert not app.exception
+    assert "family tag" in _texts(app.info)
+    for ref in (laptop, box):
+        app.selectbox(key="cmp-families-model").select(ref).run()
+        app.text_input(key=f"cmp-families-tag-{ref}").input("llama3.2-3b").run()
+        next(b for b in app.button if b.label == "Save tag").click().run()
+        assert not app.exception
+        assert f"{ref} is now in family llama3.2-3b" in _texts(app.success).replace("\\", "")
+    speedups = app.dataframe[0].value.set_index("metric")
+    assert speedups.loc["e2e_s", "speedup"] == pytest.approx(4.0, rel=0.1)
+    assert "llama3.2-3b on" in _texts(app.markdown)
