@@ -313,13 +313,15 @@ def _print_summary(run: Run, samples: list[dict]) -> None:
         print(line, file=sys.stderr)
 
 
-def _print_fit_warnings(store: Store, refs: list[str]) -> None:
-    """Will it fit: one warning line per Foundry Local model that may not (the run goes on regardless)."""
+def _print_fit_warnings(store: Store, settings: BenchmarkSettings) -> None:
+    """Will it fit: one warning line per Foundry Local model that may not, at the run's prompts (the run goes on
+    regardless)."""
     from core.models.fit import fit_warnings
     from core.refs import FOUNDRY_SOURCE, parse_ref
 
-    local = [ref for ref in refs if parse_ref(ref).source == FOUNDRY_SOURCE]  # endpoints: not this machine's
-    for line in fit_warnings(_sources(store), local) if local else []:
+    local = [ref for ref in settings.models if parse_ref(ref).source == FOUNDRY_SOURCE]  # endpoints: not ours
+    prompts = [p["prompt"] for p in settings.prompts]
+    for line in fit_warnings(_sources(store), local, prompts=prompts) if local else []:
         print(f"warning: {line}", file=sys.stderr)
 
 
@@ -329,7 +331,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     settings = _bench_settings(args, store)
-    _print_fit_warnings(store, settings.models)
+    _print_fit_warnings(store, settings)
     run_id = create_run(store, settings)
     control = _TerminalProgress()
     print(f"Run {run_id}: {len(settings.models)} models × {len(settings.prompts)} prompts × "

@@ -7,7 +7,7 @@ import pytest
 
 from core.benchmark.runner import create_run, execute_run
 from core.engines.openai_compatible import OpenAICompatibleEngine
-from core.models.fit import RUNTIME_OVERHEAD_MB, estimate_fit, estimate_model, fit_warnings
+from core.models.fit import RUNTIME_OVERHEAD_MB, estimate_fit, estimate_model, fit_warnings, prompt_tokens
 from core.models.sources import Sources
 from store import Store
 from tests.test_model_process import PROMPTS, _Control, _settings
@@ -24,6 +24,20 @@ def test_needed_memory_is_weights_plus_kv_cache_plus_runtime_against_free_ram():
         assert figure in warning
     assert estimate_fit(90.0, 360.0, 8192, available_ram_mb=10_000.0).warning("x") is None
     assert estimate_fit(None, 360.0, 8192, available_ram_mb=1.0).fits is None  # unknown weights: no verdict
+
+
+def test_reading_the_longest_prompt_is_part_of_the_estimate(foundry_engine, tiny_model):
+    """Each prompt token's logits (vocabulary x 4 bytes on the CPU) are held while the prompt is read: the
+    default model's peak grew 0.19 MB a prompt token (BENCHMARKS.md), so the longest prompt counts."""
+    assert prompt_tokens([]) is None and prompt_tokens(["abcd" * 100, "short"]) == 100 + 32
+    with_prompt = estimate_fit(90.0, 360.0, 8192, prompt_mb=450.0, available_ram_mb=1000.0)
+    assert with_prompt.needed_mb == pytest.approx(90 + 360 + 450 + RUNTIME_OVERHEAD_MB) and with_prompt.fits is False
+    assert "450 MB reading the longest prompt" in (with_prompt.warning("x") or "")
+    facts = foundry_engine.context_facts(tiny_model)
+    assert facts.logits_mb_per_token and facts.logits_mb_per_token > 0
+    long_prompt = estimate_model(foundry_engine, tiny_model, prompts=["word " * 2000])
+    assert long_prompt is not None and long_prompt.prompt_mb == pytest.approx(
+        prompt_tokens(["word " * 2000]) * facts.logits_mb_per_token)
 
 
 def test_a_model_on_a_gpu_is_compared_with_free_gpu_memory_when_it_is_read():

@@ -41,6 +41,7 @@ from core.benchmark.meters import (
     PeakRssSampler,
     gpu_memory_used_mb,
     memory_note,
+    release_freed_memory,
     rss_mb,
 )
 from core.benchmark.metrics import SampleMeter, SampleTiming
@@ -128,7 +129,8 @@ def measure_model(store: Store, run_id: str, ref: str, cancel: threading.Event, 
     rss_before, gpu_memory = rss_mb(), memory_reading()
     gpu_before = gpu_memory.used_mb if gpu_memory else None
     # will it fit, made before loading and stored beside the measured peak; a GPU variant against the GPU's memory
-    fit = estimate_model(engine, model_id, on_gpu=is_gpu_variant(None, model_id),
+    fit = estimate_model(engine, model_id, prompts=[p["prompt"] for p in settings.prompts],
+                         on_gpu=is_gpu_variant(None, model_id),
                          gpu_free_mb=gpu_memory.free_mb if gpu_memory else None)
     try:
         session = LoadedModel.open(engine, model_id)
@@ -270,6 +272,7 @@ class _ModelRunner:
         self.engine, self.model_id, self.ref, self.run_id = engine, model_id, ref, run_id
         self.settings, self.cancelled, self.on_sample = settings, cancelled, on_sample
         self.params = settings.chat_params()
+        self.in_process = bool(getattr(engine, "runs_in_process", False))
         self.throughput: dict[str, float | None] = {}
         self._failures = FailureStreak()
         self._produced = 0  # output tokens of the successful requests so far
@@ -300,6 +303,7 @@ class _ModelRunner:
                     return CANCELLED
                 if (stop := self._record(self._request(*item, level))) is not None:
                     return stop
+                self._between_requests()
             return None
         with ThreadPoolExecutor(max_workers=level, thread_name_prefix="pickwise-req") as pool:
             while wave_items := list(islice(plan, level)):
@@ -309,7 +313,14 @@ class _ModelRunner:
                 for future in wave:
                     if (stop := self._record(future.result())) is not None:
                         return stop
+                self._between_requests()
         return None
+
+    def _between_requests(self) -> None:
+        """A model running in this process hands its freed memory back (``meters.release_freed_memory``), so
+        its peak is what a request needs; an endpoint's memory is not this process's."""
+        if self.in_process:
+            release_freed_memory()
 
     def _request(self, round_no: int, prompt: dict, warmup: bool, level: int) -> tuple[dict, Exception | None]:
         messages = [{"role": "user", "content": prompt["prompt"]}]
