@@ -74,7 +74,8 @@ def test_bench_json_and_exit_codes(capsys, store_file: Path, tmp_path: Path) -> 
 
 
 def test_bench_records_targets_and_reports_goodput(capsys, store_file: Path, tmp_path: Path) -> None:
-    """Against a server answering in ~0.3 s: TTFT <= 0.5 s met, latency <= 0.1 s missed by every request."""
+    """Against a server answering in ~0.3 s: TTFT <= 2 s met, latency <= 0.1 s missed by every request (the
+    margins hold on a loaded machine: a TTFT target of 0.5 s was once missed there)."""
     prompts = tmp_path / "prompts.json"
     prompts.write_text(json.dumps(["Say hi.", "Say bye."]))
     models = tmp_path / "models.json"
@@ -82,15 +83,15 @@ def test_bench_records_targets_and_reports_goodput(capsys, store_file: Path, tmp
     with FakeOpenAIServer(Scenario(n_tokens=3, ttft_s=0.3, token_interval_s=0.01)) as server:
         _run(capsys, store_file, "endpoints", "add", "fake", "--base-url", server.base_url)
         code, out, err = _run(capsys, store_file, "bench", "--models", str(models), "--prompts", str(prompts),
-                              "--rounds", "2", "--slo", "ttft=0.5", "--slo", "e2e=0.1", "--json")
+                              "--rounds", "2", "--slo", "ttft=2", "--slo", "e2e=0.1", "--json")
     assert code == 0, err
     record = json.loads(out)
-    assert record["settings"]["slo"] == {"ttft_s": 0.5, "e2e_s": 0.1}
+    assert record["settings"]["slo"] == {"ttft_s": 2.0, "e2e_s": 0.1}
     result = record["models"]["fake:fake-model"]
     assert (result["goodput"], result["goodput_met"], result["goodput_n"]) == (0.0, 0, 4)
     assert result["slo_pass_rate"] == {"ttft_s": 1.0, "e2e_s": 0.0}
-    assert "Targets: TTFT <= 0.5 s, latency <= 0.1 s (failed requests miss every target)" in err
-    assert "fake:fake-model: goodput 0% (0 of 4 requests met every target); TTFT <= 0.5 s met by 100%" in err
+    assert "Targets: TTFT <= 2 s, latency <= 0.1 s (failed requests miss every target)" in err
+    assert "fake:fake-model: goodput 0% (0 of 4 requests met every target); TTFT <= 2 s met by 100%" in err
 
 
 @pytest.mark.parametrize(("value", "expected"), [
