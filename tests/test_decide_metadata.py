@@ -67,8 +67,8 @@ class _CatalogEngine:
 
 
 def test_the_license_the_catalog_lists_is_kept_on_the_run_entry() -> None:
-    from core.benchmark.model_process import _listed_license
+    from core.benchmark.model_process import _ask
 
-    assert _listed_license(_CatalogEngine("MIT"), "phi:1") == "MIT"  # type: ignore[arg-type]
-    assert _listed_license(_CatalogEngine("MIT", fails=True), "phi:1") is None  # type: ignore[arg-type]
-    assert _listed_license(object(), "m") is None  # type: ignore[arg-type]  # an endpoint lists none
+    assert _ask(_CatalogEngine("MIT"), "license_of", "phi:1") == "MIT"  # type: ignore[arg-type]
+    assert _ask(_CatalogEngine("MIT", fails=True), "license_of", "phi:1") is None  # type: ignore[arg-type]
+    assert _ask(object(), "license_of", "m") is None  # type: ignore[arg-type]  # an endpoint lists none

@@ -202,7 +202,7 @@ def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process
     loaded = session.loaded
     gpu_after = gpu_memory_used_mb()
     rss_added = rss_mb() - rss_before if in_process and not loaded.already_loaded else None
-    disk_mb = _disk_mb(engine, model_id)
+    disk_mb = _ask(engine, "disk_mb", model_id)
     record: dict[str, Any] = {
         "load_s": None if loaded.already_loaded else loaded.seconds,
         "already_loaded": loaded.already_loaded,
@@ -212,7 +212,7 @@ def _load_record(engine: Engine, model_id: str, session: LoadedModel, in_process
         "rss_load_mb": rss_added,
         "gpu_load_mb": None if gpu_before is None or gpu_after is None else gpu_after - gpu_before,
         "disk_mb": disk_mb,
-        "license": _listed_license(engine, model_id),
+        "license": _ask(engine, "license_of", model_id),
         "engine": _engine_description(engine),
         "memory_note": ENDPOINT_MEMORY_NOTE,
     }
@@ -239,24 +239,16 @@ def _engine_description(engine: Engine) -> str:
     return f"{engine.source} at {base_url}" if base_url else f"{engine.source} (in-process)"
 
 
-def _disk_mb(engine: Engine, model_id: str) -> float | None:
-    disk = getattr(engine, "disk_mb", None)
-    if disk is None:
+def _ask(engine: Engine, method: str, model_id: str) -> Any:
+    """An optional engine method's answer about the model: ``disk_mb`` (its files on disk) or ``license_of`` (the
+    license Foundry Local's catalog lists, kept on the run entry so Decide has it without anyone retyping it).
+    ``None`` when the engine has no such method (an OpenAI-compatible endpoint) or it fails: unknown, never a
+    reason to stop the run."""
+    answer = getattr(engine, method, None)
+    if answer is None:
         return None
     try:
-        return disk(model_id)
-    except EngineError:
-        return None
-
-
-def _listed_license(engine: Engine, model_id: str) -> str | None:
-    """The license the engine's catalog lists for the model (Foundry Local's), kept on the run entry so Decide
-    has it without anyone retyping it; ``None`` where the source lists none (an OpenAI-compatible endpoint)."""
-    license_of = getattr(engine, "license_of", None)
-    if license_of is None:
-        return None
-    try:
-        return license_of(model_id)
+        return answer(model_id)
     except EngineError:
         return None
 
