@@ -265,8 +265,8 @@ class ModelResult(Part):
                                               "add, made before loading (`core/models/fit.py`); compare with "
                                               "`rss_peak_mb`")
     memory_estimate: dict[str, Any] | None = Field(None, description="what the estimate was made of: `weights_mb`, "
-                                                   "`kv_cache_mb`, `prompt_mb`, `overhead_mb`, `context_length`, `needed_mb`, "
-                                                   "`free_mb` and `against` (`RAM` or `GPU memory`)")
+                                                   "`kv_cache_mb`, `prompt_mb`, `overhead_mb`, `context_length`, "
+                                                   "`needed_mb`, `free_mb` and `against` (`RAM` or `GPU memory`)")
     gpu_load_mb: float | None = Field(None, description="GPU memory added by loading (NVML, every NVIDIA GPU together; "
                                                         "the device's memory, so other processes show in it)")
     gpu_peak_mb: float | None = Field(None, description="peak GPU memory while answering, over the memory in use "
