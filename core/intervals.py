@@ -15,6 +15,10 @@ hold there, even if that makes it wide: honest beats narrow.
   distribution with p = 1/2, so coverage is at least 95% for any continuous distribution. It needs
   n >= 6 (at n = 5 even [min, max] covers only 93.75%).
 
+For data that cannot be negative (every timing and rate) the lower bound stops at zero: the Student-t part
+of a small, very skewed sample reaches below it ("95% CI -0.00-0.63 s"), and cutting off values the mean
+cannot take keeps the coverage.
+
 Below ``MIN_FOR_INTERVAL`` values there is no mean interval, only the reason; a sample whose values
 are all equal gets no interval either ("no spread observed"), never a zero-width one. The bootstrap is
 seeded, so the same data always gives the same interval. Nothing here imports scipy: the Student-t
@@ -148,7 +152,10 @@ def mean_interval(data: np.ndarray, *, seed: int = 0, n_boot: int = N_BOOT) -> I
     if float(data.min()) > 0:
         parts.append(lognormal_interval(data))
     found = [p for p in parts if p is not None]
-    return Interval(min(p[0] for p in found), max(p[1] for p in found), METHOD)
+    low = min(p[0] for p in found)
+    if float(data.min()) >= 0:  # times and rates: the mean cannot be negative, so neither can the bound
+        low = max(low, 0.0)
+    return Interval(low, max(p[1] for p in found), METHOD)
 
 
 def quantile_ranks(n: int, q: float) -> tuple[int | None, int | None]:

@@ -112,6 +112,14 @@ def test_floors_and_no_zero_width_interval() -> None:
     assert median_interval(np.full(30, 2.0)).note == "no spread observed around the median (2)"
 
 
+def test_a_mean_of_values_that_cannot_be_negative_has_no_negative_bound() -> None:
+    """A few fast requests and one stall: Student's t reaches below zero, the interval stops at zero."""
+    data = np.array([0.001, 0.002, 0.001, 0.003, 3.0])
+    assert t_interval(data)[0] < 0
+    interval = mean_interval(data)
+    assert interval.low == 0.0 and interval.high >= t_interval(data)[1]
+
+
 def test_negative_values_use_the_t_and_bootstrap_t_only() -> None:
     data = np.array([-3.0, -1.0, 0.5, 2.0, 4.0, 7.0])
     interval = mean_interval(data)
