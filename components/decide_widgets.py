@@ -15,7 +15,8 @@ from components.safe_text import md, md_literal
 from core import defaults
 from core.config import ModelSpec
 from core.decide.candidates import Candidate, CandidateTable
-from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, build_decision
+from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, Examples, build_decision
+from core.decide.gaps import is_remote
 from core.decide.lead import Lead
 from core.decide.ranking import Ranking
 from core.decide.settings import (
@@ -161,9 +162,14 @@ _SOURCE_WORDS = {"model details": "typed or models.json", "metadata": "typed or 
                  "catalog": "from the catalog", "run": "measured by the run"}
 
 
-def _in_use(value: str | None, source: str | None) -> str:
-    """What Decide uses and where it came from: ``"MIT (from the catalog)"``; ``"unknown"`` when nothing is."""
-    return "unknown" if value is None else f"{value} ({_SOURCE_WORDS.get(source or '', source)})"
+def _in_use(value: str | None, source: str | None, why: str) -> str:
+    """What Decide uses and where it came from: ``"MIT (from the catalog)"``; when nothing is, ``why``."""
+    return f"unknown: {why}" if value is None else f"{value} ({_SOURCE_WORDS.get(source or '', source)})"
+
+
+def _size_why(ref: str) -> str:
+    return ("not measurable for a remote endpoint (type it in the size column if you know it)" if is_remote(ref)
+            else "not measured by the run (type it in the size column)")
 
 
 def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]) -> list[ModelSpec] | None:
@@ -172,9 +178,9 @@ def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]
     edited specs when the user saves them (the page stores them in the ``models`` table, like models.json)."""
     known = {c.ref: (c, specs.get(c.ref) or ModelInfo(ref=c.ref)) for c in candidates}
     frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes,
-                           "license in use": _in_use(c.license, c.license_source),
+                           "license in use": _in_use(c.license, c.license_source, "type it in the license column"),
                            "size in use": _in_use(None if c.disk_mb is None else f"{c.disk_mb:,.0f} MB",
-                                                  c.disk_source)}
+                                                  c.disk_source, _size_why(c.ref))}
                           for ref, (c, m) in known.items()])
     edited = st.data_editor(frame, hide_index=True, disabled=["model", "license in use", "size in use"],
                             key="meta-editor",
@@ -188,9 +194,10 @@ def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]
 
 
 def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: Ranking, quality_source: dict | None,
-                  save: Callable[[dict], object]) -> None:
+                  save: Callable[[dict], object], examples: Examples | None = None) -> None:
     """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason; when the
-    constraints leave no model, the decision that none qualifies (the record lists every model's reasons)."""
+    constraints leave no model, the decision that none qualifies (the record lists every model's reasons).
+    ``examples`` gives the chosen model's and the runner-up's example answers the record shows."""
     ranked = [m.ref for m in ranking.ranked]
     nobody = not ranked
     with st.form("decision"):
@@ -214,7 +221,7 @@ def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: R
         record = build_decision(table, settings, title=title, context=context,
                                 decision_makers=[p for p in makers.split(",") if p.strip()], chosen=chosen,
                                 override_reason=reason, status=status, consequences=consequences,
-                                quality_source=quality_source, none_qualifies=nobody)
+                                quality_source=quality_source, none_qualifies=nobody, examples=examples)
     except ValueError as exc:
         st.error(md("{error}", error=exc))
         return
