@@ -15,6 +15,7 @@ from components.decide_widgets import (
     qualification_panel,
     quality_note,
     quality_panel,
+    ranking_table,
     settings_panel,
 )
 from components.decision_exports import decisions_panel
@@ -110,7 +111,7 @@ if len(ranking.ranked) >= 2:  # what the top two differ by, measured over the pr
     run_of = {c.ref: c.run_id for c in table.candidates}
     for sentence in statements_between(store, *((m.ref, run_of[m.ref]) for m in ranking.ranked[:2])):
         st.caption(md_literal(sentence))
-st.dataframe(ranking_frame(ranking), hide_index=True)
+ranking_table(ranking_frame(ranking))
 st.plotly_chart(contribution_figure(contribution_frame(ranking)), theme=None, key="contrib")
 
 pareto = pareto_quality_latency(ranking)

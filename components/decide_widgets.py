@@ -7,6 +7,7 @@ nothing here reads the store or computes a score.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +19,7 @@ from core.decide.candidates import Candidate, CandidateTable
 from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, Examples, build_decision
 from core.decide.gaps import is_remote
 from core.decide.lead import Lead
-from core.decide.ranking import Ranking
+from core.decide.ranking import DIGITS, Ranking
 from core.decide.settings import (
     CRITERIA,
     CRITERION_LABELS,
@@ -101,6 +102,24 @@ def missing_data_panel(table: CandidateTable) -> tuple[str, dict[str, dict[str, 
             if usable(getattr(candidate, _ENTERED_FIELDS[key])) is None and value is not None and not pd.isna(value):
                 entered.setdefault(candidate.ref, {})[key] = float(value)
     return rule, entered
+
+
+_SCALES = {"latency": "(s)", "throughput": "", "memory": "(MB)", "quality": "(1-5)", "footprint": "(MB)",
+           "license": "score (0-1)"}
+
+
+def ranking_table(frame: pd.DataFrame) -> None:
+    """``core.decide.ranking.ranking_frame`` with every figure to the digits the decision record prints (so the
+    page and the record read the same), the model pinned while the criteria scroll; beside an empty figure its
+    "n, 95% CI" cell says why it is missing (``core.decide.gaps``)."""
+    config: dict[str, Any] = {"model": st.column_config.TextColumn(pinned=True),
+                              "score": st.column_config.NumberColumn("score /100", format="%.1f")}
+    for key, digits in DIGITS.items():
+        label = CRITERION_LABELS[key]
+        config[f"{key} value"] = st.column_config.NumberColumn(f"{label} {_SCALES[key]}".strip(), format=f"%.{digits}f")
+        config[f"{key} n, 95% CI"] = st.column_config.TextColumn(f"{label}: n, 95% CI or why missing")
+        config[f"{key} points"] = st.column_config.NumberColumn(f"{label} points", format="%.1f")
+    st.dataframe(frame, hide_index=True, column_config=config)
 
 
 def lead_panel(lead: Lead | None) -> None:

@@ -97,8 +97,9 @@ def _undo_last(grading: ManualGrading, grader: str, rubric: Rubric) -> None:
 
 
 def _focus_on(item: BlindItem) -> None:
-    """Scroll the answer's form into view and put the keyboard focus on its first score, so Tab, arrows and
-    Enter carry on from one answer to the next. The item id is a hash (``i-`` and hex), JSON-quoted anyway."""
+    """Scroll the progress, the undo line and the answer's form into view and put the keyboard focus on its
+    first score, so Tab, arrows and Enter carry on from one answer to the next. The item id is a hash (``i-``
+    and hex), JSON-quoted anyway."""
     st.html(f"""<script>
 (() => {{
   const id = {json.dumps(item.item_id)};
@@ -106,7 +107,11 @@ def _focus_on(item: BlindItem) -> None:
     const form = [...document.querySelectorAll('[data-testid="stForm"]')].find(f => f.textContent.includes(id));
     const radio = form && form.querySelector('input[type="radio"]');
     if (!radio) {{ if (tries > 0) setTimeout(() => focus(tries - 1), 100); return; }}
-    form.scrollIntoView({{block: "start"}});
+    // from the progress bar down: how far along, what was saved (with its undo) and the new answer's top,
+    // clear of the app's sticky header
+    const top = document.querySelector('[data-testid="stProgress"]') || form;
+    top.style.scrollMarginTop = "4.5rem";
+    top.scrollIntoView({{block: "start"}});
     radio.focus({{preventScroll: true}});
   }};
   focus(50);

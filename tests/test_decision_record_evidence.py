@@ -125,12 +125,13 @@ def test_the_chosen_model_and_the_runner_up_show_example_answers_escaped_in_ever
     markdown = to_markdown(record)
     assert markdown.count("**Answer:**") == 2 and "**Grade:** helpfulness 4; overall 4.00 / 5" in markdown
     assert "<script>" not in markdown and "[click](" not in markdown and "\u202e" not in markdown
-    assert "\\<script\\>" in markdown and "\\<U+202E\\>evil" in markdown and "\n\\# not a heading" in markdown
+    assert "\\<script\\>" in markdown and "\\<U+202E\\>evil" in markdown and "\n> \\# not a heading" in markdown
     assert "http://evil" not in markdown  # no bare link a Markdown viewer would make live (a word joiner breaks it)
     html = to_html(record, chromium=None)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "\u202e" not in html
     assert "The judge&#x27;s rationale" in html or "The judge's rationale" in html
     assert "<strong>Judge qualification in run r1:</strong> The judge is qualified for helpfulness v1" in html
+    assert "<blockquote>Line one &lt;script&gt;" in html  # the answer quoted apart from the record's words
     exported = json.loads(to_json(record))
     assert exported["evidence"]["examples"][0]["answers"][0]["response"] == ANSWER["response"]  # verbatim
     assert "\u202e" not in to_json(record) and "\\u202e" in to_json(record)

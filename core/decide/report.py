@@ -89,7 +89,16 @@ class Svg:
     markup: str
 
 
-Block = Heading | Para | Bullets | Table | Chart | Svg
+@dataclass(frozen=True)
+class Quote:
+    """Text a model or a prompt wrote, shown as a quotation apart from the record's own words (line breaks
+    kept), and escaped like everything else."""
+
+    label: str
+    text: str
+
+
+Block = Heading | Para | Bullets | Table | Chart | Svg | Quote
 
 
 def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
@@ -125,7 +134,8 @@ def _blocks(record: Mapping[str, Any]) -> list[Block]:
     ]
     if record.get("no_model_qualifies"):
         return [*head, *_nobody(record), *_evidence(record)]
-    return [*head, *_options(record), *_outcome(record), *_consequences(record), *_evidence(record)]
+    return [*head, *_options(record), *_outcome(record), *_consequences(record), *_compared(record),
+            *_evidence(record)]
 
 
 def _nobody(record: Mapping[str, Any]) -> list[Block]:
@@ -333,7 +343,6 @@ def _evidence(record: Mapping[str, Any]) -> list[Block]:
         Table(("model", "run", "samples", "latency mean", "latency p95", "tokens/s", "quality", "caveats"), models),
     ]
     blocks += _quality_grading(record["evidence"].get("quality_source") or {})
-    blocks += _compared(record)
     if record["evidence"]["notes"]:
         blocks += [Heading(3, "Notes"), Bullets(tuple(record["evidence"]["notes"]))]
     return blocks
@@ -369,8 +378,8 @@ def _answer_blocks(number: int, answer: Mapping[str, Any]) -> list[Block]:
            else "")
     blocks: list[Block] = [
         Heading(4, f"Example {number}: prompt {answer['prompt_id']}"),
-        Para(answer["prompt"] or "(no prompt text)", "Prompt"),
-        Para((answer["response"] or "(the model gave an empty answer)") + cut, "Answer"),
+        Quote("Prompt", answer["prompt"] or "(no prompt text)"),
+        Quote("Answer", (answer["response"] or "(the model gave an empty answer)") + cut),
         Para(_grade_text(answer.get("grade")), "Grade"),
     ]
     note = (answer.get("grade") or {}).get("note")
@@ -386,7 +395,11 @@ def _compared(record: Mapping[str, Any]) -> list[Block]:
     if not compared:
         return []
     ranked = _by_ref(record)
-    blocks: list[Block] = [Heading(3, "The chosen model and the runner-up, with example answers")]
+    blocks: list[Block] = [
+        Heading(2, "The chosen model and the runner-up"),
+        Para("Every figure as the ranking table gives it, then two or three of each model's answers beside "
+             "their grades (the lowest, middle and highest scored), quoted as the model wrote them."),
+    ]
     for entry in compared:
         m = ranked[entry["ref"]]
         blocks += [Heading(3, f"{entry['ref']} ({entry['role']}, rank {m['rank']}, {_num(m['score'], 1)} of 100)"),
@@ -426,6 +439,9 @@ def _md_block(block: Block) -> str:
         case Table(headers, rows):
             lines = [_md_row([md_escape(h) for h in headers]), _md_row(["---"] * len(headers))]
             return "\n".join(lines + [_md_row([md_escape(c) for c in row]) for row in rows])
+        case Quote(label, text):
+            return f"**{md_escape(label)}:**\n\n" + "\n>\n".join(
+                f"> {md_escape(line)}" for line in text.splitlines() if line.strip())
         case Chart():  # Markdown has the numbers in its tables; charts are the HTML's
             return ""
     raise TypeError(f"unknown block {block!r}")
@@ -493,7 +509,9 @@ color:#1f2328;line-height:1.45}
 h1{font-size:1.6em;border-bottom:2px solid #4e79a7;padding-bottom:.2em}h2{margin-top:1.6em;font-size:1.25em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.85em}th,td{border:1px solid #d0d7de;padding:.25em .5em;
 text-align:left;vertical-align:top}th{background:#f6f8fa}figure{margin:.8em 0}figcaption{font-size:.85em;color:#555}
-svg{max-width:100%;height:auto}@media print{h2{break-after:avoid}table,figure{break-inside:avoid}}
+svg{max-width:100%;height:auto}blockquote{margin:-.6em 0 .8em;padding:.4em .8em;border-left:3px solid #d0d7de;
+background:#f6f8fa;white-space:pre-wrap;overflow-wrap:anywhere}
+@media print{h2{break-after:avoid}table,figure,blockquote{break-inside:avoid}}
 """
 
 
@@ -511,6 +529,8 @@ def _html_block(block: Block) -> str:
             head = "".join(f"<th>{e(h)}</th>" for h in headers)
             body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
             return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        case Quote(label, text):
+            return f"<p><strong>{e(label)}:</strong></p><blockquote>{e(text)}</blockquote>"
         case Svg(title, markup):
             return f'<figure aria-label="{e(title)}">{markup}</figure>'
     raise TypeError(f"unknown block {block!r}")
