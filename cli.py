@@ -368,11 +368,14 @@ def _json_file(path: str | None, what: str) -> dict:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from functools import partial
+
     from core.decide import report
     from core.decide.candidates import candidate_table_from_store
     from core.decide.decision import build_decision, save_decision
     from core.decide.exports import export_plan, write_exports
     from core.decide.settings import Constraints, SelectionSettings, default_criteria
+    from core.grading.examples import example_answers
     from core.grading.quality_source import quality_for_decision
     from core.output_file import OutputError
 
@@ -397,7 +400,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
                            "scores anyway (the decision record quotes the reason), or choose --quality people or none.")
         table = candidate_table_from_store(store, args.runs, quality.quality)
         record = build_decision(table, settings, title=args.title, context=args.context,
-                                quality_source=quality.source, none_qualifies=args.none_qualifies)
+                                quality_source=quality.source, none_qualifies=args.none_qualifies,
+                                examples=partial(example_answers, store, quality.source,
+                                                 {c.ref: c.run_id for c in table.candidates if c.run_id}))
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     verdicts = [gate.verdict for gate in quality.gates.values()]

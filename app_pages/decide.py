@@ -15,6 +15,7 @@ from components.decide_widgets import (
     qualification_panel,
     quality_note,
     quality_panel,
+    ranking_table,
     settings_panel,
 )
 from components.decision_exports import decisions_panel
@@ -29,6 +30,7 @@ from core.decide.decision import list_decisions, save_decision, set_status
 from core.decide.pareto import pareto_quality_latency
 from core.decide.ranking import contribution_frame, rank, ranking_frame
 from core.decide.sensitivity import sensitivity, tornado_frame
+from core.grading.examples import example_answers
 from core.grading.quality_source import DecisionQuality, quality_for_decision, quality_options
 from core.models.specs import model_specs, save_model_specs
 from store.queries import benchmark_runs
@@ -72,6 +74,7 @@ with st.expander("Quality (from the Grade page)", expanded=True):
         quality = DecisionQuality()
     quality_note(quality)
 table = candidate_table_from_store(store, run_ids, quality.quality)
+examples = partial(example_answers, store, quality.source, {c.ref: c.run_id for c in table.candidates if c.run_id})
 refs = [c.ref for c in table.candidates]
 specs = model_specs(store)
 with st.expander("Model details: license and size (used by the license and footprint criteria; what the catalog "
@@ -99,7 +102,7 @@ if not ranking.ranked:
     st.error("No model passes the constraints and the rule for missing data: relax a limit or choose another rule, "
              "or record below that no model qualifies.")
     st.subheader("Record the decision")
-    decision_form(table, settings, ranking, quality.source, partial(save_decision, store))
+    decision_form(table, settings, ranking, quality.source, partial(save_decision, store), examples)
     show_decisions()
     st.stop()
 robustness = sensitivity(ranking, table, settings)
@@ -108,7 +111,7 @@ if len(ranking.ranked) >= 2:  # what the top two differ by, measured over the pr
     run_of = {c.ref: c.run_id for c in table.candidates}
     for sentence in statements_between(store, *((m.ref, run_of[m.ref]) for m in ranking.ranked[:2])):
         st.caption(md_literal(sentence))
-st.dataframe(ranking_frame(ranking), hide_index=True)
+ranking_table(ranking_frame(ranking))
 st.plotly_chart(contribution_figure(contribution_frame(ranking)), theme=None, key="contrib")
 
 pareto = pareto_quality_latency(ranking)
@@ -128,5 +131,5 @@ if ranking.winner:
     st.plotly_chart(win_probability_figure(robustness.win.probabilities, colours), theme=None, key="win")
 
 st.subheader("Record the decision")
-decision_form(table, settings, ranking, quality.source, partial(save_decision, store))
+decision_form(table, settings, ranking, quality.source, partial(save_decision, store), examples)
 show_decisions()

@@ -28,6 +28,7 @@ from core.grading import (
 from core.grading.items import gradable_runs
 from core.grading.judge_choice import suggest_judge
 from core.grading.judge_progress import judge_progress
+from core.grading.manual import last_grade, undo_last_grade
 from core.grading.pairwise_results import pairwise_view
 from core.grading.run_results import run_results
 from core.models.listings import background_listings
@@ -66,6 +67,7 @@ def manual(run: Run, rubric: Rubric) -> None:
     run_id = run.run_id
     manual_tab(run, rubric, ManualGrading(
         queue=partial(blind_queue, store, run_id), record=partial(record_grade, store, run_id),
+        last=partial(last_grade, store, run_id), undo=partial(undo_last_grade, store, run_id),
         sheet=partial(export_annotation_csv, store, run_id), import_sheet=partial(import_annotation_csv, store, run_id),
     ))
 

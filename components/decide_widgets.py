@@ -7,6 +7,7 @@ nothing here reads the store or computes a score.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,9 +16,10 @@ from components.safe_text import md, md_literal
 from core import defaults
 from core.config import ModelSpec
 from core.decide.candidates import Candidate, CandidateTable
-from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, build_decision
+from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, Examples, build_decision
+from core.decide.gaps import is_remote
 from core.decide.lead import Lead
-from core.decide.ranking import Ranking
+from core.decide.ranking import DIGITS, Ranking
 from core.decide.settings import (
     CRITERIA,
     CRITERION_LABELS,
@@ -102,6 +104,24 @@ def missing_data_panel(table: CandidateTable) -> tuple[str, dict[str, dict[str, 
     return rule, entered
 
 
+_SCALES = {"latency": "(s)", "throughput": "", "memory": "(MB)", "quality": "(1-5)", "footprint": "(MB)",
+           "license": "score (0-1)"}
+
+
+def ranking_table(frame: pd.DataFrame) -> None:
+    """``core.decide.ranking.ranking_frame`` with every figure to the digits the decision record prints (so the
+    page and the record read the same), the model pinned while the criteria scroll; beside an empty figure its
+    "n, 95% CI" cell says why it is missing (``core.decide.gaps``)."""
+    config: dict[str, Any] = {"model": st.column_config.TextColumn(pinned=True),
+                              "score": st.column_config.NumberColumn("score /100", format="%.1f")}
+    for key, digits in DIGITS.items():
+        label = CRITERION_LABELS[key]
+        config[f"{key} value"] = st.column_config.NumberColumn(f"{label} {_SCALES[key]}".strip(), format=f"%.{digits}f")
+        config[f"{key} n, 95% CI"] = st.column_config.TextColumn(f"{label}: n, 95% CI or why missing")
+        config[f"{key} points"] = st.column_config.NumberColumn(f"{label} points", format="%.1f")
+    st.dataframe(frame, hide_index=True, column_config=config)
+
+
 def lead_panel(lead: Lead | None) -> None:
     """The comparison in words with its interval: a statistical tie (a warning) or the named winner."""
     if lead is None:
@@ -161,9 +181,14 @@ _SOURCE_WORDS = {"model details": "typed or models.json", "metadata": "typed or 
                  "catalog": "from the catalog", "run": "measured by the run"}
 
 
-def _in_use(value: str | None, source: str | None) -> str:
-    """What Decide uses and where it came from: ``"MIT (from the catalog)"``; ``"unknown"`` when nothing is."""
-    return "unknown" if value is None else f"{value} ({_SOURCE_WORDS.get(source or '', source)})"
+def _in_use(value: str | None, source: str | None, why: str) -> str:
+    """What Decide uses and where it came from: ``"MIT (from the catalog)"``; when nothing is, ``why``."""
+    return f"unknown: {why}" if value is None else f"{value} ({_SOURCE_WORDS.get(source or '', source)})"
+
+
+def _size_why(ref: str) -> str:
+    return ("not measurable for a remote endpoint (type it in the size column if you know it)" if is_remote(ref)
+            else "not measured by the run (type it in the size column)")
 
 
 def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]) -> list[ModelSpec] | None:
@@ -172,9 +197,9 @@ def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]
     edited specs when the user saves them (the page stores them in the ``models`` table, like models.json)."""
     known = {c.ref: (c, specs.get(c.ref) or ModelInfo(ref=c.ref)) for c in candidates}
     frame = pd.DataFrame([{"model": ref, "license": m.license or "", "size_mb": m.size_mb, "notes": m.notes,
-                           "license in use": _in_use(c.license, c.license_source),
+                           "license in use": _in_use(c.license, c.license_source, "type it in the license column"),
                            "size in use": _in_use(None if c.disk_mb is None else f"{c.disk_mb:,.0f} MB",
-                                                  c.disk_source)}
+                                                  c.disk_source, _size_why(c.ref))}
                           for ref, (c, m) in known.items()])
     edited = st.data_editor(frame, hide_index=True, disabled=["model", "license in use", "size in use"],
                             key="meta-editor",
@@ -188,9 +213,10 @@ def metadata_editor(specs: dict[str, ModelInfo], candidates: Sequence[Candidate]
 
 
 def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: Ranking, quality_source: dict | None,
-                  save: Callable[[dict], object]) -> None:
+                  save: Callable[[dict], object], examples: Examples | None = None) -> None:
     """Record a decision with ``save``: the top-ranked model unless overridden with a stated reason; when the
-    constraints leave no model, the decision that none qualifies (the record lists every model's reasons)."""
+    constraints leave no model, the decision that none qualifies (the record lists every model's reasons).
+    ``examples`` gives the chosen model's and the runner-up's example answers the record shows."""
     ranked = [m.ref for m in ranking.ranked]
     nobody = not ranked
     with st.form("decision"):
@@ -214,7 +240,7 @@ def decision_form(table: CandidateTable, settings: SelectionSettings, ranking: R
         record = build_decision(table, settings, title=title, context=context,
                                 decision_makers=[p for p in makers.split(",") if p.strip()], chosen=chosen,
                                 override_reason=reason, status=status, consequences=consequences,
-                                quality_source=quality_source, none_qualifies=nobody)
+                                quality_source=quality_source, none_qualifies=nobody, examples=examples)
     except ValueError as exc:
         st.error(md("{error}", error=exc))
         return

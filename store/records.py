@@ -569,7 +569,10 @@ class Decision(Record):
                                                     "`seed`, `concentration`, `noise`); `lead` (the score gap's "
                                                     "interval, or a statistical tie)")
     evidence: dict[str, Any] = Field(description="`runs` (per run: dates, settings, environment), "
-                                                 "`quality_source` (where quality came from, or null), `notes`")
+                                                 "`quality_source` (where quality came from, or null), `notes`, "
+                                                 "`examples` (the chosen model's and the runner-up's example "
+                                                 "answers beside their grades: `[{ref, role, answers}]`; absent "
+                                                 "in older records)")
     supersedes: str | None = Field(None, description="`decision_id` this one replaces")
     superseded_by: str | None = Field(None, description="set on the old record when a newer one supersedes it")
 

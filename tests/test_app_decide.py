@@ -192,7 +192,8 @@ def test_the_rule_for_missing_figures_and_the_noise_verdict_sit_with_the_ranking
     # the top two compared in words; one shared prompt is too few to pair, and the page says so
     assert any("fast:fake-model and slow:fake-model cannot be compared on end-to-end latency" in c.value
                and "share only 1 measured prompt" in c.value for c in at.caption)
-    assert ranked.loc[0, "memory n, 95% CI"] == "missing"
+    assert ranked.loc[0, "memory n, 95% CI"] == ("missing: not measurable for a remote endpoint (enter it on Decide "
+                                                 "if you know it)")  # an empty cell says why
 
     at.radio(key="missing-rule").set_value("exclude").run()
     assert not at.exception, at.exception

@@ -188,7 +188,8 @@ def test_filename_is_safe():
 
 
 def _unescape_md(text: str) -> str:
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+    """What a Markdown viewer shows: escapes read, and the word joiner that stops autolinks is invisible."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
 
 
 def test_md_escape_makes_markup_literal():

@@ -5,6 +5,7 @@
 * ``usable``       what counts as a number: finite, else unknown (NaN and inf are never figures)
 * ``constraints``  the hard limits a candidate must meet before it is scored, each failure a sentence
 * ``missing``      the product owner's rule for a missing figure: drop the criterion, fill it by hand, leave out
+* ``gaps``         why a figure is missing, in words (a remote endpoint's memory, a license nobody typed)
 * ``ranking``      normalised, weighted scores: who ranks first and why
 * ``pareto``       quality against latency: the models no other model beats on both
 * ``noise``        the measured figures resampled from the runs' samples, as a re-run could have measured them

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,23 @@ from store.records import DECISION_STATUSES, Decision
 
 STATUSES = DECISION_STATUSES
 NO_MODEL_QUALIFIES = "no model qualifies"
+# refs -> {ref: [example answers beside their grades]} (``core.grading.examples.example_answers``, bound)
+Examples = Callable[[Sequence[str]], Mapping[str, list[dict[str, Any]]]]
+
+
+def compared_models(ranking: Ranking, chosen: str | None) -> list[tuple[str, str]]:
+    """``[(ref, role)]``: the chosen model and the runner-up (the best-ranked other model), the two whose
+    answers the record shows."""
+    if chosen is None:
+        return []
+    runner_up = next((m.ref for m in ranking.ranked if m.ref != chosen), None)
+    return [(chosen, "chosen"), *([(runner_up, "runner-up")] if runner_up else [])]
+
+
+def _examples(ranking: Ranking, chosen: str | None, examples: Examples | None) -> list[dict[str, Any]]:
+    roles = compared_models(ranking, chosen) if examples else []
+    found = examples([ref for ref, _ in roles]) if examples and roles else {}
+    return [{"ref": ref, "role": role, "answers": list(found.get(ref, []))} for ref, role in roles]
 
 
 def _check_choice(ranking: Ranking, chosen: str, override_reason: str) -> None:
@@ -54,7 +71,7 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
                    status: str = "proposed", consequences: str = "",
                    quality_source: Mapping[str, Any] | None = None, supersedes: str | None = None,
                    decided_on: str | None = None, draws: int = DRAWS, concentration: float = CONCENTRATION,
-                   seed: int = 0, none_qualifies: bool = False) -> dict[str, Any]:
+                   seed: int = 0, none_qualifies: bool = False, examples: Examples | None = None) -> dict[str, Any]:
     """Rank, check the choice (the top-ranked model unless ``chosen`` overrides it with a reason) and
     return the record ready for ``save_decision``.
 
@@ -65,7 +82,9 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
     ``quality_source`` describes where quality means came from, e.g. ``{"run_id", "rubric", "judge",
     "agreement": {"kappa", "verdict"}}``; it is kept verbatim as evidence. The record's ``sensitivity``
     holds the win probabilities (weights and measurements drawn ``draws`` times from ``seed``) and ``lead``,
-    the noise verdict with its sentence (``core.decide.lead``), not the samples: ``run_ids`` lead to them."""
+    the noise verdict with its sentence (``core.decide.lead``), not the samples: ``run_ids`` lead to them.
+    ``examples`` gives the chosen model's and the runner-up's example answers beside their grades; the record
+    keeps them (``evidence.examples``: ``[{ref, role, answers}]``) so the exports show them verbatim, escaped."""
     if not title.strip():
         raise ValueError("Give the decision a title.")
     people = _check_people(status, decision_makers)
@@ -108,7 +127,7 @@ def build_decision(table: CandidateTable, settings: SelectionSettings, *, title:
                    "not_plotted": pareto.not_plotted},
         "sensitivity": {"flips": [asdict(f) for f in flips], **asdict(win), "lead": lead.as_dict() if lead else None},
         "evidence": {"runs": [dict(r) for r in table.runs], "quality_source": dict(quality_source or {}) or None,
-                     "notes": list(table.notes)},
+                     "notes": list(table.notes), "examples": _examples(ranking, chosen, examples)},
         "supersedes": supersedes,
         "superseded_by": None,
     }

@@ -31,6 +31,7 @@ import pandas as pd
 
 from core.decide.candidates import CandidateTable, Exclusion
 from core.decide.constraints import constraint_reasons
+from core.decide.gaps import why_missing
 from core.decide.missing import apply_rule, criterion_value, entered_criteria, filled
 from core.decide.settings import ABSOLUTE_SCALES, CRITERION_LABELS, ENTERED_BY_HAND, SelectionSettings
 
@@ -165,10 +166,11 @@ DIGITS = {"latency": 2, "throughput": 1, "memory": 0, "quality": 2, "footprint":
 
 def evidence_text(m: ScoredModel | Mapping[str, Any], key: str) -> str:
     """What stands behind a ranked figure, in words: ``n=12, 95% CI 1.02–1.31``, ``n=1, no interval`` or
-    ``entered by hand``, or ``missing`` (``m`` a ``ScoredModel`` or its stored dict)."""
+    ``entered by hand``, or ``missing: `` and why (``core.decide.gaps``; ``m`` a ``ScoredModel`` or its stored
+    dict)."""
     m = m if isinstance(m, Mapping) else asdict(m)
     if m["values"].get(key) is None:
-        return "missing"
+        return f"missing: {why_missing(m['ref'], key)}"
     if key in m.get("entered", ()):
         return ENTERED_BY_HAND
     evidence = (m.get("evidence") or {}).get(key) or {}

@@ -31,10 +31,11 @@ import pandas as pd
 
 from core.chart_images import ChartImagesUnavailable, browser_path, figure_images
 from core.decide.charts import record_charts
+from core.decide.gaps import device_text, why_missing
 from core.decide.ranking import DIGITS, evidence_text
 from core.decide.settings import CRITERION_LABELS, MISSING_DATA_RULES
 from core.inline_svg import inline_svg
-from core.untrusted_text import csv_cell, html_escape, json_text, md_escape
+from core.untrusted_text import csv_cell, html_escape, json_text, md_inert
 
 CHART_WIDTH = 900  # px: the page's 960 px column less its padding
 MISSING = "missing"
@@ -88,7 +89,16 @@ class Svg:
     markup: str
 
 
-Block = Heading | Para | Bullets | Table | Chart | Svg
+@dataclass(frozen=True)
+class Quote:
+    """Text a model or a prompt wrote, shown as a quotation apart from the record's own words (line breaks
+    kept), and escaped like everything else."""
+
+    label: str
+    text: str
+
+
+Block = Heading | Para | Bullets | Table | Chart | Svg | Quote
 
 
 def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
@@ -124,7 +134,8 @@ def _blocks(record: Mapping[str, Any]) -> list[Block]:
     ]
     if record.get("no_model_qualifies"):
         return [*head, *_nobody(record), *_evidence(record)]
-    return [*head, *_options(record), *_outcome(record), *_consequences(record), *_evidence(record)]
+    return [*head, *_options(record), *_outcome(record), *_consequences(record), *_compared(record),
+            *_evidence(record)]
 
 
 def _nobody(record: Mapping[str, Any]) -> list[Block]:
@@ -177,9 +188,11 @@ UNITS = {"latency": " s", "throughput": " tok/s", "memory": " MB", "quality": " 
 
 
 def figure_text(m: Mapping[str, Any], key: str) -> str:
-    """One ranked figure with what stands behind it: ``1.02 s (n=12, 95% CI 0.95–1.10)``."""
+    """One ranked figure with what stands behind it: ``1.02 s (n=12, 95% CI 0.95–1.10)``, or why it is missing."""
     value = m["values"].get(key)
-    return MISSING if value is None else f"{_num(value, DIGITS[key], UNITS[key])} ({evidence_text(m, key)})"
+    if value is None:
+        return evidence_text(m, key)  # "missing: " and why
+    return f"{_num(value, DIGITS[key], UNITS[key])} ({evidence_text(m, key)})"
 
 
 def _options(record: Mapping[str, Any]) -> list[Block]:
@@ -270,13 +283,23 @@ def _candidate(record: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
     return next(c for c in record["candidates"]["candidates"] if c["ref"] == ref)
 
 
+def _resource(scored: Mapping[str, Any], c: Mapping[str, Any], key: str, field: str, source: str) -> str:
+    """A resource figure as the ranking used it (a value entered by hand included), else as measured."""
+    value = scored["values"].get(key)
+    if value is None:
+        value = c[field]
+    if value is None:
+        return f"{MISSING}: {why_missing(c['ref'], key)}"
+    return f"{_num(value, 0, ' MB')} ({'entered by hand' if key in scored.get('entered', ()) else c[source]})"
+
+
 def _consequences(record: Mapping[str, Any]) -> list[Block]:
     c, scored = _candidate(record, record["chosen"]), _by_ref(record)[record["chosen"]]
     items = [
-        f"Resources: memory {_num(c['memory_mb'], 0, ' MB')} ({c['memory_source'] or 'not measured'}), "
-        f"disk {_num(c['disk_mb'], 0, ' MB')} ({c['disk_source'] or 'not measured'}), "
-        f"device {c['device'] or 'unknown'}.",
-        f"License: {c['license'] or 'unknown'}.",
+        f"Resources: memory {_resource(scored, c, 'memory', 'memory_mb', 'memory_source')}, "
+        f"disk {_resource(scored, c, 'footprint', 'disk_mb', 'disk_source')}, "
+        f"device {device_text(c['ref'], c['device'])}.",
+        f"License: {c['license'] or 'unknown, ' + why_missing(c['ref'], 'license')}.",
         f"Speed: latency mean {_num(c['latency_mean_s'], 2, ' s')}, p95 {_num(c['latency_p95_s'], 2, ' s')}, "
         f"{_num(c['throughput_tps'], 1)} tokens/s.",
     ]
@@ -296,9 +319,9 @@ def _environment(env: Mapping[str, Any]) -> str:
     return ", ".join(str(p) for p in parts if p) or "not recorded"
 
 
-def _quality(q: Mapping[str, Any] | None) -> str:
+def _quality(ref: str, q: Mapping[str, Any] | None) -> str:
     if not q or q.get("mean") is None:
-        return MISSING
+        return f"{MISSING}: {why_missing(ref, 'quality')}"
     ci = (q["ci95_low"], q["ci95_high"]) if q.get("ci95_low") is not None and q.get("ci95_high") is not None else None
     return f"{_with_ci(q['mean'], ci, 2)}, n={q.get('n', '?')}"
 
@@ -312,22 +335,81 @@ def _evidence(record: Mapping[str, Any]) -> list[Block]:
                     _with_ci(c["latency_p95_s"], c.get("latency_p95_ci95"), 2, " s"),
                     f"{_with_ci(c['throughput_tps'], c['throughput_ci95'], 1)}, "
                     f"n={c.get('throughput_n') if c.get('throughput_n') is not None else c['n_samples']}",
-                    _quality(c["quality"]), "; ".join(c["warnings"]) or "")
+                    _quality(c["ref"], c["quality"]), "; ".join(c["warnings"]) or "none")
                    for c in record["candidates"]["candidates"])
     blocks: list[Block] = [
         Heading(2, "Evidence"),
         Table(("run", "created", "prompt set", "prompts", "rounds", "machine"), runs),
         Table(("model", "run", "samples", "latency mean", "latency p95", "tokens/s", "quality", "caveats"), models),
     ]
-    source = dict(record["evidence"].get("quality_source") or {})
+    blocks += _quality_grading(record["evidence"].get("quality_source") or {})
+    if record["evidence"]["notes"]:
+        blocks += [Heading(3, "Notes"), Bullets(tuple(record["evidence"]["notes"]))]
+    return blocks
+
+
+def _quality_grading(described: Mapping[str, Any]) -> list[Block]:
+    """Where quality came from; for a judge its qualification verdict per run, in its own words, and the
+    reason quoted when an unqualified judge's scores were used anyway."""
+    source = dict(described)
     override = source.pop("override_unqualified", None)
-    if source:
-        blocks += [Heading(3, "Quality grading"), Bullets(tuple(f"{k}: {_flat(v)}" for k, v in source.items()))]
+    gates = source.pop("qualification", None) or {}
+    if not source and not gates:
+        return []
+    blocks: list[Block] = [Heading(3, "Quality grading"), Bullets(tuple(f"{k}: {_flat(v)}" for k, v in source.items()))]
+    blocks += [Para(gate.get("verdict") or ("qualified" if gate.get("qualified") else "not qualified"),
+                    f"Judge qualification in run {run_id}") for run_id, gate in gates.items()]
     if override:
         blocks.append(Para(override, label="Scores of a judge that is not qualified for this rubric are used, "
                                            "because"))
-    if record["evidence"]["notes"]:
-        blocks += [Heading(3, "Notes"), Bullets(tuple(record["evidence"]["notes"]))]
+    return blocks
+
+
+def _grade_text(grade: Mapping[str, Any] | None) -> str:
+    if not grade:
+        return "not graded (no grade from the decision's quality source)"
+    scores = "; ".join(f"{k} {v:g}" for k, v in grade["scores"].items())
+    graders = f", mean of {grade['n_graders']} graders" if grade.get("n_graders", 1) > 1 else ""
+    return f"{scores}; overall {grade['overall']:.2f} / 5 ({grade['graded_by']}{graders})"
+
+
+def _answer_blocks(number: int, answer: Mapping[str, Any]) -> list[Block]:
+    cut = (f"\n[cut here: the answer has {answer['response_chars']:,} characters]" if answer.get("truncated")
+           else "")
+    blocks: list[Block] = [
+        Heading(4, f"Example {number}: prompt {answer['prompt_id']}"),
+        Quote("Prompt", answer["prompt"] or "(no prompt text)"),
+        Quote("Answer", (answer["response"] or "(the model gave an empty answer)") + cut),
+        Para(_grade_text(answer.get("grade")), "Grade"),
+    ]
+    note = (answer.get("grade") or {}).get("note")
+    if note:
+        blocks.append(Para(note, "The judge's rationale"))
+    return blocks
+
+
+def _compared(record: Mapping[str, Any]) -> list[Block]:
+    """The chosen model and the runner-up: every figure exactly as the ranking table gives it (value, n and
+    95% interval), then their example answers, verbatim, beside their grades."""
+    compared = record["evidence"].get("examples") or []
+    if not compared:
+        return []
+    ranked = _by_ref(record)
+    blocks: list[Block] = [
+        Heading(2, "The chosen model and the runner-up"),
+        Para("Every figure as the ranking table gives it, then two or three of each model's answers beside "
+             "their grades (the lowest, middle and highest scored), quoted as the model wrote them."),
+    ]
+    for entry in compared:
+        m = ranked[entry["ref"]]
+        blocks += [Heading(3, f"{entry['ref']} ({entry['role']}, rank {m['rank']}, {_num(m['score'], 1)} of 100)"),
+                   Table(("criterion", "figure (n, 95% CI)"),
+                         tuple((_label(k), figure_text(m, k)) for k in m["values"]))]
+        answers = entry.get("answers") or []
+        if not answers:
+            blocks.append(Para("No answers of this model are stored (its run's samples were removed)."))
+        for number, answer in enumerate(answers, start=1):
+            blocks += _answer_blocks(number, answer)
     return blocks
 
 
@@ -345,6 +427,7 @@ def _md_row(cells: Sequence[str]) -> str:
 
 
 def _md_block(block: Block) -> str:
+    md_escape = md_inert  # literal text, and no bare URL, www. name or e-mail address turned into a live link
     match block:
         case Heading(level, text):
             return f"{'#' * level} {md_escape(text)}"
@@ -356,6 +439,9 @@ def _md_block(block: Block) -> str:
         case Table(headers, rows):
             lines = [_md_row([md_escape(h) for h in headers]), _md_row(["---"] * len(headers))]
             return "\n".join(lines + [_md_row([md_escape(c) for c in row]) for row in rows])
+        case Quote(label, text):
+            return f"**{md_escape(label)}:**\n\n" + "\n>\n".join(
+                f"> {md_escape(line)}" for line in text.splitlines() if line.strip())
         case Chart():  # Markdown has the numbers in its tables; charts are the HTML's
             return ""
     raise TypeError(f"unknown block {block!r}")
@@ -423,7 +509,9 @@ color:#1f2328;line-height:1.45}
 h1{font-size:1.6em;border-bottom:2px solid #4e79a7;padding-bottom:.2em}h2{margin-top:1.6em;font-size:1.25em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.85em}th,td{border:1px solid #d0d7de;padding:.25em .5em;
 text-align:left;vertical-align:top}th{background:#f6f8fa}figure{margin:.8em 0}figcaption{font-size:.85em;color:#555}
-svg{max-width:100%;height:auto}@media print{h2{break-after:avoid}table,figure{break-inside:avoid}}
+svg{max-width:100%;height:auto}blockquote{margin:-.6em 0 .8em;padding:.4em .8em;border-left:3px solid #d0d7de;
+background:#f6f8fa;white-space:pre-wrap;overflow-wrap:anywhere}
+@media print{h2{break-after:avoid}table,figure,blockquote{break-inside:avoid}}
 """
 
 
@@ -441,6 +529,8 @@ def _html_block(block: Block) -> str:
             head = "".join(f"<th>{e(h)}</th>" for h in headers)
             body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
             return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        case Quote(label, text):
+            return f"<p><strong>{e(label)}:</strong></p><blockquote>{e(text)}</blockquote>"
         case Svg(title, markup):
             return f'<figure aria-label="{e(title)}">{markup}</figure>'
     raise TypeError(f"unknown block {block!r}")

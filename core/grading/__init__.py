@@ -27,6 +27,7 @@
 * ``run_results``     what the Grade page's Results tab shows for one run and rubric version
 * ``judge_gate``      a judge's scores count in a decision only if it is qualified, or with a stated reason
 * ``quality_source``  which grades feed a decision (a judge's, people's, none): the Decide page and the CLI
+* ``examples``        a decision record's example answers beside their grades (lowest, middle, highest scored)
 
 Pages import from here; nothing in this package imports Streamlit.
 """

@@ -3,7 +3,8 @@
 Blind: a grader sees an opaque item id, the prompt, the reference and the response, never the
 model, and items come in a shuffled order (seeded, so the queue is the same after a reload), so
 neither brand nor position can sway a score. Resumable: the queue leaves out what this grader has
-already scored under this rubric version.
+already scored under this rubric version. Undoable: ``undo_last_grade`` takes back the grader's newest
+grade saved in the app, and ``blind_queue(first=...)`` brings its answer back to the front.
 
 Spreadsheets: the CSV export puts one empty column per criterion; the import stores every good
 row and lists every bad one by row, column and reason, so nothing a grader typed is lost
@@ -87,13 +88,37 @@ def _graded_ids(store: Store, run_id: str, grader: str, rubric: Rubric) -> set[s
     return {g.item_id for g in queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=grader)}
 
 
-def blind_queue(store: Store, run_id: str, grader: str, rubric: Rubric, *, seed: int = 0) -> GradingQueue:
-    """The run's items this grader has not scored yet under ``rubric``, in a seeded random order."""
+def blind_queue(store: Store, run_id: str, grader: str, rubric: Rubric, *, seed: int = 0,
+                first: str | None = None) -> GradingQueue:
+    """The run's items this grader has not scored yet under ``rubric``, in a seeded random order;
+    ``first`` (an item whose grade was just undone) comes before the others while it is ungraded."""
     _require_saved(rubric)
     items = _blind_order(grading_items(store, run_id), run_id, seed)
     graded = _graded_ids(store, run_id, _grader(grader), rubric)
     remaining = [BlindItem(i.item_id, i.prompt, i.reference, i.response) for i in items if i.item_id not in graded]
+    remaining.sort(key=lambda i: i.item_id != first)  # stable: the blind order otherwise
     return GradingQueue(remaining, done=len(items) - len(remaining), total=len(items))
+
+
+def last_grade(store: Store, run_id: str, grader: str, rubric: Rubric) -> Grade | None:
+    """This grader's most recently saved grade in the app for this run and rubric version (what "undo last"
+    takes back), or ``None``. Read from the store, so it survives a reload; a sheet's rows are not undone
+    one by one (import the sheet again instead)."""
+    _require_saved(rubric)
+    saved = [g for g in queries.scores_for(store, Grade, run_id, rubric.name, rubric.version, grader=_grader(grader))
+             if g.source == "app"]
+    return max(saved, key=lambda g: g.stored_id, default=None)  # stored ids grow with every insert
+
+
+def undo_last_grade(store: Store, run_id: str, grader: str, rubric: Rubric) -> Grade | None:
+    """Remove ``last_grade`` and return it (its item goes back into the queue: pass its ``item_id`` as
+    ``blind_queue(first=...)`` to grade it again now); ``None`` when there is nothing to undo."""
+    with store.transaction():
+        grade = last_grade(store, run_id, grader, rubric)
+        if grade is not None:
+            store.remove_where(Table.GRADES, run_id=run_id, item_id=grade.item_id, grader=grade.grader,
+                               rubric_name=grade.rubric_name, rubric_version=grade.rubric_version)
+    return grade
 
 
 def _grader(name: str) -> str:
