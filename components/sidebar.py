@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components.job_progress import done_of_total, job_share
+from components.job_progress import job_share, progress_text
 from components.safe_text import md
 from store.records import Job, Table
 
@@ -34,7 +34,7 @@ def render_sidebar(*, path: Path, recovered: object | None, read_only: object | 
 
 
 def running_jobs_panel(running: list[Job]) -> None:
-    """Each running job with its bar and ``done/total`` (the figure the page's bar and Runs table show)."""
+    """Each running job with its bar, ``done/total`` (the figure the page's bar and Runs table show) and ETA."""
     for job in running:
-        figures = " · ".join(x for x in (done_of_total(job), job.message) if x)
+        figures = " · ".join(x for x in (progress_text(job), job.message) if x)
         st.progress(job_share(job), text=md("{label}: {figures}", label=job.label or job.kind, figures=figures))
