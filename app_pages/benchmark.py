@@ -23,7 +23,7 @@ from core.models.listings import background_listings
 from core.models.specs import model_specs, save_model_specs
 from core.models.variants import model_families
 from core.refs import FOUNDRY_SOURCE
-from store.queries import benchmark_runs, get_run, run_samples
+from store.queries import benchmark_runs, get_run, run_counts, run_samples
 from store.records import Job, JobKinds
 
 store = get_store()
@@ -49,7 +49,10 @@ def _runs(running: list[Job]) -> None:
     """The stored runs, drawn by the live view: a running run's ``done/total`` is its job's, as in the bar."""
     runs = benchmark_runs(store)
     if not runs:
-        st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
+        probes = run_counts(store).get("probe", 0)
+        aside = f" (the {probes} stored probe{'s' if probes != 1 else ''} from the Models page ask one question " \
+                "each: they are no benchmark)" if probes else ""
+        st.info(f"No benchmark runs yet{aside}: choose models and a prompt set above, then start one.")
         return
     progress = {job.run_id: done_of_total(job) for job in running if job.run_id}
     table = runs_frame(runs, progress)
