@@ -36,7 +36,8 @@ def _frame(store: Store, run_id: str):
 
 def test_key_figures_come_first_and_no_row_repeats_the_small_sample_warning(seeded) -> None:
     frame = _frame(*seeded)
-    assert list(frame.columns[:5]) == ["status", "n", "TTFT median (ms)", "latency mean (s)", "tokens/s mean"]
+    assert list(frame.columns[:5]) == ["status", "n", "TTFT median, ms (95% CI)", "latency mean, s (95% CI)",
+                                       "tokens/s mean (95% CI)"]
     assert not any("rests on only" in note for note in frame["notes"])
 
 

@@ -36,14 +36,13 @@ def _ci(metric: dict[str, Any], digits: int = 1, centre: str = "mean", scale: fl
 
 
 def figure(metric: dict[str, Any], centre: str = "mean", digits: int = 2, scale: float = 1.0) -> str:
-    """A centre with its 95% interval in one cell: ``"1.20 (95% CI 1.10 – 1.35)"``, or with the reason there
-    is no interval; ``""`` when nothing was measured."""
+    """A centre with its 95% interval in one cell, ``"1.20 (1.10 – 1.35)"`` (the column's name says "95% CI", so
+    the cell stays narrow and the key figures fit on the screen), or with the reason there is no interval;
+    ``""`` when nothing was measured."""
     value = metric.get(centre)
     if value is None:
         return ""
-    interval = _ci(metric, digits, centre, scale)
-    shown = f"{value * scale:.{digits}f}"
-    return f"{shown} (95% CI {interval})" if " – " in interval else f"{shown} ({interval})"
+    return f"{value * scale:.{digits}f} ({_ci(metric, digits, centre, scale)})"
 
 
 def rate_count(metric: dict[str, Any]) -> str:
@@ -81,12 +80,12 @@ def _model_order(run: Run, grouped: dict[str, list[dict]]) -> list[str]:
     return run.settings.get("models", list(grouped))
 
 
-KEY_COLUMNS = ["status", "n", "TTFT median (ms)", "latency mean (s)", "tokens/s mean", "tokens/s n", "errors",
-               "goodput", "notes"]
+KEY_COLUMNS = ["status", "n", "TTFT median, ms (95% CI)", "latency mean, s (95% CI)", "tokens/s mean (95% CI)",
+               "tokens/s n", "errors", "goodput", "notes"]
 """What the page shows first: the key figures, each with its interval, then what went wrong."""
 
-SUMMARY_COLUMNS = ["status", "n", "TTFT median (ms)", "latency mean (s)", "tokens/s mean", "latency p95 (s)",
-                   "tokens/s median", "tokens/s n", "errors", "goodput", "device", "notes"]
+SUMMARY_COLUMNS = [*KEY_COLUMNS[:6], "latency p95 (s)", "tokens/s median (95% CI)", "errors", "goodput", "device",
+                   "notes"]
 """The CLI's table: the key figures first, then the tail, the medians and where the model ran."""
 
 RESOURCE_COLUMNS = ["device", "provider", "load (s)", "first request (s)", "memory added (MB)", "peak added (MB)",
@@ -123,19 +122,19 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
             "model": ref,
             "status": info.status,
             "n": summary["n_counted"],
-            "TTFT median (ms)": figure(ttft, "p50", 1, 1000),
-            "latency mean (s)": figure(e2e),
-            "tokens/s mean": figure(tps, "mean", 1),
+            "TTFT median, ms (95% CI)": figure(ttft, "p50", 1, 1000),
+            "latency mean, s (95% CI)": figure(e2e),
+            "tokens/s mean (95% CI)": figure(tps, "mean", 1),
             "tokens/s n": rate_count(tps),
             "errors": summary["n_errors"],
             "goodput": goodput_cell(info),
             "notes": "; ".join(notes),
-            "TTFT mean (ms)": figure(ttft, "mean", 1, 1000),
+            "TTFT mean, ms (95% CI)": figure(ttft, "mean", 1, 1000),
             "TTFT p95 (ms)": _fmt_ms(ttft["p95"]),
-            "latency median (s)": figure(e2e, "p50"),
+            "latency median, s (95% CI)": figure(e2e, "p50"),
             "latency p95 (s)": _round(e2e["p95"]),
             "latency p99 (s)": _round(e2e["p99"]),
-            "tokens/s median": figure(tps, "p50", 1),
+            "tokens/s median (95% CI)": figure(tps, "p50", 1),
             **resource_cells(ref, info),
         })
     return pd.DataFrame(rows)
