@@ -11,7 +11,7 @@ import streamlit as st
 
 from components.add_model_panel import add_model_panel
 from components.job_progress import job_panel
-from components.model_table import models_frame
+from components.model_table import NOT_REPORTED, NOT_REPORTED_NOTICE, models_frame
 from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
@@ -83,6 +83,8 @@ if frame.empty:
     st.info("No models yet: prepare the default model above, or add an endpoint below.")
 else:
     st.dataframe(frame, hide_index=True, width="stretch")
+    if frame.isin([NOT_REPORTED]).any().any():
+        st.caption(NOT_REPORTED_NOTICE)
 
 # --- Load / unload / download (Foundry Local) --------------------------------------------------
 if foundry is not None and foundry_ids:

@@ -29,10 +29,12 @@ from core.benchmark.run_summary import (
 )
 from store.records import Run
 
+_MODEL_PINNED = {"model": st.column_config.TextColumn("model", pinned=True)}  # stays in view when a table scrolls
+
 
 def key_table(frame: pd.DataFrame) -> None:
     """The key figures of ``frame`` (``run_summary_frame``), model first; the one small-sample notice under them."""
-    st.dataframe(frame[["model", *KEY_COLUMNS]], hide_index=True)
+    st.dataframe(frame[["model", *KEY_COLUMNS]], hide_index=True, column_config=_MODEL_PINNED)
     if notice := small_sample_notice(frame):
         st.caption(notice)
 
@@ -45,12 +47,12 @@ def run_tables(run: Run, samples: list[dict]) -> None:
         st.caption(md("{line}", line=line))
     st.markdown("**Load, memory, disk and device**")
     gpu = GPU_COLUMNS if any(info.gpu_load_mb is not None for info in run.models.values()) else []
-    st.dataframe(frame[["model", *RESOURCE_COLUMNS, *gpu]], hide_index=True)
+    st.dataframe(frame[["model", *RESOURCE_COLUMNS, *gpu]], hide_index=True, column_config=_MODEL_PINNED)
     if any(is_remote(ref) for ref in frame["model"]):
         st.caption(REMOTE_NOTICE)
     with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
-        st.dataframe(frame, hide_index=True)
-        st.dataframe(metric_details_frame(run, samples), hide_index=True)
+        st.dataframe(frame, hide_index=True, column_config=_MODEL_PINNED)
+        st.dataframe(metric_details_frame(run, samples), hide_index=True, column_config=_MODEL_PINNED)
     with st.expander("Settings and environment of this run"):
         st.dataframe(settings_frame(run), hide_index=True, width="stretch")
         document = json.dumps({"settings": run.settings, "environment": run.environment}, indent=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.model_table import ENTER_ON_DECIDE, models_frame
+from components.model_table import NOT_REPORTED, models_frame
 from core.engines.base import ModelEntry
 from core.models.sources import SourceListing
 
@@ -14,8 +14,7 @@ def test_an_endpoint_model_says_why_its_device_size_and_license_are_missing() ->
                                                            license="MIT")])]
     frame = models_frame(listings).set_index("ref")
     endpoint = frame.loc["ollama:qwen"]
-    assert endpoint["device"] == "not reported by the endpoint"
-    assert endpoint["size_mb"] == ENTER_ON_DECIDE and endpoint["license"] == ENTER_ON_DECIDE
+    assert {endpoint[c] for c in ("device", "execution_provider", "size_mb", "license")} == {NOT_REPORTED}
     local = frame.loc["foundry-local:small:1"]
     assert (local["device"], local["size_mb"], local["license"]) == ("CPU", "812.0", "MIT")
     assert all(str(cell).strip() for cell in frame.to_numpy().ravel())

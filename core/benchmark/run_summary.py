@@ -88,8 +88,8 @@ SUMMARY_COLUMNS = [*KEY_COLUMNS[:6], "latency p95 (s)", "tokens/s median (95% CI
                    "notes"]
 """The CLI's table: the key figures first, then the tail, the medians and where the model ran."""
 
-RESOURCE_COLUMNS = ["device", "provider", "load (s)", "first request (s)", "memory added (MB)", "peak added (MB)",
-                    "disk (MB)", "energy/token (J)"]
+RESOURCE_COLUMNS = ["device", "memory added (MB)", "peak added (MB)", "disk (MB)", "load (s)", "first request (s)",
+                    "energy/token (J)", "provider"]
 GPU_COLUMNS = ["GPU memory added (MB)", "GPU peak added (MB)", "GPU utilisation mean (%)",
                "GPU utilisation max (%)", "GPU energy (J)"]
 
