@@ -19,6 +19,7 @@ from core.benchmark.empty_cells import REMOTE_NOTICE, is_remote
 from core.benchmark.run_summary import (
     GPU_COLUMNS,
     KEY_COLUMNS,
+    NO_TARGETS,
     RESOURCE_COLUMNS,
     gpu_lines,
     metric_details_frame,
@@ -29,12 +30,12 @@ from core.benchmark.run_summary import (
 )
 from store.records import Run
 
-_MODEL_PINNED = {"model": st.column_config.TextColumn("model", pinned=True)}  # stays in view when a table scrolls
-
 
 def key_table(frame: pd.DataFrame) -> None:
-    """The key figures of ``frame`` (``run_summary_frame``), model first; the one small-sample notice under them."""
-    st.dataframe(frame[["model", *KEY_COLUMNS]], hide_index=True, column_config=_MODEL_PINNED)
+    """The key figures of ``frame`` (``run_summary_frame``), model first (goodput only when the run had targets);
+    the one small-sample notice under them."""
+    targets = not frame.empty and (frame["goodput"] != NO_TARGETS).any()
+    st.dataframe(frame[["model", *(c for c in KEY_COLUMNS if targets or c != "goodput")]], hide_index=True)
     if notice := small_sample_notice(frame):
         st.caption(notice)
 
@@ -47,12 +48,12 @@ def run_tables(run: Run, samples: list[dict]) -> None:
         st.caption(md("{line}", line=line))
     st.markdown("**Load, memory, disk and device**")
     gpu = GPU_COLUMNS if any(info.gpu_load_mb is not None for info in run.models.values()) else []
-    st.dataframe(frame[["model", *RESOURCE_COLUMNS, *gpu]], hide_index=True, column_config=_MODEL_PINNED)
+    st.dataframe(frame[["model", *RESOURCE_COLUMNS, *gpu]], hide_index=True)
     if any(is_remote(ref) for ref in frame["model"]):
         st.caption(REMOTE_NOTICE)
     with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
-        st.dataframe(frame, hide_index=True, column_config=_MODEL_PINNED)
-        st.dataframe(metric_details_frame(run, samples), hide_index=True, column_config=_MODEL_PINNED)
+        st.dataframe(frame, hide_index=True)
+        st.dataframe(metric_details_frame(run, samples), hide_index=True)
     with st.expander("Settings and environment of this run"):
         st.dataframe(settings_frame(run), hide_index=True, width="stretch")
         document = json.dumps({"settings": run.settings, "environment": run.environment}, indent=2)

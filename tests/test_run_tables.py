@@ -70,7 +70,7 @@ def test_the_page_shows_key_figures_one_notice_the_reasons_and_a_json_download(s
     app = open_app("app_pages/benchmark.py").run()
     assert not app.exception
     key = app.dataframe[0].value
-    assert list(key.columns) == ["model", *KEY_COLUMNS]
+    assert list(key.columns) == ["model", *(c for c in KEY_COLUMNS if c != "goodput")]  # the run set no targets
     captions = [c.value for c in app.main.caption]
     assert sum("rest on only 7 samples" in c for c in captions) == 1
     assert REMOTE_NOTICE in captions

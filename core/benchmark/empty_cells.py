@@ -11,9 +11,9 @@ from __future__ import annotations
 from core.refs import FOUNDRY_SOURCE, parse_ref
 from store.records import ModelResult
 
-REMOTE = "not measurable for a remote endpoint"
-REMOTE_NOTICE = ("Memory, disk and energy are not measurable for a remote endpoint (it runs in its own process): "
-                 "enter its memory and disk on Decide if you know them.")
+REMOTE = "n/a: remote endpoint"
+REMOTE_NOTICE = ("n/a: remote endpoint: memory, disk and energy are not measurable for a remote endpoint (it runs "
+                 "in its own process); enter its memory and disk on Decide if you know them.")
 ALREADY_LOADED = "already loaded before the run"
 _NOT_YET = ("queued", "running")
 _ENDED_EARLY = ("failed", "cancelled", "interrupted")

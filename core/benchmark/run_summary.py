@@ -51,10 +51,13 @@ def rate_count(metric: dict[str, Any]) -> str:
     return f"{metric['n']} ({left_out} bunched left out)" if left_out else str(metric["n"])
 
 
+NO_TARGETS = "no targets set"
+
+
 def goodput_cell(info: ModelResult | None) -> str:
-    """``"50% (5 of 10 met every target)"``; ``""`` when the run had no targets."""
+    """``"50% (5 of 10 met every target)"``; ``NO_TARGETS`` when the run had none."""
     if info is None or info.goodput_n is None:
-        return ""
+        return NO_TARGETS
     if info.goodput is None:
         return "no requests"
     return f"{info.goodput:.0%} ({info.goodput_met} of {info.goodput_n} met every target)"
