@@ -15,7 +15,6 @@ from components.model_table import NOT_REPORTED, NOT_REPORTED_NOTICE, models_fra
 from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
-from core.benchmark.empty_cells import unknown_device
 from core.benchmark.probe import probe_result, start_probe
 from core.engines.base import EngineError
 from core.jobs import list_jobs
@@ -92,7 +91,7 @@ if foundry is not None and foundry_ids:
     chosen = st.selectbox("Foundry Local model", sorted(foundry_ids), key="fl-model")
     entry = foundry_ids[chosen]
     st.caption(md("State: **{state}** · device {device} · {provider}", state=entry.state,
-                  device=entry.device or unknown_device(remote=False), provider=entry.execution_provider or ""))
+                  device=entry.device or NOT_REPORTED, provider=entry.execution_provider or ""))
     c1, c2, c3 = st.columns(3)
     if c1.button("Load", disabled=entry.state == "available"):
         try:
@@ -101,7 +100,7 @@ if foundry is not None and foundry_ids:
             st.error(md("{error}", error=exc))
         else:
             st.toast(md("Loaded in {seconds:.2f} s on {device}", seconds=loaded.seconds,
-                        device=loaded.device or unknown_device(remote=False)))
+                        device=loaded.device or "a device Foundry Local did not report"))
             st.rerun()
     if c2.button("Unload", disabled=entry.state != "loaded"):
         try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.benchmark.empty_cells import NOT_REPORTED
 from core.models.sources import SourceListing
 
 COLUMNS = ["ref", "source", "state", "device", "execution_provider", "size_mb", "license"]
-NOT_REPORTED = "not reported"
 NOT_REPORTED_NOTICE = ("\"not reported\": the source does not say (an OpenAI-compatible endpoint tells no device, "
                        "execution provider, size or license); enter size and license on Decide if you know them.")
 

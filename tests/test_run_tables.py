@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.benchmark.empty_cells import ALREADY_LOADED, REMOTE, REMOTE_NOTICE
+from core.benchmark.empty_cells import ALREADY_LOADED, NOT_REPORTED, REMOTE, REMOTE_NOTICE
 from core.benchmark.run_summary import KEY_COLUMNS, RESOURCE_COLUMNS, run_summary_frame, settings_frame
 from store import Store
 from store.queries import get_run, run_samples
@@ -50,7 +50,7 @@ def test_every_missing_figure_says_why(seeded) -> None:
     frame = _frame(store, run_id)
     remote = frame.loc[REMOTE_REF]
     assert (remote["memory added (MB)"], remote["peak added (MB)"], remote["disk (MB)"]) == (REMOTE,) * 3
-    assert remote["device"] == "not reported by the endpoint"
+    assert remote["device"] == NOT_REPORTED
     local = frame.loc[LOCAL]
     assert local["load (s)"] == ALREADY_LOADED and local["memory added (MB)"] == ALREADY_LOADED
     cells = frame[RESOURCE_COLUMNS].to_numpy().ravel()

@@ -13,7 +13,9 @@ from store.records import ModelResult
 
 REMOTE = "n/a: remote endpoint"
 REMOTE_NOTICE = ("n/a: remote endpoint: memory, disk and energy are not measurable for a remote endpoint (it runs "
-                 "in its own process); enter its memory and disk on Decide if you know them.")
+                 "in its own process), and an endpoint reports no device; enter its memory and disk on Decide if you "
+                 "know them.")
+NOT_REPORTED = "not reported"  # the engine or endpoint does not say (a device, a provider, a size, a license)
 ALREADY_LOADED = "already loaded before the run"
 _NOT_YET = ("queued", "running")
 _ENDED_EARLY = ("failed", "cancelled", "interrupted")
@@ -22,11 +24,6 @@ _ENDED_EARLY = ("failed", "cancelled", "interrupted")
 def is_remote(ref: str) -> bool:
     """The model runs outside Pickwise's processes (every source but in-process Foundry Local)."""
     return parse_ref(ref).source != FOUNDRY_SOURCE
-
-
-def unknown_device(remote: bool) -> str:
-    """What a device cell says when the engine did not name one."""
-    return "not reported by the endpoint" if remote else "not reported by Foundry Local"
 
 
 def resource_cells(ref: str, info: ModelResult) -> dict[str, str]:
@@ -50,8 +47,8 @@ def resource_cells(ref: str, info: ModelResult) -> dict[str, str]:
     load = _number(info.load_s, 2) if info.load_s is not None else (
         ALREADY_LOADED if info.already_loaded else unmeasured or "not measured")
     return {
-        "device": info.device or unmeasured or unknown_device(remote),
-        "provider": info.execution_provider or unmeasured or unknown_device(remote),
+        "device": info.device or unmeasured or NOT_REPORTED,
+        "provider": info.execution_provider or unmeasured or NOT_REPORTED,
         "load (s)": load,
         "first request (s)": _number(info.first_request_s, 2) if info.first_request_s is not None
         else unmeasured or "not measured",
