@@ -18,6 +18,7 @@ from components.sidebar import render_sidebar, running_jobs_panel
 from components.state import get_store
 from core.jobs import list_jobs
 from store import StoreError
+from store.queries import judging_job_count, run_counts
 
 st.set_page_config(page_title="Pickwise", page_icon=":material/balance:", layout="wide")
 
@@ -33,7 +34,8 @@ PAGES = [
 navigation = st.navigation(PAGES)
 try:
     store = get_store()
-    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only, counts=store.counts())
+    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only, counts=store.counts(),
+                   runs_by_kind=run_counts(store), judging_jobs=judging_job_count(store))
     begin_live_view()
     navigation.run()
     live_view(partial(list_jobs, store, active_only=True), running_jobs_panel)

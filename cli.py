@@ -302,11 +302,19 @@ def _family_refs(args: argparse.Namespace, store: Store) -> list[str]:
 
 def _print_summary(run: Run, samples: list[dict]) -> None:
     """The run's table (the lowest concurrency level), then every level with its throughput, on stderr."""
-    from core.benchmark.run_summary import SUMMARY_COLUMNS, concurrency_frame, run_summary_frame, targets_lines
+    from core.benchmark.run_summary import (
+        SUMMARY_COLUMNS,
+        concurrency_frame,
+        run_summary_frame,
+        small_sample_notice,
+        targets_lines,
+    )
     from core.table_text import table_text
 
     frame = run_summary_frame(run, samples)
     print(table_text(frame[["model", *SUMMARY_COLUMNS]]), file=sys.stderr)
+    if notice := small_sample_notice(frame):
+        print(notice, file=sys.stderr)
     print("\nEvery concurrency level (throughput: output tokens of all requests per second):", file=sys.stderr)
     print(table_text(concurrency_frame(run, samples)), file=sys.stderr)
     for line in targets_lines(run):

@@ -11,10 +11,11 @@ from components.fit_notice import fit_notice
 from components.job_progress import done_of_total, job_panel
 from components.live_view import live_slot
 from components.model_table import models_frame
+from components.run_tables import key_table, run_tables
 from components.safe_text import md
 from components.state import get_sources, get_store
 from core.benchmark.prompt_sets.saved import prompt_set_choices, save_prompt_set
-from core.benchmark.run_summary import gpu_lines, metric_details_frame, run_summary_frame, runs_frame, targets_lines
+from core.benchmark.run_summary import run_summary_frame, runs_frame
 from core.benchmark.runner import start_benchmark
 from core.jobs import list_jobs
 from core.models.default_model.pipeline import DEFAULT_MODEL_ID
@@ -23,7 +24,7 @@ from core.models.listings import background_listings
 from core.models.specs import model_specs, save_model_specs
 from core.models.variants import model_families
 from core.refs import FOUNDRY_SOURCE
-from store.queries import benchmark_runs, get_run, run_samples
+from store.queries import benchmark_runs, get_run, run_counts, run_samples
 from store.records import Job, JobKinds
 
 store = get_store()
@@ -42,14 +43,17 @@ st.caption(
 def _live_table(run_id: str | None) -> None:
     run = get_run(store, run_id) if run_id else None
     if run:
-        st.dataframe(run_summary_frame(run, run_samples(store, run.run_id)), hide_index=True)
+        key_table(run_summary_frame(run, run_samples(store, run.run_id)))
 
 
 def _runs(running: list[Job]) -> None:
     """The stored runs, drawn by the live view: a running run's ``done/total`` is its job's, as in the bar."""
     runs = benchmark_runs(store)
     if not runs:
-        st.info("No benchmark runs yet: choose models and a prompt set above, then start one.")
+        probes = run_counts(store).get("probe", 0)
+        aside = f" (the {probes} stored probe{'s' if probes != 1 else ''} from the Models page ask one question " \
+                "each: they are no benchmark)" if probes else ""
+        st.info(f"No benchmark runs yet{aside}: choose models and a prompt set above, then start one.")
         return
     progress = {job.run_id: done_of_total(job) for job in running if job.run_id}
     table = runs_frame(runs, progress)
@@ -61,14 +65,7 @@ def _runs(running: list[Job]) -> None:
         st.caption(md("Status **{status}**{done} · prompt set {name} · started {started} · finished {finished}",
                       status=run.status, done=f" · {progress[run_id]} requests" if progress.get(run_id) else "",
                       name=run.prompt_set.name, started=run.started_at or "-", finished=run.finished_at or "-"))
-        samples = run_samples(store, run_id)
-        st.dataframe(run_summary_frame(run, samples), hide_index=True)
-        for line in [*targets_lines(run), *gpu_lines(run)]:
-            st.caption(md("{line}", line=line))
-        with st.expander("All statistics (percentiles, spread, confidence intervals, targets)"):
-            st.dataframe(metric_details_frame(run, samples), hide_index=True)
-        with st.expander("Environment and settings of this run"):
-            st.json({"settings": run.settings, "environment": run.environment}, expanded=False)
+        run_tables(run, run_samples(store, run_id))
     with st.expander("All runs"):
         st.dataframe(table, hide_index=True)
 

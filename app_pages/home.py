@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.state import get_store
 from core.journey import STEPS, next_step
+from store.queries import run_counts
 from store.records import Table
 
 store = get_store()
@@ -27,9 +28,9 @@ for number, step in enumerate(STEPS, start=1):
     st.markdown(f"**{number}. {step.title}** — {step.summary}")
 
 st.subheader("In the store")
-cols = st.columns(5)
-for col, (label, table) in zip(
-    cols, [("Endpoints", Table.ENDPOINTS), ("Runs", Table.RUNS), ("Samples", Table.SAMPLES),
-           ("Grades", Table.GRADES), ("Decisions", Table.DECISIONS)], strict=True,
-):
-    col.metric(label, counts.get(table, 0))
+runs = run_counts(store)  # by kind: a probe is stored as a run, but is no benchmark
+figures = [("Endpoints", counts.get(Table.ENDPOINTS, 0)), ("Benchmark runs", runs.get("benchmark", 0)),
+           ("Probes", runs.get("probe", 0)), ("Samples", counts.get(Table.SAMPLES, 0)),
+           ("Grades", counts.get(Table.GRADES, 0)), ("Decisions", counts.get(Table.DECISIONS, 0))]
+for col, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+    col.metric(label, value)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from components.add_model_panel import add_model_panel
 from components.job_progress import job_panel
-from components.model_table import models_frame
+from components.model_table import NOT_REPORTED, NOT_REPORTED_NOTICE, models_frame
 from components.probe_panel import probe_panel
 from components.safe_text import md
 from components.state import foundry_engine, foundry_error, get_sources, get_store
@@ -82,14 +82,16 @@ if frame.empty:
     st.info("No models yet: prepare the default model above, or add an endpoint below.")
 else:
     st.dataframe(frame, hide_index=True, width="stretch")
+    if frame.isin([NOT_REPORTED]).any().any():
+        st.caption(NOT_REPORTED_NOTICE)
 
 # --- Load / unload / download (Foundry Local) --------------------------------------------------
 if foundry is not None and foundry_ids:
     st.subheader("Load, unload, download (Foundry Local)")
     chosen = st.selectbox("Foundry Local model", sorted(foundry_ids), key="fl-model")
     entry = foundry_ids[chosen]
-    st.caption(md("State: **{state}** · device {device} · {provider}", state=entry.state, device=entry.device or "?",
-                  provider=entry.execution_provider or ""))
+    st.caption(md("State: **{state}** · device {device} · {provider}", state=entry.state,
+                  device=entry.device or NOT_REPORTED, provider=entry.execution_provider or ""))
     c1, c2, c3 = st.columns(3)
     if c1.button("Load", disabled=entry.state == "available"):
         try:
@@ -97,7 +99,8 @@ if foundry is not None and foundry_ids:
         except EngineError as exc:
             st.error(md("{error}", error=exc))
         else:
-            st.toast(md("Loaded in {seconds:.2f} s on {device}", seconds=loaded.seconds, device=loaded.device or "?"))
+            st.toast(md("Loaded in {seconds:.2f} s on {device}", seconds=loaded.seconds,
+                        device=loaded.device or "a device Foundry Local did not report"))
             st.rerun()
     if c2.button("Unload", disabled=entry.state != "loaded"):
         try:

@@ -4,13 +4,13 @@ which reads the jobs from the store, so a browser reload reattaches)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import streamlit as st
 
 from components.live_view import live_slot
 from components.safe_text import md, md_literal
 from components.state import cancel_job
+from core.eta import eta_text
 from store.records import Job
 
 
@@ -27,20 +27,10 @@ def done_of_total(job: Job) -> str:
     return f"{done:.0f}/{total:.0f}" if total else ""
 
 
-def _eta_text(job: Job) -> str:
-    """``done/total · ETA`` from the average pace so far (blank until there is a pace to go on)."""
-    done, total = job.progress.done, job.progress.total
-    text = done_of_total(job)
-    if not text:
-        return ""
-    try:
-        elapsed = (datetime.now(UTC) - datetime.fromisoformat(job.created_at)).total_seconds()
-    except ValueError:
-        return text
-    if done > 0 and total > done:
-        remaining = elapsed / done * (total - done)
-        text += f" · about {int(remaining // 60)} min {int(remaining % 60):02d} s left"
-    return text
+def progress_text(job: Job) -> str:
+    """``"74/96 · about 2 min 41 s left"`` (``"estimating…"`` until the pace can be trusted, ``core.eta``): what
+    the page's bar and the sidebar both say."""
+    return " · ".join(x for x in (done_of_total(job), eta_text(job.progress, job.created_at)) if x)
 
 
 def _outcome(job: Job) -> None:
@@ -67,7 +57,7 @@ def job_panel(job: Job, *, key: str, live: Callable[[], None] | None = None) -> 
         current = next((j for j in running if j.job_id == job_id), None)
         if current is None:  # it ended: the live view reruns the page, which shows the outcome
             return
-        eta = _eta_text(current)
+        eta = progress_text(current)
         st.progress(job_share(current),
                     text=md_literal(" · ".join(x for x in (eta, current.message or "working…") if x)))
         if live is not None:

@@ -10,16 +10,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from components.job_progress import done_of_total, job_share
+from components.job_progress import job_share, progress_text
 from components.safe_text import md
 from store.records import Job, Table
 
 
 def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None,
-                   counts: dict[str, int]) -> None:
+                   counts: dict[str, int], runs_by_kind: dict[str, int], judging_jobs: int) -> None:
     """``recovered``/``read_only``: the store's notices, each shown as its one sentence (an unreadable file
-    moved aside; a store that cannot be written); ``counts``: rows per table. The running jobs are drawn
-    by the live view (``running_jobs_panel``), so they move with the page."""
+    moved aside; a store that cannot be written); ``counts``: rows per table; ``runs_by_kind``: runs per
+    kind (``store.queries.run_counts``); ``judging_jobs``: judge and pairwise jobs. The running jobs are
+    drawn by the live view (``running_jobs_panel``), so they move with the page."""
     with st.sidebar:
         if recovered is not None:
             st.error(md("{notice}", notice=recovered), icon=":material/warning:")
@@ -27,14 +28,20 @@ def render_sidebar(*, path: Path, recovered: object | None, read_only: object | 
             st.warning(md("You can look at what is stored, but nothing new can be saved. {why}", why=read_only),
                        icon=":material/lock:")
         st.caption(md("Store: {path:code}", path=path))
-        st.caption(
-            f"{counts.get(Table.RUNS, 0)} runs · {counts.get(Table.SAMPLES, 0)} samples · "
-            f"{counts.get(Table.ENDPOINTS, 0)} endpoints"
-        )
+        st.caption(store_line(counts, runs_by_kind, judging_jobs))
+
+
+def store_line(counts: dict[str, int], runs_by_kind: dict[str, int], judging_jobs: int) -> str:
+    """``"2 benchmark runs · 5 probes · 1 judging job · 340 samples · 2 endpoints"``: runs counted by kind, so
+    the figure agrees with the Benchmark page's list (a probe is a run too, but no benchmark)."""
+    figures = [(runs_by_kind.get("benchmark", 0), "benchmark run"), (runs_by_kind.get("probe", 0), "probe"),
+               (judging_jobs, "judging job"), (counts.get(Table.SAMPLES, 0), "sample"),
+               (counts.get(Table.ENDPOINTS, 0), "endpoint")]
+    return " · ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in figures)
 
 
 def running_jobs_panel(running: list[Job]) -> None:
-    """Each running job with its bar and ``done/total`` (the figure the page's bar and Runs table show)."""
+    """Each running job with its bar, ``done/total`` (the figure the page's bar and Runs table show) and ETA."""
     for job in running:
-        figures = " · ".join(x for x in (done_of_total(job), job.message) if x)
+        figures = " · ".join(x for x in (progress_text(job), job.message) if x)
         st.progress(job_share(job), text=md("{label}: {figures}", label=job.label or job.kind, figures=figures))

@@ -25,6 +25,7 @@ Shared by several steps (each imports no step):
 * ``intervals``       the one 95% interval for a mean or a median, that holds at small n and on skewed data
 * ``bundles``         runs moved between stores (samples, verdicts, the machine that measured them) or deleted whole
 * ``jobs``            background jobs recorded in the store (progress, cancel, outcome), found again anywhere
+* ``eta``             how long a job has left, from its pace after its first unit, or "estimating…"
 * ``ownership``       which process owns a job or a run, and whether it is gone (orphans get marked)
 * ``paths``           where Pickwise keeps its files (the data folder, the store, the models)
 * ``untrusted_text``  escaping for markdown, plotly, HTML and CSV cells; invisible characters made visible

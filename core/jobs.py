@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from core.eta import stamp
 from core.ownership import holding, is_held, owner_gone, owner_record
 from store import Store, StoreError, queries
 from store.records import Job, JobKind, Run, RunKind
@@ -58,8 +59,10 @@ class JobContext:
     job_id: str
     store: Store
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    write_every_s: float = _PROGRESS_WRITE_INTERVAL_S
     _last_write: float = 0.0
     _doc_id: int | None = None
+    _since: tuple[float, str] | None = None  # (done, when) once the first unit finished: the ETA's pace starts there
 
     @classmethod
     def of(cls, store: Store, job: Job, cancel_event: threading.Event | None = None) -> JobContext:
@@ -83,16 +86,23 @@ class JobContext:
         """Record progress; store writes are throttled so a hot loop does not rewrite the file.
 
         Each write also reads the record's ``cancel_requested`` (in the same transaction, so it costs no
-        extra file read): a Cancel from a process that cannot signal this one (another host) still lands."""
+        extra file read): a Cancel from a process that cannot signal this one (another host) still lands.
+        The moment the first unit is done is kept even when its write is skipped: the ETA (``core.eta``)
+        measures the pace from there, so start-up and model loading never stretch it."""
+        at = stamp()
+        if self._since is None and done >= 1:
+            self._since = (done, at)
         now = time.monotonic()
-        if not force and now - self._last_write < _PROGRESS_WRITE_INTERVAL_S:
+        if not force and now - self._last_write < self.write_every_s:
             return
         self._last_write = now
         assert self._doc_id is not None
+        since_done, since_at = self._since or (None, None)
+        progress = {"done": done, "total": total, "at": at, "since_done": since_done, "since_at": since_at}
         with self.store.transaction():
             current = queries.first(self.store, Job, job_id=self.job_id)
             queries.update(self.store, Job, self._doc_id,
-                           {"progress": {"done": done, "total": total}, "message": message, "heartbeat_at": utc_now()})
+                           {"progress": progress, "message": message, "heartbeat_at": utc_now()})
         if current is not None and current.cancel_requested:
             self.cancel_event.set()
 

@@ -11,11 +11,12 @@ measurement); they were checked when written.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from store.db import Store
-from store.records import GradedItem, ModelResult, Record, Run, RunKind, Table
+from store.records import GradedItem, JobKinds, ModelResult, Record, Run, RunKind, Table
 
 R = TypeVar("R", bound=Record)
 G = TypeVar("G", bound=GradedItem)
@@ -23,6 +24,7 @@ D = TypeVar("D", bound=Mapping[str, Any])
 BENCHMARK: RunKind = "benchmark"
 _UNFINISHED = ("queued", "running")
 _WITH_RESULTS = ("completed", "partial")
+_JUDGING = (JobKinds.JUDGE, JobKinds.PAIRWISE)
 
 
 # ------------------------------------------------------------------ writes
@@ -92,6 +94,20 @@ def benchmark_runs(store: Store, *, finished_only: bool = False) -> list[Run]:
     """Stored benchmark runs, newest first (probes are one-sample checks, not comparable evidence);
     ``finished_only`` leaves out the queued and running ones (what Decide may rank)."""
     return newest_first(r for r in find(store, Run, kind=BENCHMARK) if is_finished(r) or not finished_only)
+
+
+def run_counts(store: Store) -> dict[str, int]:
+    """How many runs of each kind are stored (``{"benchmark": 2, "probe": 5}``; a kind with none is absent):
+    a probe is stored as a run too, so a bare count of runs disagrees with the Benchmark page's list."""
+    counts: dict[str, int] = defaultdict(int)
+    for run in store.find(Table.RUNS):
+        counts[run.get("kind", BENCHMARK)] += 1
+    return dict(counts)
+
+
+def judging_job_count(store: Store) -> int:
+    """Judging jobs stored (a judge scoring answers, or comparing them pairwise), whatever their outcome."""
+    return sum(1 for job in store.find(Table.JOBS) if job.get("kind") in _JUDGING)
 
 
 def produced_results(model: ModelResult) -> bool:

@@ -376,6 +376,11 @@ class Progress(Part):
 
     done: float = Field(description="units done")
     total: float | None = Field(description="units in all; null while unknown")
+    at: str | None = Field(None, description="ISO UTC (milliseconds): when `done` was reached; absent in older jobs")
+    since_done: float | None = Field(None, description="`done` when the first unit had finished: the ETA's pace "
+                                                       "(`core/eta.py`) is measured from there, leaving out start-up "
+                                                       "and model loading; null until then")
+    since_at: str | None = Field(None, description="ISO UTC (milliseconds): when `since_done` was reached")
 
 
 class Job(Record):

@@ -22,7 +22,7 @@ def test_start_page_lists_steps_and_next_action(store_file: Path, monkeypatch: p
     steps = [m.value for m in at.markdown if m.value.startswith("**")]
     assert [s.split("**")[1] for s in steps] == ["1. Models", "2. Benchmark", "3. Compare", "4. Grade", "5. Decide"]
     assert "prepare the default model" in at.info[0].value
-    assert {m.label: m.value for m in at.metric}["Runs"] == "0"
+    assert {m.label: m.value for m in at.metric}["Benchmark runs"] == "0"
 
 
 def test_corrupt_store_is_moved_aside_and_reported(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:

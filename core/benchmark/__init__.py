@@ -12,6 +12,7 @@
 * ``gpu``          NVIDIA readings through NVML (memory, utilisation, energy) and the silent-CPU-fallback check
 * ``environment``  the machine a run ran on, recorded with it so its figures can be repeated
 * ``run_summary``  a run as tables, one row per model (the Benchmark page and the CLI show the same)
+* ``empty_cells``  a figure that could not be measured says why (a remote endpoint, already loaded, failed)
 
 The probe lives here, not with the models, because it is a benchmark of one request: the same timing
 maths and the same stored run, so its figures agree with a full run's. Nothing here imports Streamlit.

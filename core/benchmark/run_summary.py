@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.benchmark.metrics import summarize_samples
+from core.benchmark.empty_cells import resource_cells
+from core.benchmark.metrics import MIN_SAMPLES_FOR_TAIL, summarize_samples
 from core.benchmark.slo import LABELS, goodput_sentence, targets_sentence
 from store import queries
 from store.records import ModelResult, Run
@@ -35,14 +36,13 @@ def _ci(metric: dict[str, Any], digits: int = 1, centre: str = "mean", scale: fl
 
 
 def figure(metric: dict[str, Any], centre: str = "mean", digits: int = 2, scale: float = 1.0) -> str:
-    """A centre with its 95% interval in one cell: ``"1.20 (95% CI 1.10 – 1.35)"``, or with the reason there
-    is no interval; ``""`` when nothing was measured."""
+    """A centre with its 95% interval in one cell, ``"1.20 (1.10 – 1.35)"`` (the column's name says "95% CI", so
+    the cell stays narrow and the key figures fit on the screen), or with the reason there is no interval;
+    ``""`` when nothing was measured."""
     value = metric.get(centre)
     if value is None:
         return ""
-    interval = _ci(metric, digits, centre, scale)
-    shown = f"{value * scale:.{digits}f}"
-    return f"{shown} (95% CI {interval})" if " – " in interval else f"{shown} ({interval})"
+    return f"{value * scale:.{digits}f} ({_ci(metric, digits, centre, scale)})"
 
 
 def rate_count(metric: dict[str, Any]) -> str:
@@ -51,10 +51,13 @@ def rate_count(metric: dict[str, Any]) -> str:
     return f"{metric['n']} ({left_out} bunched left out)" if left_out else str(metric["n"])
 
 
+NO_TARGETS = "no targets set"
+
+
 def goodput_cell(info: ModelResult | None) -> str:
-    """``"50% (5 of 10 met every target)"``; ``""`` when the run had no targets."""
+    """``"50% (5 of 10 met every target)"``; ``NO_TARGETS`` when the run had none."""
     if info is None or info.goodput_n is None:
-        return ""
+        return NO_TARGETS
     if info.goodput is None:
         return "no requests"
     return f"{info.goodput:.0%} ({info.goodput_met} of {info.goodput_n} met every target)"
@@ -80,15 +83,28 @@ def _model_order(run: Run, grouped: dict[str, list[dict]]) -> list[str]:
     return run.settings.get("models", list(grouped))
 
 
-SUMMARY_COLUMNS = ["status", "n", "errors", "TTFT median (ms)", "latency mean (s)", "latency p95 (s)",
-                   "tokens/s mean", "tokens/s median", "tokens/s n", "goodput", "device", "notes"]
+KEY_COLUMNS = ["status", "n", "TTFT median, ms (95% CI)", "latency mean, s (95% CI)", "tokens/s mean (95% CI)",
+               "tokens/s n", "errors", "goodput", "notes"]
+"""What the page shows first: the key figures, each with its interval, then what went wrong."""
+
+SUMMARY_COLUMNS = [*KEY_COLUMNS[:6], "latency p95 (s)", "tokens/s median (95% CI)", "errors", "goodput", "device",
+                   "notes"]
+"""The CLI's table: the key figures first, then the tail, the medians and where the model ran."""
+
+RESOURCE_COLUMNS = ["device", "memory added (MB)", "peak added (MB)", "disk (MB)", "load (s)", "first request (s)",
+                    "energy/token (J)", "provider"]
+GPU_COLUMNS = ["GPU memory added (MB)", "GPU peak added (MB)", "GPU utilisation mean (%)",
+               "GPU utilisation max (%)", "GPU energy (J)"]
 
 
 def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
-    """One row per model of the run, in the run's order, including models with no samples yet.
+    """One row per model of the run, in the run's order, including models with no samples yet: the key
+    figures first (``KEY_COLUMNS``), then every other figure (``RESOURCE_COLUMNS``, ``GPU_COLUMNS``...).
 
     Every centre carries its 95% interval (or the reason there is none) in its cell; ``n`` is the
-    number of counted requests, ``tokens/s n`` the rates tokens/s rests on (bunched ones left out)."""
+    number of counted requests, ``tokens/s n`` the rates tokens/s rests on (bunched ones left out). A
+    figure that could not be measured says why (``core.benchmark.empty_cells``), never a blank or a 0; how
+    few samples the tails rest on is said once per table (``small_sample_notice``), not in every row."""
     grouped = samples_by_model(samples)
     rows = []
     for ref in _model_order(run, grouped):
@@ -96,7 +112,7 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
         summary = summarize_samples(_lowest_level(grouped.get(ref, [])))
         m = summary["metrics"]
         ttft, e2e, tps = m["ttft_s"], m["e2e_s"], m["decode_tps"]
-        notes = [w for w in (ttft.get("warning"), tps.get("left_out_note")) if w]
+        notes = [w for w in (tps.get("left_out_note"),) if w]
         if summary["tokens_estimated"]:
             notes.append("token counts estimated")
         if fallback := gpu_fallback_sentence(info):
@@ -108,35 +124,34 @@ def run_summary_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
         rows.append({
             "model": ref,
             "status": info.status,
-            "device": info.device or "",
-            "provider": info.execution_provider or "",
             "n": summary["n_counted"],
+            "TTFT median, ms (95% CI)": figure(ttft, "p50", 1, 1000),
+            "latency mean, s (95% CI)": figure(e2e),
+            "tokens/s mean (95% CI)": figure(tps, "mean", 1),
+            "tokens/s n": rate_count(tps),
             "errors": summary["n_errors"],
-            "TTFT median (ms)": figure(ttft, "p50", 1, 1000),
-            "TTFT mean (ms)": figure(ttft, "mean", 1, 1000),
+            "goodput": goodput_cell(info),
+            "notes": "; ".join(notes),
+            "TTFT mean, ms (95% CI)": figure(ttft, "mean", 1, 1000),
             "TTFT p95 (ms)": _fmt_ms(ttft["p95"]),
-            "latency mean (s)": figure(e2e),
-            "latency median (s)": figure(e2e, "p50"),
+            "latency median, s (95% CI)": figure(e2e, "p50"),
             "latency p95 (s)": _round(e2e["p95"]),
             "latency p99 (s)": _round(e2e["p99"]),
-            "tokens/s mean": figure(tps, "mean", 1),
-            "tokens/s median": figure(tps, "p50", 1),
-            "tokens/s n": rate_count(tps),
-            "goodput": goodput_cell(info),
-            "load (s)": _round(info.load_s),
-            "first request (s)": _round(info.first_request_s),
-            "memory added (MB)": _round(info.rss_load_mb, 0),
-            "peak added (MB)": _round(info.rss_peak_mb, 0),
-            "disk (MB)": _round(info.disk_mb, 1),
-            "energy/token (J)": _round(info.energy_j_per_token, 4),
-            "GPU memory added (MB)": _round(info.gpu_load_mb, 0),
-            "GPU peak added (MB)": _round(info.gpu_peak_mb, 0),
-            "GPU utilisation mean (%)": _round(info.gpu_util_mean_pct, 0),
-            "GPU utilisation max (%)": _round(info.gpu_util_max_pct, 0),
-            "GPU energy (J)": _round(info.gpu_energy_j, 1),
-            "notes": "; ".join(notes),
+            "tokens/s median (95% CI)": figure(tps, "p50", 1),
+            **resource_cells(ref, info),
         })
     return pd.DataFrame(rows)
+
+
+def small_sample_notice(frame: pd.DataFrame) -> str | None:
+    """One sentence for a whole summary table when its tail figures (p95, p99) rest on fewer than
+    ``MIN_SAMPLES_FOR_TAIL`` requests per model: ``"p95 and p99 rest on only 18 samples per model; …"``."""
+    few = sorted({int(n) for n in frame.get("n", []) if 0 < n < MIN_SAMPLES_FOR_TAIL})
+    if not few:
+        return None
+    counts = str(few[0]) if len(few) == 1 else f"{few[0]}–{few[-1]}"
+    return (f"p95 and p99 rest on only {counts} samples per model; collect at least {MIN_SAMPLES_FOR_TAIL} "
+            "before trusting tail figures.")
 
 
 def gpu_fallback_sentence(info: ModelResult) -> str | None:
@@ -241,3 +256,36 @@ def metric_details_frame(run: Run, samples: list[dict]) -> pd.DataFrame:
         rows.append({"model": ref, "metric": "goodput (every target met)", "n": info.goodput_n,
                      "mean": None if info.goodput is None else round(info.goodput, 3)})
     return pd.DataFrame(rows)
+
+
+def settings_frame(run: Run) -> pd.DataFrame:
+    """The run's settings, then the machine it ran on, as ``setting | value`` rows people read (nested values
+    spelled out, a list of prompts counted): the JSON itself is the page's download."""
+    rows = [("prompt set", run.prompt_set.name)]
+    rows += _readable_rows("", {k: v for k, v in run.settings.items() if k != "prompt_set_name"})
+    rows += _readable_rows("machine · ", run.environment or {})
+    return pd.DataFrame(rows, columns=["setting", "value"])
+
+
+def _readable_rows(prefix: str, values: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, value in values.items():
+        label = prefix + key.replace("_", " ")
+        if isinstance(value, dict) and value:
+            rows += _readable_rows(f"{label} · ", value)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            rows.append((label, f"{len(value)} entries (in the JSON download)" if key != "prompts"
+                         else f"{len(value)} prompts"))
+        else:
+            rows.append((label, _readable(value)))
+    return rows
+
+
+def _readable(value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(_readable(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
