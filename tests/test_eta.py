@@ -16,7 +16,7 @@ from core.jobs import JobContext, get_job, record_job, run_job
 from store import Store
 from store.records import JobKinds, Progress
 
-START_S, UNIT_S, UNITS = 0.8, 0.12, 14
+START_S, UNIT_S, UNITS = 1.2, 0.3, 10  # slow enough that a busy machine's jitter is small beside a unit
 
 
 def test_a_job_with_a_known_pace_says_estimating_then_a_steady_true_eta(store: Store) -> None:
@@ -45,10 +45,11 @@ def test_a_job_with_a_known_pace_says_estimating_then_a_steady_true_eta(store: S
             assert text == ESTIMATING, (unit, text)
             continue
         assert text.startswith("about ") and left is not None
-        assert abs(left - truth) <= 0.3 * truth + 0.15, (unit, left, truth)
+        # the old estimate (the start counted in the pace) was twice the truth or more at these readings
+        assert abs(left - truth) <= 0.5 * truth + 0.3, (unit, left, truth)
     # steady: every estimate points at (nearly) the same end
     ends = [read_at + left for unit, _, left, read_at in readings[:-1] if left is not None]
-    assert max(ends) - min(ends) <= 0.5
+    assert max(ends) - min(ends) <= 1.0
 
 
 def test_before_the_first_unit_and_without_a_total_there_is_no_figure() -> None:
