@@ -45,7 +45,7 @@ def test_a_job_with_a_known_pace_says_estimating_then_a_steady_true_eta(store: S
             assert text == ESTIMATING, (unit, text)
             continue
         assert text.startswith("about ") and left is not None
-        # the old estimate (the start counted in the pace) was twice the truth or more at these readings
+        # the old estimate (the start counted in the pace) read 1.4 to 2 times the truth at these readings
         assert abs(left - truth) <= 0.5 * truth + 0.3, (unit, left, truth)
     # steady: every estimate points at (nearly) the same end
     ends = [read_at + left for unit, _, left, read_at in readings[:-1] if left is not None]
