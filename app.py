@@ -14,11 +14,12 @@ import streamlit as st
 
 from components.live_view import begin_live_view, live_view
 from components.safe_text import md
-from components.sidebar import render_sidebar, running_jobs_panel
+from components.sidebar import live_sidebar, render_sidebar
 from components.state import get_store
 from core.jobs import list_jobs
 from store import StoreError
 from store.queries import judging_job_count, run_counts
+from store.records import Job
 
 st.set_page_config(page_title="Pickwise", page_icon=":material/balance:", layout="wide")
 
@@ -34,10 +35,14 @@ PAGES = [
 navigation = st.navigation(PAGES)
 try:
     store = get_store()
-    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only, counts=store.counts(),
-                   runs_by_kind=run_counts(store), judging_jobs=judging_job_count(store))
+    render_sidebar(path=store.path, recovered=store.recovered, read_only=store.read_only)
     begin_live_view()
     navigation.run()
-    live_view(partial(list_jobs, store, active_only=True), running_jobs_panel)
+
+    def sidebar_now(running: list[Job]) -> None:
+        """Counts read on every tick: the sidebar's sample count moves while a run stores samples."""
+        live_sidebar(running, store.counts(), run_counts(store), judging_job_count(store))
+
+    live_view(partial(list_jobs, store, active_only=True), sidebar_now)
 except StoreError as exc:
     st.error(md("{error}", error=exc), icon=":material/error:")

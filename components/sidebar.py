@@ -1,7 +1,8 @@
 """The shared sidebar: where the data lives, what it holds, and what is running now.
 
-``app.py`` reads the store's state and passes it in; the live view passes the running jobs to
-``running_jobs_panel`` on every tick. The sidebar draws data and never reads the store itself.
+``app.py`` reads the store's state and passes it in: the file's notices once per page (``render_sidebar``), the
+counts and the running jobs on every tick of the live view (``live_sidebar``), so a run's samples count up
+while it runs. The sidebar draws data and never reads the store itself.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ from components.safe_text import md
 from store.records import Job, Table
 
 
-def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None,
-                   counts: dict[str, int], runs_by_kind: dict[str, int], judging_jobs: int) -> None:
+def render_sidebar(*, path: Path, recovered: object | None, read_only: object | None) -> None:
     """``recovered``/``read_only``: the store's notices, each shown as its one sentence (an unreadable file
-    moved aside; a store that cannot be written); ``counts``: rows per table; ``runs_by_kind``: runs per
-    kind (``store.queries.run_counts``); ``judging_jobs``: judge and pairwise jobs. The running jobs are
-    drawn by the live view (``running_jobs_panel``), so they move with the page."""
+    moved aside; a store that cannot be written), then where the store is."""
     with st.sidebar:
         if recovered is not None:
             st.error(md("{notice}", notice=recovered), icon=":material/warning:")
@@ -28,7 +26,14 @@ def render_sidebar(*, path: Path, recovered: object | None, read_only: object | 
             st.warning(md("You can look at what is stored, but nothing new can be saved. {why}", why=read_only),
                        icon=":material/lock:")
         st.caption(md("Store: {path:code}", path=path))
-        st.caption(store_line(counts, runs_by_kind, judging_jobs))
+
+
+def live_sidebar(running: list[Job], counts: dict[str, int], runs_by_kind: dict[str, int], judging_jobs: int) -> None:
+    """What the store holds (``counts``: rows per table; ``runs_by_kind``: runs per kind,
+    ``store.queries.run_counts``; ``judging_jobs``: judge and pairwise jobs), then each running job: drawn by the
+    live view on every tick, so the figures move with the page."""
+    st.caption(store_line(counts, runs_by_kind, judging_jobs))
+    running_jobs_panel(running)
 
 
 def store_line(counts: dict[str, int], runs_by_kind: dict[str, int], judging_jobs: int) -> str:

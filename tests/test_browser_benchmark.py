@@ -86,6 +86,14 @@ def _one_reading(page, tries: int = 20) -> str:
     raise AssertionError(f"sidebar, bar and Runs table never agreed: {seen[-3:]}")
 
 
+def _sidebar_samples(page) -> int:
+    """The sidebar's count of stored samples ("… · 37 samples · …"), as the page shows it now."""
+    line = page.locator("[data-testid='stSidebar']").get_by_text(re.compile(r"\d+ samples?\b")).first.inner_text()
+    found = re.search(r"(\d+) samples?\b", line)
+    assert found, line
+    return int(found.group(1))
+
+
 def _seed_store(db: Path, base_url: str) -> None:
     """The endpoint, and an earlier run over it: the form opens on that run's settings (one model, 24 rounds)."""
     store = Store(db)
@@ -118,11 +126,12 @@ def test_reload_sidebar_bar_and_runs_move_together_then_cancel(page, tmp_path: P
         assert page.get_by_label("Rounds", exact=True).input_value() == "25", "the form forgot the run's settings"
         assert page.get_by_label("Max output tokens").input_value() == "10"
 
-        first = _one_reading(page)
+        first, first_samples = _one_reading(page), _sidebar_samples(page)
         time.sleep(3)
-        second = _one_reading(page)
+        second, second_samples = _one_reading(page), _sidebar_samples(page)
         done = [int(x.split("/")[0]) for x in (first, second)]
         assert first.split("/")[1] == second.split("/")[1] == "100" and done[1] > done[0], (first, second)
+        assert second_samples > first_samples, "the sidebar's sample count stood still during the run"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "benchmark-live.png"), full_page=True)
 
