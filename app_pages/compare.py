@@ -26,7 +26,7 @@ from core.compare.groups import Group, build_groups
 from core.compare.head_to_head import head_to_head_frame
 from core.compare.report import GROUP_KEYS
 from core.compare.responses import prompt_texts, responses
-from core.compare.runs import RunFilter, model_refs, prompt_set_name, run_devices, run_label
+from core.compare.runs import UNKNOWN_DEVICE, RunFilter, model_refs, prompt_set_name, run_devices, run_label
 from core.compare.statements import baseline_statements, device_statements, head_to_head_statements
 from core.models.specs import family_tags, set_family
 from store.queries import benchmark_runs, get_run, is_finished, run_samples
@@ -138,7 +138,8 @@ def _show(charts: list[Chart]) -> None:
 def _speed(selection: Selection) -> None:
     charts = _charts(selection, "speed")
     _show(charts)
-    st.dataframe(charts[0][1][GROUP_KEYS], hide_index=True)  # each figure with its n and interval
+    table = charts[0][1][GROUP_KEYS]  # each figure with its n and interval
+    st.dataframe(table.assign(device=table["device"].replace(UNKNOWN_DEVICE, "not reported")), hide_index=True)
     for warning in sorted({w for w in charts[0][1]["warning"] if w}):
         st.caption(md(":material/info: {warning}", warning=warning))
 
@@ -152,7 +153,13 @@ def _footprint(selection: Selection) -> None:
     charts = _charts(selection, "footprint")
     if not charts:
         st.info("No memory or disk figures were recorded for these models. Memory is measured for models that run "
-                "inside Pickwise (Foundry Local); an endpoint's server runs in another process.")
+                "inside Pickwise (Foundry Local); an endpoint's server runs in another process, so its memory and "
+                "disk are not measurable here (enter them on Decide if you know them).")
+        return
+    data = charts[0][1]
+    for reason, rows in data[data["missing"] != ""].groupby("missing", sort=False):
+        st.caption(md(":material/info: Memory or disk of {models}: {reason}.",
+                      models=", ".join(dict.fromkeys(rows["model"])), reason=reason))
     _show(charts)
 
 
@@ -268,6 +275,11 @@ def main() -> None:
     if len(failed) == len(groups):
         st.info("None of the selected models has a measured request: pick other runs, or run a benchmark again.")
         return
+    unreported = [g.model_ref for g in groups if g.device == UNKNOWN_DEVICE]
+    if unreported:
+        st.caption(md(":material/info: {models}: device not reported (an endpoint does not say what its server "
+                      "runs on; the charts say \"device not reported\" and compare it with no device).",
+                      models=", ".join(dict.fromkeys(unreported))))
     views: dict[str, Callable[[], None]] = {
         "Speed": lambda: _speed(selection),
         "Distributions": lambda: _distributions(selection),

@@ -32,7 +32,42 @@ THEME = go.layout.Template(layout=go.Layout(
 ))
 
 
+LEGEND_ROW_PX = 22
+
+
+def legend_below(entries: int) -> tuple[dict, int]:
+    """A legend under the plot, two entries a row, and the height it adds: beside the plot a legend of long
+    model ids would take the plot's width at 1,000 px, and over it, it would cover points or the title."""
+    legend = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left",
+              "entrywidth": 0.5, "entrywidthmode": "fraction"}
+    return legend, LEGEND_ROW_PX * ((entries + 1) // 2) + 10
+
+
 def colour_map(refs: Iterable[str]) -> dict[str, str]:
     """One colour per model ref, by order of first appearance (pass every ref the store knows,
     so selecting fewer models does not repaint the others)."""
     return {ref: PALETTE[i % len(PALETTE)] for i, ref in enumerate(dict.fromkeys(refs))}
+
+
+SHORT_LABEL = 36  # characters of a model id a chart label shows; the full id is in the hover text (and the CSV)
+
+
+def short_labels(refs: Iterable[str], limit: int = SHORT_LABEL) -> dict[str, str]:
+    """Each model ref as a chart label of at most ``limit`` characters: its beginning and its end (where
+    ids carry their variant and version, ``…-generic-cpu:4``) around an ellipsis. Refs that would read the same
+    (``…-qwen-1.5b-…`` and ``…-qwen-7b-…``) are cut longer until they differ, so a label never merges two models
+    on a category axis."""
+    refs = list(dict.fromkeys(refs))
+    labels = {ref: _middle_cut(ref, limit) for ref in refs}
+    width = limit
+    while clashes := [ref for ref in refs if list(labels.values()).count(labels[ref]) > 1]:
+        width += 4
+        labels |= {ref: _middle_cut(ref, width) for ref in clashes}
+    return labels
+
+
+def _middle_cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) * 3 // 8
+    return f"{text[:limit - 1 - tail]}…{text[-tail:]}"
