@@ -30,7 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.chart_theme import PALETTE, THEME, colour_map, legend_below, short_labels  # noqa: F401 (pages and tests take them here)
+from core.chart_theme import PALETTE, THEME, chart_title, colour_map, legend_below, short_labels  # noqa: F401 (pages and tests take them here)
 from core.compare.charts import REMOTE_FOOTPRINT, ChartData, footprint_gap
 from core.compare.groups import METRIC_LABELS
 from core.compare.runs import UNKNOWN_DEVICE
@@ -41,6 +41,7 @@ DEVICE_SYMBOLS: dict[str, str] = {"CPU": "circle", "GPU": "diamond", "NPU": "squ
 PANEL_TITLES: dict[str, str] = {"ttft_s": "Time to first token", "e2e_s": "Latency", "decode_tps": "Tokens/s"}
 NO_DEVICE = "device not reported"  # an endpoint does not say what its server runs on
 PANEL_GAP_PX = 70  # between stacked panels: the upper panel's tick labels and the lower one's title
+PANEL_TITLE_PX = 26  # a stacked panel's title, over the panel
 
 
 def device_text(device: str) -> str:
@@ -59,10 +60,12 @@ def _height(n_categories: int, per: int = 56, base: int = 150) -> int:
     return max(320, base + per * n_categories)
 
 
-def _layout(fig: go.Figure, title: str, n_categories: int, *, height: int | None = None, **axes: str) -> go.Figure:
+def _layout(fig: go.Figure, title: str, n_categories: int, *, height: int | None = None, above_plot_px: int = 0,
+            **axes: str) -> go.Figure:
     """Theme, title, height and a top-down category order, shared by every category chart; no legend, since each
     category's label names its model."""
-    fig.update_layout(template=THEME, title={"text": title}, height=height or _height(n_categories),
+    fig.update_layout(template=THEME, **chart_title(title, above_plot_px=above_plot_px),
+                      height=height or _height(n_categories),
                       showlegend=False, **{axis: {"title": {"text": text}} for axis, text in axes.items()})
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -71,7 +74,7 @@ def _layout(fig: go.Figure, title: str, n_categories: int, *, height: int | None
 def _stacked(titles: list[str], n_categories: int) -> tuple[go.Figure, int]:
     """One full-width panel per title, stacked, sharing the category axis; returns the figure and its height."""
     rows = len(titles)
-    height = 150 + rows * max(44 * n_categories, 110) + (rows - 1) * PANEL_GAP_PX
+    height = 150 + rows * max(60 * n_categories, 110) + (rows - 1) * PANEL_GAP_PX
     fig = make_subplots(rows=rows, cols=1, subplot_titles=titles,
                         vertical_spacing=PANEL_GAP_PX / (height - 110) if rows > 1 else 0.0)
     fig.update_annotations(xanchor="left", x=0, font={"size": 14})  # panel titles over the panel's left edge
@@ -144,12 +147,16 @@ def distribution_figure(
 
 def percentile_figure(summary: pd.DataFrame, metric: str, colours: Mapping[str, str]) -> go.Figure:
     """p50 (solid) and p95 (hatched) bars per group for ``ttft_s`` or ``e2e_s``, each with its distribution-free
-    95% interval as error bars where there is one (none for a p95 below 72 samples: the n on the label says why)."""
+    95% interval as error bars where there is one (none for a p95 below 72 samples: the n on the label says why).
+
+    The figures are written on the category label, not at the bars' ends, where the error bars would cross them."""
     prefix = metric.removesuffix("_s")
     fig = go.Figure()
     names = short_labels(summary["model"])
     for model, rows in _by_model(summary):
-        labels = [group_label(r, names) for r in rows.to_dict("records")]
+        labels = [group_label(r, names) + "<br>" + " · ".join(_seconds(pct, r[f"{prefix}_{pct}_s"])
+                                                              for pct in ("p50", "p95"))
+                  for r in rows.to_dict("records")]
         for pct, pattern in (("p50", ""), ("p95", "/")):
             values = rows[f"{prefix}_{pct}_s"]
             low, high = (rows.get(f"{prefix}_{pct}_ci95_{end}_s", pd.Series(index=rows.index, dtype=float))
@@ -159,15 +166,17 @@ def percentile_figure(summary: pd.DataFrame, metric: str, colours: Mapping[str, 
                 offsetgroup=pct, marker={"color": colours[model], "pattern": {"shape": pattern}},
                 error_x={"type": "data", "array": high - values, "arrayminus": values - low,
                          "color": "#262730", "thickness": 1.5},
-                text=[f"{pct} {v:.3f} s" if pd.notna(v) else f"{pct} n/a" for v in values],
-                textposition="outside", cliponaxis=False,
                 hovertemplate=f"{pct} %{{x:.3f}} s<extra>{esc(model)}</extra>",
             ))
     fig.update_layout(barmode="group")
     fig.update_xaxes(range=_x_range([*summary[f"{prefix}_p50_s"], *summary[f"{prefix}_p95_s"],
                                      *summary.get(f"{prefix}_p95_ci95_high_s", pd.Series(dtype=float)).dropna()]))
-    return _layout(fig, f"{METRIC_LABELS[metric]}: median (p50) and p95 with 95% CI", len(summary),
-                   xaxis=METRIC_LABELS[metric], yaxis="")
+    return _layout(fig, f"{METRIC_LABELS[metric]}: median (p50, solid) and p95 (hatched) with 95% CI",
+                   len(summary), height=_height(len(summary), per=64), xaxis=METRIC_LABELS[metric], yaxis="")
+
+
+def _seconds(pct: str, value: float) -> str:
+    return f"{pct} {value:.3f} s" if pd.notna(value) else f"{pct} n/a"
 
 
 def tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
@@ -224,7 +233,7 @@ def latency_tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.
     y_max = max(summary["tps_ci95_high"].fillna(summary["tps_mean"]).max(), 0) * 1.15 or 1.0
     _shade_best_corner(fig, summary, y_max)
     legend, legend_px = legend_below(len(names) + (len(devices) + 1 if len(devices) > 1 else 0))
-    fig.update_layout(template=THEME, title={"text": "Latency against tokens/s (top left is best)"},
+    fig.update_layout(template=THEME, **chart_title("Latency against tokens/s (top left is best)"),
                       height=460 + legend_px, legend=legend)
     _value_axis(fig, "x", summary["e2e_p50_s"], "End-to-end latency p50 (s)", [0, x_max])
     _value_axis(fig, "y", summary["tps_mean"], "Tokens/s (mean, 95% CI)", [0, y_max])
@@ -285,7 +294,7 @@ def footprint_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Fi
                     hovertemplate="%{customdata}<extra>" + esc(model) + "</extra>",
                 ), row=row, col=1)
         fig.update_xaxes(range=_x_range(summary[column]), row=row, col=1)
-    _layout(fig, "Memory and disk footprint", len(summary), height=height)
+    _layout(fig, "Memory and disk footprint", len(summary), height=height, above_plot_px=PANEL_TITLE_PX)
     fig.update_xaxes(title_text="MB", row=len(FOOTPRINT), col=1)
     return fig
 
@@ -296,7 +305,7 @@ def _metric_facets(
     title: str,
 ) -> go.Figure:
     """One full-width panel per metric, stacked; one horizontal bar per row with its 95% interval and a
-    reference line; the verdict text outside the bar, where the panel's spare range leaves it room."""
+    reference line; each row's figure and verdict on its label (at the bar's end the error bar would cross it)."""
     metrics = list(dict.fromkeys(frame["metric"]))
     n_rows = len(frame[frame["metric"] == metrics[0]]) if metrics else 0
     fig, height = _stacked([PANEL_TITLES[m] for m in metrics], n_rows)
@@ -304,11 +313,10 @@ def _metric_facets(
         for model, rows in _by_model(frame[frame["metric"] == metric]):
             records = rows.to_dict("records")
             fig.add_trace(go.Bar(
-                x=rows[value], y=[label(r) for r in records], orientation="h", name=esc(model),
+                x=rows[value], y=[f"{label(r)}<br>{text(r)}" for r in records], orientation="h", name=esc(model),
                 offsetgroup="bar", marker_color=colours[model],
                 error_x={"type": "data", "array": rows[high] - rows[value], "arrayminus": rows[value] - rows[low],
                          "color": "#262730"},
-                text=[text(r) for r in records], textposition="outside", cliponaxis=False,
                 hovertemplate="%{x:.2f}<extra>" + esc(model) + "</extra>",
             ), row=row, col=1)
         rows = frame[frame["metric"] == metric]
@@ -319,7 +327,7 @@ def _metric_facets(
                                "y0": 0, "y1": 1, "line": {"color": "#262730", "dash": "dot"}}
                               for row in range(1, len(metrics) + 1)])
     fig.update_xaxes(title_text=x_title, row=len(metrics), col=1)
-    return _layout(fig, title, n_rows, height=height)
+    return _layout(fig, title, n_rows, height=height, above_plot_px=PANEL_TITLE_PX)
 
 
 def speedup_figure(speedups: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:

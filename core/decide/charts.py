@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.chart_theme import THEME, colour_map, legend_below, short_labels
+from core.chart_theme import THEME, chart_title, colour_map, legend_below, short_labels
 from core.decide.candidates import Exclusion
 from core.decide.pareto import Pareto, ParetoPoint
 from core.decide.ranking import Ranking, ScoredModel, contribution_frame
@@ -52,7 +52,7 @@ def contribution_figure(frame: pd.DataFrame) -> go.Figure:
                     hovertemplate="%{customdata}<br>" + esc(criterion) + ": %{x:.1f} points<extra></extra>")
     models = [esc(names[m]) for m in dict.fromkeys(frame["model"])]
     legend, legend_px = legend_below(frame["criterion"].nunique())
-    fig.update_layout(template=THEME, barmode="stack", title={"text": TITLES["contributions"]}, legend=legend,
+    fig.update_layout(template=THEME, barmode="stack", **chart_title(TITLES["contributions"]), legend=legend,
                       height=max(300, 140 + 48 * len(models)) + legend_px, xaxis={"title": {"text": "points"}})
     fig.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=models)
     return fig
@@ -75,7 +75,7 @@ def pareto_figure(pareto: Pareto, colours: Mapping[str, str]) -> go.Figure:
                         name=esc(names[p.ref] + ("" if p.on_frontier else " (dominated)")),
                         hovertemplate=f"{esc(p.ref)}<br>{esc(note)}<extra></extra>")
     legend, legend_px = legend_below(len(pareto.points) + (len(frontier) > 1))
-    fig.update_layout(template=THEME, title={"text": TITLES["pareto"]}, height=420 + legend_px, legend=legend,
+    fig.update_layout(template=THEME, **chart_title(TITLES["pareto"]), height=420 + legend_px, legend=legend,
                       xaxis={"title": {"text": "latency (s)"}}, yaxis={"title": {"text": "quality (1-5)"}})
     return fig
 
@@ -91,7 +91,7 @@ def tornado_figure(frame: pd.DataFrame) -> go.Figure:
                 marker={"color": "#E69F00"}, customdata=frame["winner above"].map(esc, na_action="ignore"),
                 hovertemplate="%{y}: +%{x:.1f} points → winner %{customdata}<extra></extra>")
     fig.update_layout(template=THEME, barmode="overlay", height=max(300, 120 + 44 * len(frame)),
-                      title={"text": TITLES["tornado"]},
+                      **chart_title(TITLES["tornado"]),
                       xaxis={"title": {"text": "weight points (a bar reaching the end never flips)"}})
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -105,7 +105,7 @@ def win_probability_figure(probabilities: Mapping[str, float], colours: Mapping[
                            orientation="h", marker={"color": [colours.get(r, "#333") for r in refs]},
                            customdata=[esc(r) for r in refs], texttemplate="%{x:.0f}%",
                            hovertemplate="%{customdata}: %{x:.1f}%<extra></extra>"))
-    fig.update_layout(template=THEME, title={"text": TITLES["win"]},
+    fig.update_layout(template=THEME, **chart_title(TITLES["win"]),
                       height=max(260, 120 + 44 * len(refs)), xaxis={"title": {"text": "% of draws won"},
                                                                    "range": [0, 100]})
     fig.update_yaxes(autorange="reversed", type="category")
