@@ -35,6 +35,7 @@ from store.records import Run
 DEFAULT_RUNS = 3
 MAX_RESPONSE_COLUMNS = 4
 PROMPTS_PER_PAGE = 10
+FIRST_STATEMENTS = 6  # comparisons in words shown at once; the rest wait in an expander
 TAB_KEY = "cmp-tab"
 
 store = get_store()
@@ -126,7 +127,7 @@ def _model_statements(selection: Selection) -> list[str]:
 def _in_words(selection: Selection) -> None:
     """What the product owner came for, first: how the models compare, with intervals and ties called ties."""
     st.subheader("In words")
-    show_statements(_model_statements(selection),
+    show_statements(_model_statements(selection), first=FIRST_STATEMENTS,
                     empty="Pick two or more models of one run to compare them (paired over the prompts both answered).")
 
 

@@ -180,20 +180,23 @@ def _seconds(pct: str, value: float) -> str:
 
 
 def tps_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:
-    """Mean tokens/s per group with its 95% interval as error bars."""
+    """Mean tokens/s per group with its 95% interval as error bars; the mean on the label (inside a short bar
+    plotly would turn it on its side, outside the error bar would cross it)."""
     fig = go.Figure()
     names = short_labels(summary["model"])
     for model, rows in _by_model(summary):
         mean = rows["tps_mean"]
+        labels = [group_label(r, names) + "<br>" + (f"mean {r['tps_mean']:.1f} tokens/s" if pd.notna(r["tps_mean"])
+                                                    else "mean n/a") for r in rows.to_dict("records")]
         fig.add_trace(go.Bar(
-            x=mean, y=[group_label(r, names) for r in rows.to_dict("records")], orientation="h", name=esc(model),
+            x=mean, y=labels, orientation="h", name=esc(model),
             offsetgroup="tps", marker_color=colours[model],
             error_x={"type": "data", "array": rows["tps_ci95_high"] - mean, "arrayminus": mean - rows["tps_ci95_low"],
                      "color": "#262730", "thickness": 1.5},
-            text=[f"{v:.1f}" if pd.notna(v) else "n/a" for v in mean], textposition="inside", insidetextanchor="start",
             hovertemplate="%{x:.1f} tokens/s<extra>" + esc(model) + "</extra>",
         ))
-    _layout(fig, "Tokens/s after the first token: mean with 95% CI", len(summary), yaxis="")
+    _layout(fig, "Tokens/s after the first token: mean with 95% CI", len(summary), height=_height(len(summary), per=64),
+            yaxis="")
     upper = summary["tps_ci95_high"].fillna(summary["tps_mean"])
     _value_axis(fig, "x", [*summary["tps_ci95_low"].fillna(summary["tps_mean"]), *upper], "Tokens/s (mean, 95% CI)",
                 _x_range(upper))
@@ -264,7 +267,8 @@ FOOTPRINT = (("rss_load_mb", "Memory added at load (MB)"), ("rss_peak_mb", "Peak
 
 def _gap_text(reason: str) -> str:
     """The few words a chart shows where a figure is missing; the hover gives the whole reason."""
-    return "not measurable: remote endpoint" if reason == REMOTE_FOOTPRINT else "not recorded"
+    words = "not measurable: remote endpoint" if reason == REMOTE_FOOTPRINT else "not recorded"
+    return "\u2002" + words  # an en space clear of the axis line and the labels beside it
 
 
 def footprint_figure(summary: pd.DataFrame, colours: Mapping[str, str]) -> go.Figure:

@@ -66,7 +66,7 @@ def colour_map(refs: Iterable[str]) -> dict[str, str]:
     return {ref: PALETTE[i % len(PALETTE)] for i, ref in enumerate(dict.fromkeys(refs))}
 
 
-SHORT_LABEL = 36  # characters of a model id a chart label shows; the full id is in the hover text (and the CSV)
+SHORT_LABEL = 40  # characters of a model id a chart label shows; the full id is in the hover text (and the CSV)
 
 
 def short_labels(refs: Iterable[str], limit: int = SHORT_LABEL) -> dict[str, str]:
@@ -86,5 +86,5 @@ def short_labels(refs: Iterable[str], limit: int = SHORT_LABEL) -> dict[str, str
 def _middle_cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    tail = (limit - 1) * 3 // 8
+    tail = limit // 4  # the end says the variant and version; the device is on the label's next line
     return f"{text[:limit - 1 - tail]}…{text[-tail:]}"
