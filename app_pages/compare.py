@@ -136,11 +136,17 @@ def _show(charts: list[Chart]) -> None:
         chart_with_downloads(fig, data, name, key=f"cmp-{name}")
 
 
+def _table(data: pd.DataFrame) -> None:
+    """A chart's numbers as a table; a device an endpoint did not report reads so, not "unknown"."""
+    if "device" in data:
+        data = data.assign(device=data["device"].replace(UNKNOWN_DEVICE, "not reported"))
+    st.dataframe(data, hide_index=True)
+
+
 def _speed(selection: Selection) -> None:
     charts = _charts(selection, "speed")
     _show(charts)
-    table = charts[0][1][GROUP_KEYS]  # each figure with its n and interval
-    st.dataframe(table.assign(device=table["device"].replace(UNKNOWN_DEVICE, "not reported")), hide_index=True)
+    _table(charts[0][1][GROUP_KEYS])  # each figure with its n and interval
     for warning in sorted({w for w in charts[0][1]["warning"] if w}):
         st.caption(md(":material/info: {warning}", warning=warning))
 
@@ -178,7 +184,7 @@ def _devices(selection: Selection) -> None:
                    "of the means, over prompts their geometric mean, with a 95% Student-t interval over prompts. "
                    "Above 1 is faster.")
         _show(charts)
-        st.dataframe(charts[0][1], hide_index=True)
+        _table(charts[0][1])
     family_editor(family_table(_measured(selection), dict(selection.families)),
                   lambda ref, tag: set_family(store, ref, tag), key="cmp-families")
 
@@ -197,7 +203,7 @@ def _baseline(chosen: list[Run], selection: Selection) -> None:
         return
     _change_verdict(charts[0][1])
     _show(charts)
-    st.dataframe(charts[0][1], hide_index=True)
+    _table(charts[0][1])
 
 
 def _change_verdict(changes: pd.DataFrame) -> None:

@@ -167,7 +167,8 @@ def _open(page, tour: Tour, path: str, ready: str) -> None:
 
 
 def test_tour_pages(tour: Tour, page) -> None:
-    """Models, Benchmark, Grade and Decide at 1,400 px; the Decide charts also at 1,000 px."""
+    """Models, Benchmark, Grade (its judge tab, then blind manual grading where pat left off) and Decide at
+    1,400 px; the Decide charts also at 1,000 px."""
     n = tour.models
     collisions: list[str] = []
     _open(page, tour, "models", "Models")
@@ -177,6 +178,12 @@ def test_tour_pages(tour: Tour, page) -> None:
     _shot(page, f"benchmark-{n}-models", WIDE)
     _open(page, tour, "grade", "Benchmark run")
     _shot(page, f"grade-{n}-models", WIDE)
+    page.get_by_role("tab", name="Manual").click()
+    grader = page.get_by_role("textbox", name="Your name or initials")
+    grader.fill("pat")
+    grader.press("Enter")
+    _settle(page, "graded")
+    _shot(page, f"grade-manual-{n}-models", WIDE)
     _open(page, tour, "decide", "Quality against latency")
     for width in (WIDE, NARROW):
         collisions += _shot(page, f"decide-{n}-models-{width}px", width)
