@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -156,8 +157,18 @@ def _shot(page, name: str, width: int) -> list[str]:
     page.wait_for_timeout(1_500)  # plotly re-lays out on resize
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
+    _compact(SHOTS / f"{name}.png")
     charts = [plot.evaluate(_TEXT_BOXES) for plot in page.locator(".js-plotly-plot").all()]
     return [f"{name}: {c}" for chart in charts for c in _collisions(chart)]
+
+
+def _compact(png: Path) -> None:
+    """256 colours: a page is mostly flat colour and text, and 36 full-colour screenshots weigh 14 MB in git."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        small = image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+    small.save(png, optimize=True)
 
 
 def _open(page, tour: Tour, path: str, ready: str) -> None:
