@@ -115,8 +115,8 @@ def test_a_missing_memory_or_disk_figure_says_why(eight) -> None:
     fig = chart_figure(chart, colour_map(MODELS))
     notes = [t for t in fig.data if t.type == "scatter" and t.name == ENDPOINT]
     assert len(notes) == 3  # load, peak and disk each say it
-    assert all({text.strip() for text in t.text} == {"not measurable: remote endpoint"} and set(t.customdata) == {REMOTE_FOOTPRINT}
-               for t in notes)
+    assert all({text.strip() for text in t.text} == {"not measurable: remote endpoint"}
+               and set(t.customdata) == {REMOTE_FOOTPRINT} for t in notes)
     assert all(list(t.x) == [0.0] * len(t.x) for t in notes)
     bars = [t for t in fig.data if t.type == "bar" and t.name == ENDPOINT]
     assert all(pd.isna(list(t.x)).all() for t in bars)  # no bar of 0 standing for "unknown"
