@@ -26,7 +26,7 @@ from core.compare.groups import Group, build_groups
 from core.compare.head_to_head import head_to_head_frame
 from core.compare.report import GROUP_KEYS
 from core.compare.responses import prompt_texts, responses
-from core.compare.runs import RunFilter, model_refs, prompt_set_name, run_devices, run_label
+from core.compare.runs import UNKNOWN_DEVICE, RunFilter, model_refs, prompt_set_name, run_devices, run_label
 from core.compare.statements import baseline_statements, device_statements, head_to_head_statements
 from core.models.specs import family_tags, set_family
 from store.queries import benchmark_runs, get_run, is_finished, run_samples
@@ -35,6 +35,7 @@ from store.records import Run
 DEFAULT_RUNS = 3
 MAX_RESPONSE_COLUMNS = 4
 PROMPTS_PER_PAGE = 10
+FIRST_STATEMENTS = 6  # comparisons in words shown at once; the rest wait in an expander
 TAB_KEY = "cmp-tab"
 
 store = get_store()
@@ -126,7 +127,7 @@ def _model_statements(selection: Selection) -> list[str]:
 def _in_words(selection: Selection) -> None:
     """What the product owner came for, first: how the models compare, with intervals and ties called ties."""
     st.subheader("In words")
-    show_statements(_model_statements(selection),
+    show_statements(_model_statements(selection), first=FIRST_STATEMENTS,
                     empty="Pick two or more models of one run to compare them (paired over the prompts both answered).")
 
 
@@ -135,10 +136,17 @@ def _show(charts: list[Chart]) -> None:
         chart_with_downloads(fig, data, name, key=f"cmp-{name}")
 
 
+def _table(data: pd.DataFrame) -> None:
+    """A chart's numbers as a table; a device an endpoint did not report reads so, not "unknown"."""
+    if "device" in data:
+        data = data.assign(device=data["device"].replace(UNKNOWN_DEVICE, "not reported"))
+    st.dataframe(data, hide_index=True)
+
+
 def _speed(selection: Selection) -> None:
     charts = _charts(selection, "speed")
     _show(charts)
-    st.dataframe(charts[0][1][GROUP_KEYS], hide_index=True)  # each figure with its n and interval
+    _table(charts[0][1][GROUP_KEYS])  # each figure with its n and interval
     for warning in sorted({w for w in charts[0][1]["warning"] if w}):
         st.caption(md(":material/info: {warning}", warning=warning))
 
@@ -152,7 +160,13 @@ def _footprint(selection: Selection) -> None:
     charts = _charts(selection, "footprint")
     if not charts:
         st.info("No memory or disk figures were recorded for these models. Memory is measured for models that run "
-                "inside Pickwise (Foundry Local); an endpoint's server runs in another process.")
+                "inside Pickwise (Foundry Local); an endpoint's server runs in another process, so its memory and "
+                "disk are not measurable here (enter them on Decide if you know them).")
+        return
+    data = charts[0][1]
+    for reason, rows in data[data["missing"] != ""].groupby("missing", sort=False):
+        st.caption(md(":material/info: Memory or disk of {models}: {reason}.",
+                      models=", ".join(dict.fromkeys(rows["model"])), reason=reason))
     _show(charts)
 
 
@@ -170,7 +184,7 @@ def _devices(selection: Selection) -> None:
                    "of the means, over prompts their geometric mean, with a 95% Student-t interval over prompts. "
                    "Above 1 is faster.")
         _show(charts)
-        st.dataframe(charts[0][1], hide_index=True)
+        _table(charts[0][1])
     family_editor(family_table(_measured(selection), dict(selection.families)),
                   lambda ref, tag: set_family(store, ref, tag), key="cmp-families")
 
@@ -189,7 +203,7 @@ def _baseline(chosen: list[Run], selection: Selection) -> None:
         return
     _change_verdict(charts[0][1])
     _show(charts)
-    st.dataframe(charts[0][1], hide_index=True)
+    _table(charts[0][1])
 
 
 def _change_verdict(changes: pd.DataFrame) -> None:
@@ -268,6 +282,11 @@ def main() -> None:
     if len(failed) == len(groups):
         st.info("None of the selected models has a measured request: pick other runs, or run a benchmark again.")
         return
+    unreported = [g.model_ref for g in groups if g.device == UNKNOWN_DEVICE]
+    if unreported:
+        st.caption(md(":material/info: {models}: device not reported (an endpoint does not say what its server "
+                      "runs on; the charts say \"device not reported\" and compare it with no device).",
+                      models=", ".join(dict.fromkeys(unreported))))
     views: dict[str, Callable[[], None]] = {
         "Speed": lambda: _speed(selection),
         "Distributions": lambda: _distributions(selection),

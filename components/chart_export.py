@@ -41,14 +41,14 @@ def chart_csv(data: pd.DataFrame) -> str:
 def chart_with_downloads(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str) -> None:
     """Show ``fig`` in the shared theme, with "PNG" and "CSV" download buttons under it."""
     st.plotly_chart(fig, theme=None, key=f"{key}-chart", config={"displaylogo": False})
-    png, csv, _ = st.columns([1, 1, 6])
+    buttons = st.container(horizontal=True)  # each as wide as its label (fixed columns cut them to "P" and "C")
     no_browser = not browser_path().is_file()
-    png.download_button(
+    buttons.download_button(
         "PNG", data=partial(figure_png, fig), file_name=f"{name}.png", mime="image/png", key=f"{key}-png",
         icon=":material/image:", on_click="ignore", disabled=no_browser,
         help="Install chromium to export images" if no_browser else "Download this chart as an image",
     )
-    csv.download_button(
+    buttons.download_button(
         "CSV", data=partial(chart_csv, data), file_name=f"{name}.csv", mime="text/csv", key=f"{key}-csv",
         icon=":material/table:", on_click="ignore", help="Download the numbers behind this chart",
     )

@@ -102,7 +102,8 @@ def seed_run(
     for spec in models:
         samples = _model_samples(run_id, spec, settings, rng, slowdown)
         store.insert_many(Table.SAMPLES, samples)
-        figures = model_figures(samples, settings, True, (spec.rss_load_mb or 0) * 1.3, None)
+        in_process = spec.rss_load_mb is not None  # an endpoint's server is not ours to measure: no peak either
+        figures = model_figures(samples, settings, in_process, (spec.rss_load_mb or 0) * 1.3, None)
         records[spec.ref] = {
             "status": "failed" if spec.failing else "completed", "error": None, "load_s": 1.2,
             "already_loaded": False, "device": spec.device, "execution_provider": spec.provider,

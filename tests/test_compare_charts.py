@@ -37,7 +37,7 @@ def test_each_view_lists_its_charts_with_the_frames_the_page_offers_as_csv(two_r
         ("ttft-distribution", "ttft_s"), ("latency-distribution", "e2e_s")]
     [footprint] = view_charts("footprint", measured)
     assert list(footprint.data.columns) == ["group", "model", "device", "provider", "run", "n", "rss_load_mb",
-                                            "rss_peak_mb", "disk_mb"]
+                                            "rss_peak_mb", "disk_mb", "missing"]
     [changes] = view_charts("baseline", measured, base)
     assert set(changes.data["model"]) == {SMALL}  # only the model measured in both runs
     assert (changes.data["verdict"] == "worse").any()  # the later run is twice as slow

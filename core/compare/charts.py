@@ -8,6 +8,10 @@ A view takes the measured groups (``core.compare.groups.build_groups``, groups w
 sample) and one option: the baseline run id for ``baseline``, unused elsewhere. A view with nothing
 to draw returns no chart (no memory or disk figure recorded; one device only; no model of the baseline
 measured again).
+
+A figure a model has no value for says why, in the data as in the chart (``footprint_gap``): an endpoint's
+server runs in another process, so its memory and disk are not measurable here, which is not the same as a
+local model whose figure was not recorded.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ import pandas as pd
 from core.compare.baseline import baseline_change_frame
 from core.compare.devices import device_speedup_frame
 from core.compare.groups import Group, distribution_frame, summary_frame
+from core.refs import FOUNDRY_SOURCE, parse_ref
 
 FOOTPRINT_COLUMNS = ["rss_load_mb", "rss_peak_mb", "disk_mb"]
+REMOTE_FOOTPRINT = "not measurable for a remote endpoint (enter it on Decide if you know it)"
+NOT_RECORDED = "not recorded in this run"
 
 
 @dataclass(frozen=True)
@@ -48,9 +55,19 @@ def distribution_charts(measured: list[Group], _: str = "") -> list[ChartData]:
             for metric, name in (("ttft_s", "ttft-distribution"), ("e2e_s", "latency-distribution"))]
 
 
+def footprint_gap(model_ref: str) -> str:
+    """Why a model has no memory or disk figure: only models Pickwise runs itself (Foundry Local, in process)
+    are measured; an endpoint's server is another process, often on another machine."""
+    return NOT_RECORDED if parse_ref(model_ref).source == FOUNDRY_SOURCE else REMOTE_FOOTPRINT
+
+
 def footprint_charts(measured: list[Group], _: str = "") -> list[ChartData]:
     data = summary_frame(measured)[["group", "model", "device", "provider", "run", "n", *FOOTPRINT_COLUMNS]]
-    return [] if data[FOOTPRINT_COLUMNS].isna().all().all() else [ChartData("memory-and-disk", "footprint", data)]
+    if data[FOOTPRINT_COLUMNS].isna().all().all():
+        return []
+    missing = data[FOOTPRINT_COLUMNS].isna().any(axis=1)
+    data = data.assign(missing=[footprint_gap(m) if gap else "" for m, gap in zip(data["model"], missing, strict=True)])
+    return [ChartData("memory-and-disk", "footprint", data)]
 
 
 def device_charts(measured: list[Group], _: str = "") -> list[ChartData]:

@@ -93,5 +93,5 @@ def model_refs(runs: Iterable[Run]) -> list[str]:
 
 def run_label(run: Run) -> str:
     """How a run is named in pickers: id, date, prompt set, devices."""
-    devices = ", ".join(sorted(run_devices(run)))
+    devices = ", ".join(sorted(d if d != UNKNOWN_DEVICE else "device not reported" for d in run_devices(run)))
     return f"{run.run_id} · {run.created_at[:16]} · {prompt_set_name(run)} · {devices}"

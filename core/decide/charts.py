@@ -10,8 +10,11 @@ builders with the ranking, Pareto points and sensitivity a decision record store
 same types, not recomputed), for the HTML/PDF export to draw as SVG (``core.chart_images``). So the
 picture in a report is the picture the people deciding looked at.
 
-Model refs become category labels, legend names, point text and hover text here, so each goes through
-``core.untrusted_text.plotly_escape`` (``esc``) first; the ``colours`` maps stay keyed by the raw ref.
+Model refs become category labels, legend names and hover text here, so each goes through
+``core.untrusted_text.plotly_escape`` (``esc``) first; the ``colours`` maps stay keyed by the raw ref. Long refs
+are shortened on labels and legends (``core.chart_theme.short_labels``) and given in full in the hover text, and
+the Pareto chart names its points in a legend under the plot rather than on them, so no two texts collide with
+2 or with 8 models at 1,400 or 1,000 px (``tests/test_browser_tour.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.chart_theme import THEME, colour_map
+from core.chart_theme import THEME, chart_title, colour_map, legend_below, short_labels
 from core.decide.candidates import Exclusion
 from core.decide.pareto import Pareto, ParetoPoint
 from core.decide.ranking import Ranking, ScoredModel, contribution_frame
@@ -42,30 +45,37 @@ TITLES = {
 def contribution_figure(frame: pd.DataFrame) -> go.Figure:
     """Stacked bars: each criterion's points in each model's weighted score (rank order, top first)."""
     fig = go.Figure()
+    names = short_labels(frame["model"])
     for criterion, part in frame.groupby("criterion", sort=False):
-        fig.add_bar(y=part["model"].map(esc), x=part["points"], name=esc(criterion), orientation="h",
-                    hovertemplate="%{y}<br>" + esc(criterion) + ": %{x:.1f} points<extra></extra>")
-    models = [esc(m) for m in dict.fromkeys(frame["model"])]
-    fig.update_layout(template=THEME, barmode="stack", title={"text": TITLES["contributions"]},
-                      height=max(300, 140 + 48 * len(models)), xaxis={"title": {"text": "points"}})
+        fig.add_bar(y=part["model"].map(names).map(esc), x=part["points"], name=esc(criterion), orientation="h",
+                    customdata=part["model"].map(esc),
+                    hovertemplate="%{customdata}<br>" + esc(criterion) + ": %{x:.1f} points<extra></extra>")
+    models = [esc(names[m]) for m in dict.fromkeys(frame["model"])]
+    legend, legend_px = legend_below(frame["criterion"].nunique())
+    fig.update_layout(template=THEME, barmode="stack", **chart_title(TITLES["contributions"]), legend=legend,
+                      height=max(300, 140 + 48 * len(models)) + legend_px, xaxis={"title": {"text": "points"}})
     fig.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=models)
     return fig
 
 
 def pareto_figure(pareto: Pareto, colours: Mapping[str, str]) -> go.Figure:
-    """Quality against latency: frontier models in colour and joined, dominated ones greyed."""
+    """Quality against latency: frontier models in colour and joined, dominated ones greyed (the legend says so)."""
     fig = go.Figure()
+    names = short_labels(p.ref for p in pareto.points)
     frontier = sorted((p for p in pareto.points if p.on_frontier), key=lambda p: p.latency_s)
     if len(frontier) > 1:
         fig.add_scatter(x=[p.latency_s for p in frontier], y=[p.quality for p in frontier], mode="lines",
                         line={"dash": "dot", "color": "#555"}, name="Pareto frontier", hoverinfo="skip")
     for p in pareto.points:
         note = "on the frontier" if p.on_frontier else "dominated by " + ", ".join(p.dominated_by)
-        fig.add_scatter(x=[p.latency_s], y=[p.quality], mode="markers+text", text=[esc(p.ref)],
-                        textposition="top center",
-                        marker={"size": 14, "color": colours.get(p.ref, "#333") if p.on_frontier else GREY},
-                        name=esc(p.ref), hovertemplate=f"{esc(p.ref)}<br>{esc(note)}<extra></extra>")
-    fig.update_layout(template=THEME, title={"text": TITLES["pareto"]}, height=420,
+        fig.add_scatter(x=[p.latency_s], y=[p.quality], mode="markers",
+                        marker={"size": 14, "color": colours.get(p.ref, "#333"),
+                                "opacity": 1.0 if p.on_frontier else 0.35,
+                                "line": {"width": 0 if p.on_frontier else 2, "color": GREY}},
+                        name=esc(names[p.ref] + ("" if p.on_frontier else " (dominated)")),
+                        hovertemplate=f"{esc(p.ref)}<br>{esc(note)}<extra></extra>")
+    legend, legend_px = legend_below(len(pareto.points) + (len(frontier) > 1))
+    fig.update_layout(template=THEME, **chart_title(TITLES["pareto"]), height=420 + legend_px, legend=legend,
                       xaxis={"title": {"text": "latency (s)"}}, yaxis={"title": {"text": "quality (1-5)"}})
     return fig
 
@@ -81,7 +91,7 @@ def tornado_figure(frame: pd.DataFrame) -> go.Figure:
                 marker={"color": "#E69F00"}, customdata=frame["winner above"].map(esc, na_action="ignore"),
                 hovertemplate="%{y}: +%{x:.1f} points → winner %{customdata}<extra></extra>")
     fig.update_layout(template=THEME, barmode="overlay", height=max(300, 120 + 44 * len(frame)),
-                      title={"text": TITLES["tornado"]},
+                      **chart_title(TITLES["tornado"]),
                       xaxis={"title": {"text": "weight points (a bar reaching the end never flips)"}})
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -90,10 +100,12 @@ def tornado_figure(frame: pd.DataFrame) -> go.Figure:
 def win_probability_figure(probabilities: Mapping[str, float], colours: Mapping[str, str]) -> go.Figure:
     """Share of draws (random weightings around the chosen ones, measurements resampled) each model wins."""
     refs = sorted(probabilities, key=lambda r: -probabilities[r])
-    fig = go.Figure(go.Bar(y=[esc(r) for r in refs], x=[100 * probabilities[r] for r in refs], orientation="h",
-                           marker={"color": [colours.get(r, "#333") for r in refs]},
-                           texttemplate="%{x:.0f}%", hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
-    fig.update_layout(template=THEME, title={"text": TITLES["win"]},
+    names = short_labels(refs)
+    fig = go.Figure(go.Bar(y=[esc(names[r]) for r in refs], x=[100 * probabilities[r] for r in refs],
+                           orientation="h", marker={"color": [colours.get(r, "#333") for r in refs]},
+                           customdata=[esc(r) for r in refs], texttemplate="%{x:.0f}%",
+                           hovertemplate="%{customdata}: %{x:.1f}%<extra></extra>"))
+    fig.update_layout(template=THEME, **chart_title(TITLES["win"]),
                       height=max(260, 120 + 44 * len(refs)), xaxis={"title": {"text": "% of draws won"},
                                                                    "range": [0, 100]})
     fig.update_yaxes(autorange="reversed", type="category")
