@@ -26,7 +26,15 @@ from core.compare.groups import Group, build_groups
 from core.compare.head_to_head import head_to_head_frame
 from core.compare.report import GROUP_KEYS
 from core.compare.responses import prompt_texts, responses
-from core.compare.runs import UNKNOWN_DEVICE, RunFilter, model_refs, prompt_set_name, run_devices, run_label
+from core.compare.runs import (
+    UNKNOWN_DEVICE,
+    RunFilter,
+    device_text,
+    model_refs,
+    prompt_set_name,
+    run_devices,
+    run_label,
+)
 from core.compare.statements import baseline_statements, device_statements, head_to_head_statements
 from core.models.specs import family_tags, set_family
 from store.queries import benchmark_runs, get_run, is_finished, run_samples
@@ -139,7 +147,7 @@ def _show(charts: list[Chart]) -> None:
 def _table(data: pd.DataFrame) -> None:
     """A chart's numbers as a table; a device an endpoint did not report reads so, not "unknown"."""
     if "device" in data:
-        data = data.assign(device=data["device"].replace(UNKNOWN_DEVICE, "not reported"))
+        data = data.assign(device=data["device"].map(device_text))
     st.dataframe(data, hide_index=True)
 
 

@@ -33,20 +33,14 @@ from plotly.subplots import make_subplots
 from core.chart_theme import PALETTE, THEME, chart_title, colour_map, legend_below, short_labels  # noqa: F401 (pages and tests take them here)
 from core.compare.charts import REMOTE_FOOTPRINT, ChartData, footprint_gap
 from core.compare.groups import METRIC_LABELS
-from core.compare.runs import UNKNOWN_DEVICE
+from core.compare.runs import device_text
 from core.untrusted_text import plotly_escape as esc
 
 LOG_SPREAD = 10  # a value axis whose largest value is this many times its smallest goes logarithmic
 DEVICE_SYMBOLS: dict[str, str] = {"CPU": "circle", "GPU": "diamond", "NPU": "square"}
 PANEL_TITLES: dict[str, str] = {"ttft_s": "Time to first token", "e2e_s": "Latency", "decode_tps": "Tokens/s"}
-NO_DEVICE = "device not reported"  # an endpoint does not say what its server runs on
 PANEL_GAP_PX = 70  # between stacked panels: the upper panel's tick labels and the lower one's title
 PANEL_TITLE_PX = 26  # a stacked panel's title, over the panel
-
-
-def device_text(device: str) -> str:
-    """A group's device as a chart says it: an endpoint's unknown device reads as not reported."""
-    return NO_DEVICE if device == UNKNOWN_DEVICE else device
 
 
 def group_label(row: Mapping, names: Mapping[str, str] | None = None) -> str:

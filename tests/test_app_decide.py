@@ -25,7 +25,7 @@ HOSTILE = "Pick <script>alert(1)</script> and [click](http://evil.example)"
 def _seed_run(store_file: Path) -> str:
     store = Store(store_file)
     with FakeOpenAIServer(Scenario(n_tokens=8, token_interval_s=0.001)) as fast, \
-            FakeOpenAIServer(Scenario(n_tokens=8, token_interval_s=0.01)) as slow:
+            FakeOpenAIServer(Scenario(n_tokens=8, token_interval_s=0.05)) as slow:  # far apart, even when busy
         add_endpoint(store, "fast", fast.base_url)
         add_endpoint(store, "slow", slow.base_url)
         add_endpoint(store, "gone", down_base_url())

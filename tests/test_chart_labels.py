@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from components.figures import (
-    NO_DEVICE,
     baseline_change_figure,
     chart_figure,
     colour_map,
@@ -27,7 +26,7 @@ from core.compare.baseline import baseline_change_frame
 from core.compare.charts import REMOTE_FOOTPRINT, view_charts
 from core.compare.devices import device_speedup_frame
 from core.compare.groups import build_groups, summary_frame
-from core.compare.runs import model_refs
+from core.compare.runs import NO_DEVICE, model_refs
 from core.decide.charts import pareto_figure, win_probability_figure
 from core.decide.pareto import Pareto, ParetoPoint
 from store import Store

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.compare.groups import SPEED_METRICS, Group, build_groups
 from core.compare.pairing import Pairing, advantage
+from core.compare.runs import device_text
 from core.compare.statements import head_to_head_statements
 from store import Store
 from store.queries import get_runs, run_samples
@@ -47,7 +48,8 @@ def head_to_head_frame(groups: Iterable[Group], metrics: Iterable[str] = SPEED_M
 
 def _pair_rows(first: Group, second: Group, metrics: Iterable[str]) -> list[dict[str, Any]]:
     run = first.run_id if first.run_id == second.run_id else f"{first.run_id} and {second.run_id}"
-    device = first.device if first.device == second.device else f"{first.device} and {second.device}"
+    device = first.device if first.device == second.device else \
+        f"{device_text(first.device)} and {device_text(second.device)}"
     rows = []
     for metric in metrics:
         model, rival, paired = _better_first(first, second, metric)

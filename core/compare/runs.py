@@ -20,6 +20,7 @@ from core.refs import parse_ref
 from store.records import ModelResult, Run
 
 UNKNOWN_DEVICE = "unknown"
+NO_DEVICE = "device not reported"  # how an unknown device reads: an endpoint does not say what its server runs on
 CPU = "CPU"
 
 PromptKey = tuple[str, str]  # (prompt id, hash of its text): the same question in two runs
@@ -91,7 +92,12 @@ def model_refs(runs: Iterable[Run]) -> list[str]:
     return list(seen)
 
 
+def device_text(device: str) -> str:
+    """A device as pages and charts say it: an endpoint's unknown device reads as not reported."""
+    return NO_DEVICE if device == UNKNOWN_DEVICE else device
+
+
 def run_label(run: Run) -> str:
     """How a run is named in pickers: id, date, prompt set, devices."""
-    devices = ", ".join(sorted(d if d != UNKNOWN_DEVICE else "device not reported" for d in run_devices(run)))
+    devices = ", ".join(sorted(map(device_text, run_devices(run))))
     return f"{run.run_id} · {run.created_at[:16]} · {prompt_set_name(run)} · {devices}"

@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.compare.baseline import BETTER, NOT_COMPARED, WORSE
 from core.compare.ratios import MIN_CHANGE
-from core.compare.runs import UNKNOWN_DEVICE
+from core.compare.runs import NO_DEVICE, UNKNOWN_DEVICE
 
 TOPIC = {"e2e_s": "end-to-end latency", "ttft_s": "time to first token", "decode_tps": "tokens/s"}
 FASTER = {"e2e_s": "faster end to end", "ttft_s": "faster to first token"}
@@ -30,8 +30,9 @@ def times(value: float) -> str:
 
 
 def _on(device: str) -> str:
-    """`` on CPU``; nothing when the device is unknown (an endpoint's), rather than "on unknown"."""
-    return "" if device == UNKNOWN_DEVICE else f" on {device}"
+    """`` on CPU``; nothing when a device is unknown (an endpoint's), rather than "on unknown" or "on CPU and
+    device not reported"."""
+    return "" if device == UNKNOWN_DEVICE or NO_DEVICE in device else f" on {device}"
 
 
 def _interval(row: Mapping[str, Any], where: str) -> str:
