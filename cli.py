@@ -803,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="store file (default: $PICKWISE_DB or data/pickwise.json)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    models = sub.add_parser("models", help="list models, prepare the default model").add_subparsers(
+    models = sub.add_parser("models", help="list, add or remove models; prepare the default model").add_subparsers(
         dest="action", required=True)
     models.add_parser("prepare-default", help="convert and register SmolLM2-135M-Instruct").set_defaults(
         func=cmd_prepare_default)

@@ -17,7 +17,6 @@ from core import defaults
 from core.config import ModelSpec
 from core.decide.candidates import Candidate, CandidateTable
 from core.decide.decision import NO_MODEL_QUALIFIES, STATUSES, Examples, build_decision
-from core.decide.gaps import is_remote
 from core.decide.lead import Lead
 from core.decide.ranking import DIGITS, Ranking
 from core.decide.settings import (
@@ -38,6 +37,7 @@ from core.decide.usable import usable
 from core.grading import Rubric
 from core.grading.quality_source import NO_QUALITY, PEOPLE, DecisionQuality, QualityOptions, QualitySource
 from core.models.specs import model_spec
+from core.refs import is_remote
 from store.records import ModelInfo
 
 

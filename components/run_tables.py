@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from components.safe_text import md
-from core.benchmark.empty_cells import REMOTE_NOTICE, is_remote
+from core.benchmark.empty_cells import REMOTE_NOTICE
 from core.benchmark.run_summary import (
     GPU_COLUMNS,
     KEY_COLUMNS,
@@ -28,6 +28,7 @@ from core.benchmark.run_summary import (
     small_sample_notice,
     targets_lines,
 )
+from core.refs import is_remote
 from store.records import Run
 
 

@@ -33,3 +33,9 @@ def parse_ref(text: str) -> ModelRef:
             f"e.g. '{FOUNDRY_SOURCE}:pickwise-smollm2-135m:1' or 'my-ollama:llama3.2'."
         )
     return ModelRef(source.strip(), model_id.strip())
+
+
+def is_remote(ref: str) -> bool:
+    """The model runs outside Pickwise's processes (every source but in-process Foundry Local): its memory,
+    disk and device are not Pickwise's to measure, and every page says so in the same words."""
+    return parse_ref(ref).source != FOUNDRY_SOURCE

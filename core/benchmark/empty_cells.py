@@ -8,10 +8,11 @@ model that failed or has not run yet has nothing measured, a machine without an 
 
 from __future__ import annotations
 
-from core.refs import FOUNDRY_SOURCE, parse_ref
+from core.refs import is_remote
 from store.records import ModelResult
 
 REMOTE = "n/a: remote endpoint"
+REMOTE_WHY = "not measurable for a remote endpoint (enter it on Decide if you know it)"  # Compare, Decide, record
 REMOTE_NOTICE = ("n/a: remote endpoint: memory, disk and energy are not measurable for a remote endpoint (it runs "
                  "in its own process), and an endpoint reports no device; enter its memory and disk on Decide if you "
                  "know them.")
@@ -19,11 +20,6 @@ NOT_REPORTED = "not reported"  # the engine or endpoint does not say (a device, 
 ALREADY_LOADED = "already loaded before the run"
 _NOT_YET = ("queued", "running")
 _ENDED_EARLY = ("failed", "cancelled", "interrupted")
-
-
-def is_remote(ref: str) -> bool:
-    """The model runs outside Pickwise's processes (every source but in-process Foundry Local)."""
-    return parse_ref(ref).source != FOUNDRY_SOURCE
 
 
 def resource_cells(ref: str, info: ModelResult) -> dict[str, str]:

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.benchmark.empty_cells import REMOTE_WHY as REMOTE_FOOTPRINT
 from core.compare.baseline import baseline_change_frame
 from core.compare.devices import device_speedup_frame
 from core.compare.groups import Group, distribution_frame, summary_frame
-from core.refs import FOUNDRY_SOURCE, parse_ref
+from core.refs import is_remote
 
 FOOTPRINT_COLUMNS = ["rss_load_mb", "rss_peak_mb", "disk_mb"]
-REMOTE_FOOTPRINT = "not measurable for a remote endpoint (enter it on Decide if you know it)"
 NOT_RECORDED = "not recorded in this run"
 
 
@@ -58,7 +58,7 @@ def distribution_charts(measured: list[Group], _: str = "") -> list[ChartData]:
 def footprint_gap(model_ref: str) -> str:
     """Why a model has no memory or disk figure: only models Pickwise runs itself (Foundry Local, in process)
     are measured; an endpoint's server is another process, often on another machine."""
-    return NOT_RECORDED if parse_ref(model_ref).source == FOUNDRY_SOURCE else REMOTE_FOOTPRINT
+    return REMOTE_FOOTPRINT if is_remote(model_ref) else NOT_RECORDED
 
 
 def footprint_charts(measured: list[Group], _: str = "") -> list[ChartData]:

@@ -9,9 +9,9 @@ record's exports and the Decide widgets all read the reason from here, so they s
 
 from __future__ import annotations
 
-from core.refs import FOUNDRY_SOURCE
+from core.benchmark.empty_cells import REMOTE_WHY as REMOTE
+from core.refs import is_remote
 
-REMOTE = "not measurable for a remote endpoint (enter it on Decide if you know it)"
 _LOCAL = {
     "memory": "not measured by the run (enter it on Decide if you know it)",
     "footprint": "not measured by the run (type its size under Model details)",
@@ -23,11 +23,6 @@ _ANY = {
     "latency": "not measured (no counted request)",
 }
 _DEVICE_REMOTE = "not reported by a remote endpoint"
-
-
-def is_remote(ref: str) -> bool:
-    """A model served outside Pickwise's own processes: every source but Foundry Local in-process."""
-    return ref.partition(":")[0].strip() != FOUNDRY_SOURCE
 
 
 def why_missing(ref: str, key: str) -> str:
